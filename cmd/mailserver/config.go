@@ -1,0 +1,400 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole configuration. Every key has a default
+// (defaultConfig), so an empty or absent file is a working setup. The TOML
+// key of each field is its toml tag; README.md documents them all.
+type Config struct {
+	Hostname string   `toml:"hostname"`  // name in greetings and the self-signed certificate; default os.Hostname()
+	DataDir  string   `toml:"data_dir"`  // database, certificate and admin socket; relative to the working directory
+	Domains  []string `toml:"domains"`   // local domains, added to the store at every start
+	LogLevel string   `toml:"log_level"` // debug, info, warn or error
+
+	Listen   ListenConfig   `toml:"listen"`
+	TLS      TLSConfig      `toml:"tls"`
+	Auth     AuthConfig     `toml:"auth"`
+	SMTP     SMTPConfig     `toml:"smtp"`
+	Delivery DeliveryConfig `toml:"delivery"`
+	POP3     POP3Config     `toml:"pop3"`
+	IMAP     IMAPConfig     `toml:"imap"`
+	Quota    QuotaConfig    `toml:"quota"`
+}
+
+// ListenConfig holds one address per listener; "" turns it off.
+type ListenConfig struct {
+	SMTP        string `toml:"smtp"`        // MX traffic, STARTTLS
+	Submission  string `toml:"submission"`  // clients, STARTTLS
+	Submissions string `toml:"submissions"` // clients, implicit TLS (RFC 8314)
+	POP3        string `toml:"pop3"`        // STARTTLS (STLS)
+	POP3S       string `toml:"pop3s"`       // implicit TLS
+	IMAP        string `toml:"imap"`        // STARTTLS
+	IMAPS       string `toml:"imaps"`       // implicit TLS
+}
+
+// listenEntry is one [listen] key with its address and TLS mode.
+type listenEntry struct {
+	key         string // the key under [listen]
+	addr        string
+	implicitTLS bool
+	protocol    string // for messages and the README ports table
+}
+
+// entries lists every [listen] key, in file order.
+func (l ListenConfig) entries() []listenEntry {
+	return []listenEntry{
+		{"smtp", l.SMTP, false, "SMTP"},
+		{"submission", l.Submission, false, "SMTP submission"},
+		{"submissions", l.Submissions, true, "SMTP submission"},
+		{"pop3", l.POP3, false, "POP3"},
+		{"pop3s", l.POP3S, true, "POP3"},
+		{"imap", l.IMAP, false, "IMAP"},
+		{"imaps", l.IMAPS, true, "IMAP"},
+	}
+}
+
+// TLSConfig names a certificate and key in PEM files. When both are empty a
+// self-signed certificate is generated into the data directory.
+type TLSConfig struct {
+	Cert string `toml:"cert"`
+	Key  string `toml:"key"`
+}
+
+// AuthConfig governs logins on every protocol.
+type AuthConfig struct {
+	// AllowPlaintextOnLoopback permits AUTH/LOGIN without TLS from 127.0.0.0/8
+	// and ::1 (useful for local scripts and tests); elsewhere TLS is required.
+	AllowPlaintextOnLoopback bool     `toml:"allow_plaintext_on_loopback"`
+	MaxFailures              int      `toml:"max_failures"`   // failed logins per client IP within failure_window
+	FailureWindow            duration `toml:"failure_window"` // before further attempts are refused
+}
+
+// SMTPConfig governs the SMTP listeners (smtp, submission, submissions).
+type SMTPConfig struct {
+	MaxMessageBytes     int64    `toml:"max_message_bytes"`      // SIZE limit
+	MaxRecipients       int      `toml:"max_recipients"`         // RCPT TO per message
+	TrustedNetworks     []string `toml:"trusted_networks"`       // CIDRs that may relay without AUTH
+	MaxConnections      int      `toml:"max_connections"`        // over all SMTP listeners
+	MaxConnectionsPerIP int      `toml:"max_connections_per_ip"` // per client IP
+	ReadTimeout         duration `toml:"read_timeout"`           // idle time between commands
+	DataTimeout         duration `toml:"data_timeout"`           // whole DATA transfer
+	MaxLineLength       int      `toml:"max_line_length"`        // RFC 5321 §4.5.3.1.6 requires at least 1000
+}
+
+// DeliveryConfig governs the outbound queue.
+type DeliveryConfig struct {
+	Resolver             string   `toml:"resolver"`               // DNS server host:port; "" = system resolver
+	RemotePort           int      `toml:"remote_port"`            // port dialled on MX hosts (tests move it)
+	Concurrency          int      `toml:"concurrency"`            // deliveries in flight
+	PerDomainConcurrency int      `toml:"per_domain_concurrency"` // to one destination domain
+	RetryInitial         duration `toml:"retry_initial"`          // first retry delay
+	RetryMax             duration `toml:"retry_max"`              // backoff cap
+	Lifetime             duration `toml:"lifetime"`               // then bounce (RFC 5321 §4.5.4.1: 4-5 days)
+	DelayWarning         duration `toml:"delay_warning"`          // "delayed" DSN after this; "" = off
+	RelayHost            string   `toml:"relay_host"`             // smarthost host or host:port; "" = direct MX delivery
+	RelayUsername        string   `toml:"relay_username"`
+	RelayPassword        string   `toml:"relay_password"`
+	RelayTLS             string   `toml:"relay_tls"`   // "starttls" or "implicit"
+	RequireTLS           bool     `toml:"require_tls"` // never deliver without TLS
+}
+
+// POP3Config governs the pop3 and pop3s listeners.
+type POP3Config struct {
+	MaxConnections int `toml:"max_connections"`
+}
+
+// IMAPConfig governs the imap and imaps listeners.
+type IMAPConfig struct {
+	MaxConnections        int `toml:"max_connections"`
+	MaxConnectionsPerUser int `toml:"max_connections_per_user"`
+}
+
+// QuotaConfig is the default quota of users without their own; 0 = unlimited.
+type QuotaConfig struct {
+	DefaultMaxBytes    int64 `toml:"default_max_bytes"`
+	DefaultMaxMessages int64 `toml:"default_max_messages"`
+}
+
+// defaultConfig returns the embedded defaults. Hostname is filled in by
+// loadConfig, because asking the OS can fail.
+func defaultConfig() Config {
+	return Config{
+		DataDir:  "./data",
+		Domains:  []string{},
+		LogLevel: "info",
+		Listen: ListenConfig{
+			SMTP:        ":25",
+			Submission:  ":587",
+			Submissions: ":465",
+			POP3:        ":110",
+			POP3S:       ":995",
+			IMAP:        ":143",
+			IMAPS:       ":993",
+		},
+		Auth: AuthConfig{
+			AllowPlaintextOnLoopback: true,
+			MaxFailures:              5,
+			FailureWindow:            duration{5 * time.Minute},
+		},
+		SMTP: SMTPConfig{
+			MaxMessageBytes:     25 << 20,
+			MaxRecipients:       100,
+			TrustedNetworks:     []string{},
+			MaxConnections:      200,
+			MaxConnectionsPerIP: 20,
+			ReadTimeout:         duration{5 * time.Minute},
+			DataTimeout:         duration{10 * time.Minute},
+			MaxLineLength:       2000,
+		},
+		// Retry numbers follow Postfix (minimal_backoff_time 300s,
+		// maximal_backoff_time 4000s, maximal_queue_lifetime 5d,
+		// delay_warning_time 4h).
+		Delivery: DeliveryConfig{
+			RemotePort:           25,
+			Concurrency:          16,
+			PerDomainConcurrency: 4,
+			RetryInitial:         duration{5 * time.Minute},
+			RetryMax:             duration{time.Hour},
+			Lifetime:             duration{120 * time.Hour},
+			DelayWarning:         duration{4 * time.Hour},
+			RelayTLS:             "starttls",
+		},
+		POP3: POP3Config{MaxConnections: 200},
+		IMAP: IMAPConfig{MaxConnections: 500, MaxConnectionsPerUser: 50},
+	}
+}
+
+// configPath picks the file to read: the --config flag, else
+// $MAILSERVER_CONFIG, else ./mailserver.toml if it exists. explicit reports
+// whether the file was asked for (and so must exist).
+func configPath(flagValue string, getenv func(string) string) (path string, explicit bool) {
+	if flagValue != "" {
+		return flagValue, true
+	}
+	if p := getenv("MAILSERVER_CONFIG"); p != "" {
+		return p, true
+	}
+	return "mailserver.toml", false
+}
+
+// loadConfig reads the configuration over the defaults and validates it.
+// A missing implicit ./mailserver.toml is not an error.
+func loadConfig(path string, explicit bool) (*Config, error) {
+	cfg := defaultConfig()
+	source := "embedded defaults"
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		source = path
+		if err := decodeConfig(string(data), &cfg); err != nil {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		// Embedded defaults only.
+	default:
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if cfg.Hostname == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return nil, fmt.Errorf("hostname is not set in the config and the OS does not know it: %w", err)
+		}
+		cfg.Hostname = h
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", source, err)
+	}
+	return &cfg, nil
+}
+
+// decodeConfig decodes TOML text into cfg, rejecting keys that cfg does not
+// have: a misspelt key silently falling back to its default is worse than
+// an error.
+func decodeConfig(text string, cfg *Config) error {
+	md, err := toml.Decode(text, cfg)
+	if err != nil {
+		return err
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return fmt.Errorf("unknown key %s", strings.Join(keys, ", "))
+	}
+	return nil
+}
+
+// validate checks every value; the error names the key.
+func (c *Config) validate() error {
+	var problems []string
+	bad := func(key, format string, args ...any) {
+		problems = append(problems, key+": "+fmt.Sprintf(format, args...))
+	}
+	if strings.ContainsAny(c.Hostname, " \t\r\n@/") {
+		bad("hostname", "%q is not a host name", c.Hostname)
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must not be empty")
+	}
+	for _, d := range c.Domains {
+		if d == "" || strings.ContainsAny(d, " \t\r\n@/") {
+			bad("domains", "%q is not a domain name", d)
+		}
+	}
+	if _, err := parseLogLevel(c.LogLevel); err != nil {
+		bad("log_level", "%v", err)
+	}
+
+	seen := map[string]string{}
+	for _, e := range c.Listen.entries() {
+		if e.addr == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(e.addr); err != nil {
+			bad("listen."+e.key, "%q is not host:port: %v", e.addr, err)
+		} else if port == "" {
+			bad("listen."+e.key, "%q has no port", e.addr)
+		} else if other, dup := seen[e.addr]; dup && port != "0" {
+			bad("listen."+e.key, "%q is also listen.%s", e.addr, other)
+		}
+		seen[e.addr] = e.key
+	}
+
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		bad("tls", "set both cert and key, or neither for a self-signed certificate")
+	}
+
+	positive := func(key string, v int64) {
+		if v <= 0 {
+			bad(key, "must be positive, not %d", v)
+		}
+	}
+	positiveDuration := func(key string, d duration) {
+		if d.Duration <= 0 {
+			bad(key, "must be a positive duration like \"5m\"")
+		}
+	}
+	positive("auth.max_failures", int64(c.Auth.MaxFailures))
+	positiveDuration("auth.failure_window", c.Auth.FailureWindow)
+
+	positive("smtp.max_message_bytes", c.SMTP.MaxMessageBytes)
+	positive("smtp.max_recipients", int64(c.SMTP.MaxRecipients))
+	positive("smtp.max_connections", int64(c.SMTP.MaxConnections))
+	positive("smtp.max_connections_per_ip", int64(c.SMTP.MaxConnectionsPerIP))
+	positiveDuration("smtp.read_timeout", c.SMTP.ReadTimeout)
+	positiveDuration("smtp.data_timeout", c.SMTP.DataTimeout)
+	if c.SMTP.MaxLineLength < 1000 {
+		// RFC 5321 §4.5.3.1.6: text lines up to 1000 octets must be accepted.
+		bad("smtp.max_line_length", "must be at least 1000 (RFC 5321 §4.5.3.1.6), not %d", c.SMTP.MaxLineLength)
+	}
+	for _, n := range c.SMTP.TrustedNetworks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			bad("smtp.trusted_networks", "%q is not a CIDR like \"192.0.2.0/24\"", n)
+		}
+	}
+
+	d := &c.Delivery
+	if d.Resolver != "" {
+		if _, _, err := net.SplitHostPort(d.Resolver); err != nil {
+			bad("delivery.resolver", "%q is not host:port", d.Resolver)
+		}
+	}
+	if d.RemotePort < 1 || d.RemotePort > 65535 {
+		bad("delivery.remote_port", "%d is not a port", d.RemotePort)
+	}
+	positive("delivery.concurrency", int64(d.Concurrency))
+	positive("delivery.per_domain_concurrency", int64(d.PerDomainConcurrency))
+	positiveDuration("delivery.retry_initial", d.RetryInitial)
+	positiveDuration("delivery.retry_max", d.RetryMax)
+	positiveDuration("delivery.lifetime", d.Lifetime)
+	if d.RetryMax.Duration < d.RetryInitial.Duration {
+		bad("delivery.retry_max", "must not be less than retry_initial")
+	}
+	if d.DelayWarning.Duration < 0 {
+		bad("delivery.delay_warning", "must not be negative")
+	}
+	if strings.ContainsAny(d.RelayHost, " \t\r\n/@") {
+		bad("delivery.relay_host", "%q is not host or host:port", d.RelayHost)
+	}
+	if d.RelayTLS != "starttls" && d.RelayTLS != "implicit" {
+		bad("delivery.relay_tls", "must be \"starttls\" or \"implicit\", not %q", d.RelayTLS)
+	}
+	if d.RelayUsername != "" && d.RelayHost == "" {
+		bad("delivery.relay_username", "set without relay_host")
+	}
+
+	positive("pop3.max_connections", int64(c.POP3.MaxConnections))
+	positive("imap.max_connections", int64(c.IMAP.MaxConnections))
+	positive("imap.max_connections_per_user", int64(c.IMAP.MaxConnectionsPerUser))
+	if c.Quota.DefaultMaxBytes < 0 {
+		bad("quota.default_max_bytes", "must not be negative")
+	}
+	if c.Quota.DefaultMaxMessages < 0 {
+		bad("quota.default_max_messages", "must not be negative")
+	}
+	if len(problems) > 0 {
+		// One line, so the CLI's one-line error rule holds.
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// parseLogLevel maps log_level to a slog.Level.
+func parseLogLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("%q is not debug, info, warn or error", s)
+}
+
+// duration is a time.Duration written in the config as a string that
+// time.ParseDuration accepts ("5m", "120h"); "" is zero.
+type duration struct{ time.Duration }
+
+func (d *duration) UnmarshalText(text []byte) error {
+	if len(text) == 0 {
+		d.Duration = 0
+		return nil
+	}
+	v, err := time.ParseDuration(string(text))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (examples: \"90s\", \"5m\", \"120h\")", text)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the shortest form: "5m", not time.Duration's "5m0s".
+func (d duration) MarshalText() ([]byte, error) {
+	if d.Duration == 0 {
+		return []byte{}, nil
+	}
+	s := d.Duration.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return []byte(s), nil
+}

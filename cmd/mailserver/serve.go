@@ -1,0 +1,343 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mailserver/mailserver/store"
+)
+
+// shutdownTimeout bounds the graceful shutdown after SIGINT or SIGTERM.
+const shutdownTimeout = 30 * time.Second
+
+// service is what each protocol server provides (like net/http.Server).
+// Serve blocks until the listener fails or Shutdown is called; what it
+// returns after Shutdown is ignored. Shutdown stops accepting, waits for
+// sessions to end until ctx expires, and makes Serve return. One service
+// may serve several listeners; Shutdown is then called once.
+type service interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+}
+
+// listenerSpec is one listener a protocol file asks for. Build it with
+// env.listener, which fills addr and implicitTLS from the config.
+type listenerSpec struct {
+	key         string // config key under [listen]: "smtp", "imaps", ...
+	addr        string // "" = turned off; nothing is bound
+	implicitTLS bool   // serve.go wraps the listener with tls.NewListener
+	svc         service
+}
+
+// worker is a background task that lives as long as the server, such as
+// the outbound queue's delivery scheduler. Run returns when ctx is
+// cancelled (at shutdown); an earlier return with an error stops the
+// server.
+type worker interface {
+	Run(ctx context.Context) error
+}
+
+// env is what the protocol files (serve_*.go) build their servers from.
+// Fields shared between protocol files, such as the outbound queue that
+// SMTP submits to, are added here and set by workers (serve_queue.go),
+// which runs before the *Listeners functions.
+type env struct {
+	cfg   *Config
+	store *store.Store
+	tls   *tls.Config // server certificate, for STARTTLS and implicit TLS
+	log   *slog.Logger
+}
+
+// listener returns the spec for [listen] key served by svc, with the
+// configured address and TLS mode.
+func (e *env) listener(key string, svc service) listenerSpec {
+	for _, l := range e.cfg.Listen.entries() {
+		if l.key == key {
+			return listenerSpec{key: key, addr: l.addr, implicitTLS: l.implicitTLS, svc: svc}
+		}
+	}
+	// A programming error in a serve_*.go file; collectListeners reports it.
+	return listenerSpec{key: key, svc: svc}
+}
+
+// bindError reports a listener that could not be bound, naming the key
+// that moves it.
+type bindError struct {
+	key, addr string
+	err       error
+}
+
+func (e *bindError) Error() string {
+	hint := ""
+	if errors.Is(e.err, syscall.EACCES) {
+		hint = " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+	}
+	return fmt.Sprintf("listen on %s: %v; change [listen] %s in the config%s", e.addr, e.err, e.key, hint)
+}
+
+func (e *bindError) Unwrap() error { return e.err }
+
+// boundListener is a listener bound at start-up, before any is served.
+type boundListener struct {
+	listenerSpec
+	ln net.Listener
+}
+
+// serve runs the server until ctx is cancelled (SIGINT or SIGTERM), then
+// shuts down gracefully. Start-up either completes or leaves nothing open.
+func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
+	if err := makeDataDir(cfg); err != nil {
+		return err
+	}
+	st, err := store.Open(dbPath(cfg), storeOptions(cfg, log))
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return fmt.Errorf("%w: is another mailserver serve running with data_dir %s?", err, cfg.DataDir)
+		}
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer func() {
+		if cerr := st.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close store: %w", cerr)
+		}
+	}()
+	for _, d := range cfg.Domains {
+		if err := st.AddDomain(ctx, d); err != nil && !errors.Is(err, store.ErrExists) {
+			return fmt.Errorf("add domain %q from the config: %w", d, err)
+		}
+	}
+	tlsConfig, err := loadTLS(cfg, log, time.Now())
+	if err != nil {
+		return err
+	}
+	e := &env{cfg: cfg, store: st, tls: tlsConfig, log: log}
+
+	// Workers first: they may set env fields the listeners need.
+	ws, err := workers(e)
+	if err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+	specs, err := collectListeners(e)
+	if err != nil {
+		return err
+	}
+	bound, err := bindAll(specs, tlsConfig)
+	if err != nil {
+		return err
+	}
+	adm, err := listenAdmin(filepath.Join(cfg.DataDir, adminSocketFile), adminHandler(&directAdmin{st: st}, log), log)
+	if err != nil {
+		for _, b := range bound {
+			b.ln.Close()
+		}
+		return err
+	}
+
+	// From here on, everything runs; stop() undoes it.
+	type exit struct {
+		what string
+		err  error
+	}
+	exits := make(chan exit, len(bound)+len(ws)+1)
+	var running sync.WaitGroup
+	workCtx, cancelWork := context.WithCancel(context.Background())
+	defer cancelWork()
+	for _, w := range ws {
+		running.Go(func() {
+			exits <- exit{fmt.Sprintf("worker %T", w), w.Run(workCtx)}
+		})
+	}
+	for _, b := range bound {
+		go func() { exits <- exit{"listener " + b.key, b.svc.Serve(b.ln)} }()
+		log.Info("listening", "key", b.key, "addr", b.ln.Addr().String(), "implicit_tls", b.implicitTLS)
+	}
+	go func() { exits <- exit{"admin socket", adm.Serve()} }()
+	log.Info("mailserver ready", "hostname", cfg.Hostname, "data_dir", cfg.DataDir, "admin_socket", adm.path)
+
+	var failure error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "timeout", shutdownTimeout)
+	case x := <-exits:
+		// Anything that ends before shutdown is a failure.
+		if x.err == nil {
+			x.err = errors.New("stopped unexpectedly")
+		}
+		failure = fmt.Errorf("%s: %w", x.what, x.err)
+		log.Error("shutting down after a failure", "err", failure)
+	}
+
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	// Stop taking new mail and sessions, then stop background work, then
+	// the admin socket; the store closes last (deferred above).
+	var wg sync.WaitGroup
+	for _, svc := range distinctServices(bound) {
+		wg.Go(func() {
+			if err := svc.Shutdown(sctx); err != nil {
+				log.Warn("shutdown", "service", fmt.Sprintf("%T", svc), "err", err)
+			}
+		})
+	}
+	wg.Wait()
+	cancelWork()
+	workersDone := make(chan struct{})
+	go func() { running.Wait(); close(workersDone) }()
+	select {
+	case <-workersDone:
+	case <-sctx.Done():
+		log.Warn("workers did not stop before the shutdown deadline")
+	}
+	if err := adm.Shutdown(sctx); err != nil {
+		log.Warn("shutdown admin socket", "err", err)
+	}
+	log.Info("stopped")
+	return failure
+}
+
+// collectListeners gathers the protocol files' listeners and gives every
+// configured [listen] key that no protocol serves yet a placeholder, so
+// each configured port is bound (and a port conflict found) at start-up.
+func collectListeners(e *env) ([]listenerSpec, error) {
+	var specs []listenerSpec
+	for _, f := range []func(*env) ([]listenerSpec, error){smtpListeners, pop3Listeners, imapListeners} {
+		s, err := f(e)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, s...)
+	}
+	known := map[string]bool{}
+	for _, l := range e.cfg.Listen.entries() {
+		known[l.key] = true
+	}
+	served := map[string]bool{}
+	for _, s := range specs {
+		if !known[s.key] {
+			return nil, fmt.Errorf("internal error: listener for unknown [listen] key %q", s.key)
+		}
+		if served[s.key] {
+			return nil, fmt.Errorf("internal error: two listeners for [listen] %s", s.key)
+		}
+		if s.svc == nil || !reflect.TypeOf(s.svc).Comparable() {
+			return nil, fmt.Errorf("internal error: [listen] %s needs a comparable (pointer) service", s.key)
+		}
+		served[s.key] = true
+	}
+	for _, l := range e.cfg.Listen.entries() {
+		if l.addr != "" && !served[l.key] {
+			e.log.Warn("no protocol server for this listener yet; connections are closed", "key", l.key)
+			specs = append(specs, listenerSpec{key: l.key, addr: l.addr, implicitTLS: l.implicitTLS, svc: &placeholderService{}})
+		}
+	}
+	return specs, nil
+}
+
+// bindAll binds every listener with an address, or none: on the first
+// failure it closes those already bound.
+func bindAll(specs []listenerSpec, tlsConfig *tls.Config) ([]boundListener, error) {
+	var bound []boundListener
+	for _, s := range specs {
+		if s.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			for _, b := range bound {
+				b.ln.Close()
+			}
+			return nil, &bindError{key: s.key, addr: s.addr, err: bindCause(err)}
+		}
+		if s.implicitTLS {
+			ln = tls.NewListener(ln, tlsConfig)
+		}
+		bound = append(bound, boundListener{s, ln})
+	}
+	return bound, nil
+}
+
+// bindCause strips "listen tcp :25: bind:" from a net.Listen error, which
+// bindError says in its own words.
+func bindCause(err error) error {
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return oe.Err
+	}
+	return err
+}
+
+func distinctServices(bound []boundListener) []service {
+	seen := map[service]bool{}
+	var out []service
+	for _, b := range bound {
+		if !seen[b.svc] {
+			seen[b.svc] = true
+			out = append(out, b.svc)
+		}
+	}
+	return out
+}
+
+// placeholderService holds a configured port whose protocol server is not
+// built in: it completes the TLS handshake on implicit-TLS ports, then
+// closes each connection.
+type placeholderService struct {
+	mu     sync.Mutex
+	ln     []net.Listener
+	closed bool
+}
+
+func (p *placeholderService) Serve(ln net.Listener) error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		ln.Close()
+		return nil
+	}
+	p.ln = append(p.ln, ln)
+	p.mu.Unlock()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			p.mu.Lock()
+			closed := p.closed
+			p.mu.Unlock()
+			if closed {
+				return nil
+			}
+			return err
+		}
+		go func() {
+			defer c.Close()
+			if tc, ok := c.(*tls.Conn); ok {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				tc.HandshakeContext(ctx) // the peer learns the outcome
+			}
+		}()
+	}
+}
+
+func (p *placeholderService) Shutdown(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for _, ln := range p.ln {
+		ln.Close()
+	}
+	return nil
+}
