@@ -1,0 +1,226 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Alias maps an address of a local domain to one or more addresses, local
+// or external. An Address of the form "@domain" is the domain's catch-all.
+type Alias struct {
+	Address string
+	Targets []string
+}
+
+// canonicalAliasKey validates and canonicalises an alias address.
+func canonicalAliasKey(address string) (key, domain string, err error) {
+	if strings.HasPrefix(address, "@") {
+		d := CanonicalDomain(address[1:])
+		if !validDomain(d) {
+			return "", "", fmt.Errorf("%w: %q", ErrInvalidAddress, address)
+		}
+		return "@" + d, d, nil
+	}
+	l, d, err := CanonicalAddress(address)
+	if err != nil {
+		return "", "", err
+	}
+	return l + "@" + d, d, nil
+}
+
+// AddAlias creates or replaces an alias.
+func (s *Store) AddAlias(ctx context.Context, address string, targets []string) error {
+	key, domain, err := canonicalAliasKey(address)
+	if err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		return fmt.Errorf("store: alias %s has no targets", key)
+	}
+	canon := make([]string, 0, len(targets))
+	for _, t := range targets {
+		l, d, err := CanonicalAddress(t)
+		if err != nil {
+			return fmt.Errorf("alias %s target: %w", key, err)
+		}
+		canon = append(canon, l+"@"+d)
+	}
+	v, err := json.Marshal(canon)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx, _ *changes) error {
+		if tx.Bucket(bucketDomains).Get([]byte(domain)) == nil {
+			return fmt.Errorf("alias %s: %w", key, ErrNoSuchDomain)
+		}
+		return tx.Bucket(bucketAliases).Put([]byte(key), v)
+	})
+}
+
+// DeleteAlias removes an alias.
+func (s *Store) DeleteAlias(ctx context.Context, address string) error {
+	key, _, err := canonicalAliasKey(address)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx, _ *changes) error {
+		b := tx.Bucket(bucketAliases)
+		if b.Get([]byte(key)) == nil {
+			return fmt.Errorf("alias %s: %w", key, ErrNotFound)
+		}
+		return b.Delete([]byte(key))
+	})
+}
+
+// Aliases lists all aliases, sorted by address.
+func (s *Store) Aliases(ctx context.Context) ([]Alias, error) {
+	var out []Alias
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAliases).ForEach(func(k, v []byte) error {
+			a := Alias{Address: string(k)}
+			if err := json.Unmarshal(v, &a.Targets); err != nil {
+				return fmt.Errorf("alias %s: %w", k, err)
+			}
+			out = append(out, a)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Route is where mail for one address goes.
+type Route struct {
+	// Local is set for a local account.
+	Local *User
+	// Remote is an external address (from an alias), to be relayed.
+	Remote string
+}
+
+// maxAliasDepth bounds alias chains (and breaks loops).
+const maxAliasDepth = 10
+
+// Resolve routes an address. For an address in a local domain it returns
+// the accounts and external addresses mail for it reaches, following
+// aliases (recursively), subaddresses (user+tag delivers to user) and the
+// domain's catch-all, in that order of precedence; ErrNotFound if nothing
+// matches (RFC 5321 550 5.1.1). local is false, with no routes, for an
+// address outside the local domains. Duplicates are removed.
+func (s *Store) Resolve(ctx context.Context, address string) (routes []Route, local bool, err error) {
+	l, d, err := CanonicalAddress(address)
+	if err != nil {
+		return nil, false, err
+	}
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketDomains).Get([]byte(d)) == nil {
+			return nil
+		}
+		local = true
+		seen := map[string]bool{}
+		routes, err = resolve(tx, l, d, 0, seen)
+		return err
+	})
+	if err != nil {
+		return nil, local, err
+	}
+	if local && len(routes) == 0 {
+		return nil, true, fmt.Errorf("%s: %w", address, ErrNotFound)
+	}
+	return routes, local, nil
+}
+
+func resolve(tx *bolt.Tx, local, domain string, depth int, seen map[string]bool) ([]Route, error) {
+	if depth > maxAliasDepth {
+		return nil, fmt.Errorf("store: alias chain for %s@%s too deep", local, domain)
+	}
+	if tx.Bucket(bucketDomains).Get([]byte(domain)) == nil {
+		addr := local + "@" + domain
+		if seen[addr] {
+			return nil, nil
+		}
+		seen[addr] = true
+		return []Route{{Remote: addr}}, nil
+	}
+	candidates := []string{local + "@" + domain}
+	if base, ok := stripSubaddress(local); ok {
+		candidates = append(candidates, base+"@"+domain)
+	}
+	for _, addr := range candidates {
+		if r, err := getUser(tx, addr); err == nil {
+			if seen[addr] {
+				return nil, nil
+			}
+			seen[addr] = true
+			return []Route{{Local: r.user()}}, nil
+		}
+		if v := tx.Bucket(bucketAliases).Get([]byte(addr)); v != nil {
+			return expandAlias(tx, addr, v, depth, seen)
+		}
+	}
+	if v := tx.Bucket(bucketAliases).Get([]byte("@" + domain)); v != nil {
+		return expandAlias(tx, "@"+domain, v, depth, seen)
+	}
+	return nil, nil
+}
+
+func expandAlias(tx *bolt.Tx, key string, v []byte, depth int, seen map[string]bool) ([]Route, error) {
+	if seen["alias:"+key] {
+		return nil, nil // a loop: this alias is already being expanded
+	}
+	seen["alias:"+key] = true
+	var targets []string
+	if err := json.Unmarshal(v, &targets); err != nil {
+		return nil, fmt.Errorf("alias %s: %w", key, err)
+	}
+	var out []Route
+	for _, t := range targets {
+		l, d, err := CanonicalAddress(t)
+		if err != nil {
+			continue
+		}
+		r, err := resolve(tx, l, d, depth+1, seen)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r...)
+	}
+	return out, nil
+}
+
+// MaySendAs reports whether an authenticated user may use address as the
+// envelope sender or From: their own address (with or without a +tag), or
+// an alias (not a catch-all) that delivers to them.
+func (s *Store) MaySendAs(ctx context.Context, user *User, address string) (bool, error) {
+	l, d, err := CanonicalAddress(address)
+	if err != nil {
+		return false, nil
+	}
+	base, _ := stripSubaddress(l)
+	if l+"@"+d == user.Address || base+"@"+d == user.Address {
+		return true, nil
+	}
+	ok := false
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		for _, key := range []string{l + "@" + d, base + "@" + d} {
+			v := tx.Bucket(bucketAliases).Get([]byte(key))
+			if v == nil {
+				continue
+			}
+			routes, err := expandAlias(tx, key, v, 0, map[string]bool{})
+			if err != nil {
+				return err
+			}
+			for _, r := range routes {
+				if r.Local != nil && r.Local.ID == user.ID {
+					ok = true
+				}
+			}
+			return nil
+		}
+		return nil
+	})
+	return ok, err
+}

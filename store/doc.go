@@ -1,0 +1,66 @@
+// Package store keeps everything the mail server knows on disk: domains,
+// users, aliases, mailboxes, messages and their bodies, and the outbound
+// queue. It is the only package that imports bbolt.
+//
+// # Layout
+//
+// One bbolt file (DATA_DIR/mail.db) with these top-level buckets:
+//
+//	meta       "version" → u32; "uidvalidity" → last UIDVALIDITY issued (u32)
+//	domains    name → created (unix seconds, u64)
+//	users      address → userRecord (JSON); bucket sequence = last user ID
+//	aliases    address or "@domain" (catch-all) → []string targets (JSON)
+//	accounts   u64 user ID → bucket:
+//	             usage          → bytes u64 ‖ messages u64
+//	             mboxnames      name → u64 mailbox ID
+//	             mboxes         u64 mailbox ID → mailboxRecord (JSON)
+//	             m‖u64 ID       u32 UID → messageRecord (binary, see codec.go)
+//	             subs           name → nil (subscriptions; may name absent mailboxes)
+//	bodies     u64 body ID → bodyRecord (refcount, size, chunk count)
+//	chunks     u64 body ID ‖ u32 chunk number → at most ChunkSize bytes
+//	bodycache  u64 body ID → opaque bytes (protocol caches, e.g. IMAP BODYSTRUCTURE)
+//	queue      u64 queue ID → QueuedMessage (JSON)
+//	queuedue   u64 unix nanos ‖ u64 queue ID → nil (index: First() is the next due)
+//
+// All integers are big-endian so that cursors walk them in numeric order.
+//
+// # Bodies
+//
+// Bodies live inside bbolt, cut into chunks of ChunkSize bytes. One group
+// commit then makes body and metadata durable together (two fdatasyncs for
+// the whole batch, no orphan files to collect), and a body is never one huge
+// contiguous value: the freelist reuses chunk-sized runs of pages. A body
+// delivered to several local recipients, or copied between mailboxes, is
+// stored once and reference counted; the last reference frees it.
+// Readers fetch one chunk per short read transaction (BodyReader), so a slow
+// client never pins a transaction, and a writer that needs to grow the
+// memory map never waits for a network write.
+//
+// # Durability and group commit
+//
+// Every mutation goes through one committer goroutine (commit.go). It takes
+// every operation waiting, runs them in one read-write transaction and
+// commits once: concurrent writers share the fsyncs, a lone writer is
+// committed at once without an artificial delay (unlike bbolt's DB.Batch).
+// A mutating method returns only after its transaction is durable.
+// Operation functions may run more than once (when another operation in the
+// same batch fails the batch is retried without it), so they are pure
+// functions of the transaction; side effects happen after the commit.
+//
+// # Change notifications
+//
+// After a commit, and before the callers of that batch are released, the
+// committer hands each operation's events (new messages, flag changes,
+// expunges, mailbox changes) to the subscribers of the user, in commit
+// order. A caller therefore sees its own events delivered when its method
+// returns, and every subscriber sees every user's events in the order they
+// became durable (what IMAP's sequence number bookkeeping needs).
+//
+// # Invariants
+//
+//   - UIDs are strictly ascending per mailbox and never reused; a deleted
+//     and re-created mailbox gets a new UIDVALIDITY.
+//   - No transaction is held across network I/O: bodies are read into memory
+//     (ReadBody) before their operation is queued, and read back in chunks.
+//   - Mailbox names are keys, never file paths.
+package store

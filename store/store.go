@@ -1,0 +1,183 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/mailserver/mailserver/store/authlimit"
+)
+
+// Errors returned by Store methods. Callers test them with errors.Is.
+var (
+	ErrLocked          = errors.New("store: database is locked by another process")
+	ErrNotFound        = errors.New("store: not found")
+	ErrExists          = errors.New("store: already exists")
+	ErrNoSuchDomain    = errors.New("store: no such local domain")
+	ErrDomainInUse     = errors.New("store: domain still has users or aliases")
+	ErrInvalidAddress  = errors.New("store: invalid address")
+	ErrInvalidName     = errors.New("store: invalid mailbox name")
+	ErrAuthFailed      = errors.New("store: authentication failed")
+	ErrThrottled       = errors.New("store: too many failed logins, try later")
+	ErrOverQuota       = errors.New("store: quota exceeded")
+	ErrNoSuchMailbox   = errors.New("store: no such mailbox")
+	ErrMailboxExists   = errors.New("store: mailbox already exists")
+	ErrCannotDelete    = errors.New("store: mailbox cannot be deleted")
+	ErrTooLarge        = errors.New("store: message too large")
+	ErrClosed          = errors.New("store: closed")
+	ErrNoSuchMessage   = errors.New("store: no such message")
+	ErrUIDSpaceExhaust = errors.New("store: mailbox UID space exhausted")
+)
+
+// Options configure Open. The zero value is usable.
+type Options struct {
+	// LockTimeout is how long Open waits for the file lock held by another
+	// process before failing with ErrLocked. Default 1s.
+	LockTimeout time.Duration
+	Logger      *slog.Logger
+	// DefaultQuota applies to users whose own quota is zero.
+	DefaultQuota Quota
+	// AuthMaxFailures failed logins from one client network within
+	// AuthFailureWindow make further attempts fail with ErrThrottled.
+	// Defaults 5 and 5 minutes.
+	AuthMaxFailures   int
+	AuthFailureWindow time.Duration
+	// MaxBatch bounds the operations in one group commit. Default 512.
+	MaxBatch int
+}
+
+// Store is the mail store. It is safe for concurrent use.
+type Store struct {
+	db       *bolt.DB
+	log      *slog.Logger
+	opts     Options
+	hub      *hub
+	limiter  *authlimit.Limiter
+	ops      chan *op
+	done     chan struct{}
+	closing  chan struct{}
+	dummyPwd string // hash verified for unknown users, so timing does not tell
+	commits  atomic.Uint64 // write transactions committed (group commits)
+}
+
+var (
+	bucketMeta      = []byte("meta")
+	bucketDomains   = []byte("domains")
+	bucketUsers     = []byte("users")
+	bucketAliases   = []byte("aliases")
+	bucketAccounts  = []byte("accounts")
+	bucketBodies    = []byte("bodies")
+	bucketChunks    = []byte("chunks")
+	bucketBodyCache = []byte("bodycache")
+	bucketQueue     = []byte("queue")
+	bucketQueueDue  = []byte("queuedue")
+
+	topBuckets = [][]byte{bucketMeta, bucketDomains, bucketUsers, bucketAliases, bucketAccounts,
+		bucketBodies, bucketChunks, bucketBodyCache, bucketQueue, bucketQueueDue}
+)
+
+const schemaVersion = 1
+
+// Open opens (creating if needed) the database at path.
+func Open(path string, opts *Options) (*Store, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.AuthMaxFailures <= 0 {
+		o.AuthMaxFailures = 5
+	}
+	if o.AuthFailureWindow <= 0 {
+		o.AuthFailureWindow = 5 * time.Minute
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 512
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: create data directory: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:         o.LockTimeout,
+		NoFreelistSync:  true, // rebuilt by a scan at open; saves a write per commit
+		FreelistType:    bolt.FreelistMapType,
+		InitialMmapSize: 64 << 20,
+	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range topBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get([]byte("version")); v == nil {
+			return meta.Put([]byte("version"), u32(schemaVersion))
+		} else if got := be32(v); got != schemaVersion {
+			return fmt.Errorf("schema version %d, this program knows %d", got, schemaVersion)
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: initialise %s: %w", path, err)
+	}
+	s := &Store{
+		db:      db,
+		log:     o.Logger,
+		opts:    o,
+		hub:     newHub(),
+		limiter: authlimit.New(o.AuthMaxFailures, o.AuthFailureWindow),
+		ops:     make(chan *op, 1024),
+		done:    make(chan struct{}),
+		closing: make(chan struct{}),
+	}
+	s.dummyPwd, err = hashPassword("not a password of anyone")
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+// Close waits for queued operations to commit and closes the database.
+func (s *Store) Close() error {
+	select {
+	case <-s.closing:
+		return ErrClosed
+	default:
+	}
+	close(s.closing)
+	<-s.done
+	return s.db.Close()
+}
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.db.Path() }
+
+// view runs a read-only transaction. Callers copy what they keep.
+func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}
