@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-func u32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
-func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+func u32(v uint32) []byte  { return binary.BigEndian.AppendUint32(nil, v) }
+func u64(v uint64) []byte  { return binary.BigEndian.AppendUint64(nil, v) }
 func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
 func be64(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
 

@@ -64,7 +64,7 @@ type Store struct {
 	ops      chan *op
 	done     chan struct{}
 	closing  chan struct{}
-	dummyPwd string // hash verified for unknown users, so timing does not tell
+	dummyPwd string        // hash verified for unknown users, so timing does not tell
 	commits  atomic.Uint64 // write transactions committed (group commits)
 }
 
