@@ -26,6 +26,9 @@ type Submission struct {
 	// Outbound, if not nil, is queued for remote delivery; Submit sets its
 	// ID, BodyID, Size and Created.
 	Outbound *QueuedMessage
+	// OutboundBody, if not nil, is the body queued for remote delivery
+	// when it differs from the local copies' (which carry Return-Path).
+	OutboundBody *Body
 }
 
 // DeliveryResult is the outcome of one LocalDelivery.
@@ -141,7 +144,14 @@ func (s *Store) submitTx(tx *bolt.Tx, sub *Submission, date time.Time, ch *chang
 			UIDs: []uint32{uid}, ModSeq: m.HighestModSeq, Messages: m.Messages})
 	}
 	if sub.Outbound != nil {
-		id, err := body()
+		var id uint64
+		var err error
+		if sub.OutboundBody != nil {
+			size = sub.OutboundBody.Size()
+			id, err = putBody(tx, sub.OutboundBody, 1)
+		} else {
+			id, err = body()
+		}
 		if err != nil {
 			return nil, err
 		}
