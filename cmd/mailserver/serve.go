@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mailserver/mailserver/queue"
 	"github.com/mailserver/mailserver/store"
 )
 
@@ -56,6 +57,7 @@ type env struct {
 	store *store.Store
 	tls   *tls.Config // server certificate, for STARTTLS and implicit TLS
 	log   *slog.Logger
+	queue *queue.Queue // set by workers (serve_queue.go); SMTP submits to it
 }
 
 // listener returns the spec for [listen] key served by svc, with the
