@@ -239,7 +239,7 @@ func collectListeners(e *env) ([]listenerSpec, error) {
 	for _, l := range e.cfg.Listen.entries() {
 		if l.addr != "" && !served[l.key] {
 			e.log.Warn("no protocol server for this listener yet; connections are closed", "key", l.key)
-			specs = append(specs, listenerSpec{key: l.key, addr: l.addr, implicitTLS: l.implicitTLS, svc: &placeholderService{}})
+			specs = append(specs, e.listener(l.key, &placeholderService{}))
 		}
 	}
 	return specs, nil
