@@ -687,3 +687,44 @@ func TestLockedDatabase(t *testing.T) {
 		t.Fatalf("second open: %v", err)
 	}
 }
+
+// TestSlowReaderDoesNotBlockWriters: a reader stopped halfway through a
+// large body (a slow client) holds no transaction, so writers that grow
+// the file (and remap it) still commit.
+func TestSlowReaderDoesNotBlockWriters(t *testing.T) {
+	s := openTest(t)
+	u := mustUser(t, s, "alice@example.test")
+	big := strings.Repeat("z", 5<<20)
+	res := deliver(t, s, big, u)
+	msgs, _ := s.GetMessages(ctx, u.ID, res.Local[0].MailboxID, []uint32{res.Local[0].UID})
+	r, err := s.OpenBody(msgs[0].BodyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := make([]byte, 2<<20)
+	if _, err := io.ReadFull(r, half); err != nil {
+		t.Fatal(err)
+	}
+	sizeBefore := fileSize(t, s)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 40 { // 40 × 2 MiB: the file must grow past its mapping
+			deliver(t, s, strings.Repeat("w", 2<<20), u)
+		}
+	}()
+	<-done // would hang if the half-read body pinned a transaction
+	if fileSize(t, s) <= sizeBefore {
+		t.Fatal("file did not grow")
+	}
+	rest, err := io.ReadAll(r)
+	if err != nil || len(rest)+len(half) != len(big) {
+		t.Fatalf("rest of body: %d bytes, %v", len(rest), err)
+	}
+}
+
+func fileSize(t *testing.T, s *Store) int64 {
+	var n int64
+	s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n
+}
