@@ -2,7 +2,7 @@ package pop3d
 
 import (
 	"encoding/base64"
-		"slices"
+	"slices"
 	"strings"
 	"testing"
 
@@ -236,4 +236,3 @@ func TestLineTooLong(t *testing.T) {
 	}
 	c.expectClosed()
 }
-

@@ -388,3 +388,14 @@ func loginEventually(t *testing.T, addr, user string) *client {
 }
 
 func fmtSize(n int) string { return fmt.Sprint(n) }
+
+// dialErr connects and reads the greeting, reporting failures.
+func dialErr(addr string) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	return bufio.NewReader(conn).ReadString('\n')
+}
