@@ -1,12 +1,30 @@
 package main
 
+import (
+	"fmt"
+
+	"github.com/mailserver/mailserver/imapd"
+)
+
 // imapListeners returns the IMAP services for [listen] imap (port 143,
-// STARTTLS) and imaps (993, implicit TLS). Build each spec with
-// e.listener(key, svc).
-//
-// The IMAP server is not built in yet: configured IMAP ports get a
-// placeholder that closes connections (see collectListeners). This file
-// is replaced when imapd lands.
+// STARTTLS) and imaps (993, implicit TLS): one imapd.Server serves both.
+// APPEND is limited like SMTP, by [smtp] max_message_bytes, so that every
+// message the server accepts can also be put back.
 func imapListeners(e *env) ([]listenerSpec, error) {
-	return nil, nil
+	if e.cfg.Listen.IMAP == "" && e.cfg.Listen.IMAPS == "" {
+		return nil, nil
+	}
+	srv, err := imapd.New(imapd.Options{
+		Store:                    e.store,
+		TLSConfig:                e.tls,
+		AllowPlaintextOnLoopback: e.cfg.Auth.AllowPlaintextOnLoopback,
+		MaxConnections:           e.cfg.IMAP.MaxConnections,
+		MaxConnectionsPerUser:    e.cfg.IMAP.MaxConnectionsPerUser,
+		MaxMessageBytes:          e.cfg.SMTP.MaxMessageBytes,
+		Logger:                   e.log.With("service", "imap"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("imap: %w", err)
+	}
+	return []listenerSpec{e.listener("imap", srv), e.listener("imaps", srv)}, nil
 }

@@ -1,0 +1,33 @@
+// Package imapd serves IMAP4rev1 and IMAP4rev2 (RFC 3501, RFC 9051) over the
+// mail store, as an implementation of go-imap v2's imapserver.Session.
+//
+// # Structure
+//
+//   - server.go: Server (Serve, Shutdown, Close), connection limits and the
+//     split between connections that may log in without TLS and the others.
+//   - registry.go, view.go: live updates. One store.Watch subscription per
+//     logged-in user feeds the views of every session that has one of the
+//     user's mailboxes selected. A view is the client's picture of its
+//     mailbox: the UIDs it knows, in sequence order, plus the changes it has
+//     not been told about yet. Changes are applied to the picture only when
+//     they are written to the client, so sequence numbers in commands always
+//     mean what the client thinks they mean, and EXPUNGE is never sent
+//     during FETCH, STORE or SEARCH (RFC 9051 §7.5.1).
+//   - session.go: login, errors (the one place that turns store errors into
+//     IMAP replies), numbers and sets.
+//   - mailboxes.go, list.go: CREATE, DELETE, RENAME, (UN)SUBSCRIBE, LIST,
+//     LSUB, STATUS, NAMESPACE.
+//   - fetch.go, structure.go: FETCH, with ENVELOPE and BODYSTRUCTURE parsed
+//     once per body and kept in the store's body cache.
+//   - messages.go: SELECT, STORE, COPY, MOVE, EXPUNGE, APPEND.
+//   - search.go: SEARCH.
+//
+// # What the library does not offer
+//
+// go-imap v2.0.0-beta.8 parses no CONDSTORE, QRESYNC, ID, QUOTA, SORT,
+// THREAD, COMPRESS or METADATA command, so none is advertised (the store
+// keeps modseqs, so CONDSTORE can follow). Its timeouts are fixed: 30 s per
+// command before login, 35 min idle after (autologout, RFC 9051 §5.4),
+// 5 min per APPEND literal; commands are at most 50 KiB and literals other
+// than APPEND's at most 4 KiB.
+package imapd

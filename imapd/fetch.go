@@ -1,0 +1,317 @@
+package imapd
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-message/textproto"
+	"github.com/mailserver/mailserver/store"
+)
+
+// fetchBatch is how many messages' metadata one store read returns.
+const fetchBatch = 256
+
+// Bodies up to this size are read into memory before their FETCH response
+// starts; larger ones are streamed chunk by chunk (see writeRange).
+const streamAbove = 1 << 20
+
+// Fetch implements imapserver.Session (RFC 9051 §6.4.5). Message data is
+// read in short store transactions; none is open while writing.
+func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
+	refs := s.sel.resolve(numSet, s.saved)
+	setSeen := !s.readOnly && marksSeen(options)
+	st := s.srv.opts.Store
+	for len(refs) > 0 {
+		batch := refs[:min(len(refs), fetchBatch)]
+		refs = refs[len(batch):]
+		msgs, err := st.GetMessages(s.ctx, s.user.ID, s.sel.mailboxID, uidList(batch))
+		if err != nil {
+			return s.fail("fetch", err)
+		}
+		// RFC 9051 §6.4.5: BODY[...] (not PEEK) sets \Seen; the changed
+		// flags are part of the response.
+		seen := map[uint32]bool{}
+		if setSeen {
+			var unseen []uint32
+			for i := range msgs {
+				if !msgs[i].HasFlag(store.FlagSeen) {
+					unseen = append(unseen, msgs[i].UID)
+				}
+			}
+			if len(unseen) > 0 {
+				res, err := st.StoreFlags(s.ctx, s.user.ID, s.sel.mailboxID, unseen, store.FlagsAdd, []string{store.FlagSeen}, store.StoreFlagsOptions{})
+				if err != nil {
+					return s.fail("fetch", err)
+				}
+				changed := make(map[uint32][]string, len(res.Messages))
+				for _, m := range res.Messages {
+					changed[m.UID] = m.Flags
+				}
+				for i := range msgs {
+					if f, ok := changed[msgs[i].UID]; ok {
+						msgs[i].Flags = f
+						seen[msgs[i].UID] = true
+					}
+				}
+			}
+		}
+		// Messages expunged by others but not yet reported to this client
+		// are missing from msgs: they get no FETCH response.
+		j := 0
+		for _, ref := range batch {
+			for j < len(msgs) && msgs[j].UID < ref.uid {
+				j++
+			}
+			if j == len(msgs) || msgs[j].UID != ref.uid {
+				continue
+			}
+			if err := s.fetchOne(w, ref.seq, &msgs[j], options, seen[ref.uid]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func marksSeen(options *imap.FetchOptions) bool {
+	for _, bs := range options.BodySection {
+		if !bs.Peek {
+			return true
+		}
+	}
+	for _, bs := range options.BinarySection {
+		if !bs.Peek {
+			return true
+		}
+	}
+	return false
+}
+
+// fetchData is what one message's response needs, gathered before the
+// response starts: once it has, an error can only end the connection.
+type fetchData struct {
+	info     *bodyInfo
+	header   []byte   // the header section, with its blank line
+	whole    []byte   // the whole body, when it is small or sections need parsing
+	sections [][]byte // BODY[...] values computed from header or whole; nil: stream
+	binary   [][]byte
+	binSizes []uint32
+}
+
+func (s *session) fetchOne(w *imapserver.FetchWriter, seq uint32, m *store.Message, options *imap.FetchOptions, flagsChanged bool) error {
+	d, err := s.gather(m, options)
+	if err != nil {
+		return err
+	}
+	rw := w.CreateMessage(seq)
+	if options.UID {
+		rw.WriteUID(imap.UID(m.UID))
+	}
+	if options.Flags || flagsChanged {
+		rw.WriteFlags(imapFlags(m.Flags))
+	}
+	if options.InternalDate {
+		rw.WriteInternalDate(m.InternalDate)
+	}
+	if options.RFC822Size {
+		rw.WriteRFC822Size(m.Size)
+	}
+	if options.Envelope {
+		rw.WriteEnvelope(d.info.Envelope)
+	}
+	if options.BodyStructure != nil {
+		rw.WriteBodyStructure(d.info.Body.structure())
+	}
+	for i, bs := range options.BodySection {
+		if b := d.sections[i]; b != nil || d.whole != nil || !streamable(bs) {
+			if err := writeLiteral(rw.WriteBodySection(bs, int64(len(b))), b); err != nil {
+				rw.Close()
+				return err
+			}
+			continue
+		}
+		if err := s.streamSection(rw, m, bs, int64(len(d.header))); err != nil {
+			rw.Close()
+			return err
+		}
+	}
+	for i, bs := range options.BinarySection {
+		if err := writeLiteral(rw.WriteBinarySection(bs, int64(len(d.binary[i]))), d.binary[i]); err != nil {
+			rw.Close()
+			return err
+		}
+	}
+	for i, bss := range options.BinarySectionSize {
+		rw.WriteBinarySectionSize(bss, d.binSizes[i])
+	}
+	return rw.Close()
+}
+
+func writeLiteral(wc io.WriteCloser, b []byte) error {
+	_, err := wc.Write(b)
+	if cerr := wc.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// streamable reports whether a section is a byte range of the stored body
+// (the whole message or its text), which large messages stream.
+func streamable(bs *imap.FetchItemBodySection) bool {
+	return len(bs.Part) == 0 && (bs.Specifier == imap.PartSpecifierNone || bs.Specifier == imap.PartSpecifierText)
+}
+
+// gather reads and computes everything but streamed ranges.
+func (s *session) gather(m *store.Message, options *imap.FetchOptions) (*fetchData, error) {
+	d := &fetchData{}
+	st := s.srv.opts.Store
+	var err error
+	if options.Envelope || options.BodyStructure != nil {
+		if d.info, err = s.bodyInfo(m.BodyID); err != nil {
+			return nil, s.fail("fetch", err)
+		}
+	}
+	needWhole := len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0
+	needHeader := false
+	for _, bs := range options.BodySection {
+		switch {
+		case len(bs.Part) > 0:
+			needWhole = true
+		case bs.Specifier == imap.PartSpecifierNone || bs.Specifier == imap.PartSpecifierText:
+			needHeader = needHeader || bs.Specifier == imap.PartSpecifierText
+			if m.Size <= streamAbove {
+				needWhole = true
+			}
+		default: // HEADER, HEADER.FIELDS (NOT)
+			needHeader = true
+		}
+	}
+	if needWhole {
+		if d.whole, err = st.ReadBodyBytes(m.BodyID); err != nil {
+			return nil, s.fail("fetch", err)
+		}
+		d.header = d.whole[:headerEnd(d.whole)]
+	} else if needHeader {
+		if d.header, err = s.readHeaderSection(m.BodyID); err != nil {
+			return nil, s.fail("fetch", err)
+		}
+	}
+	d.sections = make([][]byte, len(options.BodySection))
+	for i, bs := range options.BodySection {
+		switch {
+		case len(bs.Part) > 0:
+			d.sections[i] = nonNil(imapserver.ExtractBodySection(bytes.NewReader(d.whole), bs))
+		case bs.Specifier == imap.PartSpecifierNone:
+			if d.whole != nil {
+				d.sections[i] = partial(d.whole, bs.Partial)
+			}
+		case bs.Specifier == imap.PartSpecifierText:
+			if d.whole != nil {
+				d.sections[i] = partial(d.whole[len(d.header):], bs.Partial)
+			}
+		case len(bs.HeaderFields) == 0 && len(bs.HeaderFieldsNot) == 0:
+			d.sections[i] = partial(d.header, bs.Partial)
+		default:
+			d.sections[i] = nonNil(imapserver.ExtractBodySection(bytes.NewReader(d.header), bs))
+		}
+	}
+	for _, bs := range options.BinarySection {
+		d.binary = append(d.binary, nonNil(imapserver.ExtractBinarySection(bytes.NewReader(d.whole), bs)))
+	}
+	for _, bss := range options.BinarySectionSize {
+		d.binSizes = append(d.binSizes, imapserver.ExtractBinarySectionSize(bytes.NewReader(d.whole), bss))
+	}
+	return d, nil
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// partial applies <offset.size> (RFC 9051 §6.4.5).
+func partial(b []byte, p *imap.SectionPartial) []byte {
+	if p == nil {
+		return b
+	}
+	if p.Offset >= int64(len(b)) {
+		return []byte{}
+	}
+	return b[p.Offset:min(int64(len(b)), p.Offset+p.Size)]
+}
+
+// streamSection writes BODY[] or BODY[TEXT] of a large message from the
+// store in chunks. If the body disappears meanwhile (expunged by another
+// session and freed), the literal cannot be completed: the connection is
+// closed, the only honest way out.
+func (s *session) streamSection(rw *imapserver.FetchResponseWriter, m *store.Message, bs *imap.FetchItemBodySection, hdrLen int64) error {
+	br, err := s.srv.opts.Store.OpenBody(m.BodyID)
+	if err != nil {
+		s.conn.NetConn().Close()
+		return fmt.Errorf("open body %d: %w", m.BodyID, err)
+	}
+	start, end := int64(0), br.Size()
+	if bs.Specifier == imap.PartSpecifierText {
+		start = hdrLen
+	}
+	if p := bs.Partial; p != nil {
+		start = min(start+p.Offset, end)
+		end = min(end, start+p.Size)
+	}
+	wc := rw.WriteBodySection(bs, end-start)
+	if _, err := io.Copy(wc, io.NewSectionReader(br, start, end-start)); err != nil {
+		s.conn.NetConn().Close()
+		wc.Close()
+		return fmt.Errorf("stream body %d: %w", m.BodyID, err)
+	}
+	return wc.Close()
+}
+
+// readHeaderSection reads a body's header section (up to and including the
+// empty line), chunk by chunk.
+func (s *session) readHeaderSection(bodyID uint64) ([]byte, error) {
+	br, err := s.srv.opts.Store.OpenBody(bodyID)
+	if err != nil {
+		return nil, err
+	}
+	var buf []byte
+	chunk := make([]byte, 16<<10)
+	for {
+		n, err := br.Read(chunk)
+		from := max(0, len(buf)-3)
+		buf = append(buf, chunk[:n]...)
+		if i := bytes.Index(buf[from:], []byte("\r\n\r\n")); i >= 0 {
+			return buf[:from+i+4], nil
+		}
+		if len(buf) >= 2 && buf[0] == '\r' && buf[1] == '\n' {
+			return buf[:2], nil // no header fields at all
+		}
+		if err == io.EOF {
+			return buf, nil // all header
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// headerEnd is the length of the header section of a whole body.
+func headerEnd(b []byte) int {
+	if bytes.HasPrefix(b, []byte("\r\n")) {
+		return 2
+	}
+	if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
+		return i + 4
+	}
+	return len(b)
+}
+
+func readHeader(b []byte) (textproto.Header, error) {
+	return textproto.ReadHeader(bufio.NewReader(bytes.NewReader(b)))
+}

@@ -1,0 +1,254 @@
+package imapd
+
+import (
+	"errors"
+	"io"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/mailserver/mailserver/store"
+)
+
+var (
+	systemFlags    = []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft}
+	permanentFlags = append(append([]imap.Flag{}, systemFlags...), imap.FlagWildcard)
+)
+
+// Select implements imapserver.Session: SELECT and EXAMINE (RFC 9051
+// §6.3.2, §6.3.3).
+func (s *session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
+	s.unselect()
+	st := s.srv.opts.Store
+	mb, err := st.MailboxByName(s.ctx, s.user.ID, name)
+	if err != nil {
+		return nil, s.fail("select", err)
+	}
+	v, err := s.watch.open(s.ctx, st, s.user.ID, mb.ID)
+	if err != nil {
+		return nil, s.fail("select", err)
+	}
+	s.sel, s.readOnly = v, options != nil && options.ReadOnly
+	refs := v.all()
+	uidNext := mb.UIDNext
+	if n := len(refs); n > 0 && refs[n-1].uid >= uidNext {
+		uidNext = refs[n-1].uid + 1 // a delivery between the two reads
+	}
+	data := &imap.SelectData{
+		Flags:          systemFlags,
+		PermanentFlags: permanentFlags,
+		NumMessages:    uint32(len(refs)),
+		UIDNext:        imap.UID(uidNext),
+		UIDValidity:    mb.UIDValidity,
+	}
+	if s.readOnly {
+		data.PermanentFlags = []imap.Flag{}
+	}
+	if mb.Unseen > 0 {
+		// IMAP4rev1 clients get "OK [UNSEEN n]" (RFC 3501 §6.3.1).
+		msgs, err := st.ListMessages(s.ctx, s.user.ID, mb.ID, 1, 0)
+		if err != nil {
+			return nil, s.fail("select", err)
+		}
+		for i := range msgs {
+			if !msgs[i].HasFlag(store.FlagSeen) {
+				data.FirstUnseenSeqNum = v.seqOf(msgs[i].UID)
+				break
+			}
+		}
+	}
+	if s.conn.EnabledCaps().Has(imap.CapIMAP4rev2) {
+		// RFC 9051 §6.3.2: a LIST response with the mailbox name.
+		attrs := []imap.MailboxAttr{}
+		if mb.SpecialUse != "" {
+			attrs = append(attrs, imap.MailboxAttr(mb.SpecialUse))
+		}
+		data.List = &imap.ListData{Mailbox: mb.Name, Delim: store.Delimiter, Attrs: attrs}
+	}
+	return data, nil
+}
+
+// Unselect implements imapserver.Session (CLOSE and UNSELECT, RFC 9051
+// §6.4.2, §6.4.3).
+func (s *session) Unselect() error {
+	s.unselect()
+	return nil
+}
+
+func (s *session) unselect() {
+	if s.sel != nil {
+		s.watch.close(s.sel)
+		s.sel, s.saved, s.readOnly = nil, nil, false
+	}
+}
+
+// Store implements imapserver.Session (RFC 9051 §6.4.6).
+func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) error {
+	if s.readOnly {
+		return errReadOnly
+	}
+	refs := s.sel.resolve(numSet, s.saved)
+	if len(refs) == 0 {
+		return nil
+	}
+	var op store.FlagOp
+	switch flags.Op {
+	case imap.StoreFlagsAdd:
+		op = store.FlagsAdd
+	case imap.StoreFlagsDel:
+		op = store.FlagsRemove
+	default:
+		op = store.FlagsSet
+	}
+	list := make([]string, 0, len(flags.Flags))
+	for _, f := range flags.Flags {
+		list = append(list, string(f))
+	}
+	if err := checkFlags(list); err != nil {
+		return err
+	}
+	res, err := s.srv.opts.Store.StoreFlags(s.ctx, s.user.ID, s.sel.mailboxID, uidList(refs), op, list, store.StoreFlagsOptions{})
+	if err != nil {
+		return s.fail("store", err)
+	}
+	if flags.Silent {
+		return nil
+	}
+	_, isUID := numSet.(imap.UIDSet)
+	for i := range res.Messages {
+		m := &res.Messages[i]
+		seq := s.sel.seqOf(m.UID)
+		if seq == 0 {
+			continue
+		}
+		rw := w.CreateMessage(seq)
+		if isUID {
+			rw.WriteUID(imap.UID(m.UID))
+		}
+		rw.WriteFlags(imapFlags(m.Flags))
+		if err := rw.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Copy implements imapserver.Session (RFC 9051 §6.4.7, COPYUID from RFC
+// 4315).
+func (s *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) {
+	refs := s.sel.resolve(numSet, s.saved)
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	res, err := s.srv.opts.Store.Copy(s.ctx, s.user.ID, s.sel.mailboxID, uidList(refs), dest)
+	if err != nil {
+		return nil, s.failMailbox("copy", err, errTryCreate)
+	}
+	return copyData(res), nil
+}
+
+// Move implements imapserver.SessionMove (RFC 6851). It writes COPYUID
+// only: the EXPUNGE responses come from the view at the end of the
+// command, like every other expunge (writing them here as well would send
+// them twice, the bug of go-imap's reference backend).
+func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+	if s.readOnly {
+		return errReadOnly
+	}
+	refs := s.sel.resolve(numSet, s.saved)
+	if len(refs) == 0 {
+		return nil
+	}
+	res, err := s.srv.opts.Store.Move(s.ctx, s.user.ID, s.sel.mailboxID, uidList(refs), dest)
+	if err != nil {
+		return s.failMailbox("move", err, errTryCreate)
+	}
+	if data := copyData(res); data != nil {
+		return w.WriteCopyData(data)
+	}
+	return nil
+}
+
+func copyData(res *store.CopyResult) *imap.CopyData {
+	if len(res.SrcUIDs) == 0 {
+		return nil
+	}
+	data := &imap.CopyData{UIDValidity: res.UIDValidity}
+	for i := range res.SrcUIDs {
+		data.SourceUIDs.AddNum(imap.UID(res.SrcUIDs[i]))
+		data.DestUIDs.AddNum(imap.UID(res.DstUIDs[i]))
+	}
+	return data
+}
+
+// Expunge implements imapserver.Session: EXPUNGE, UID EXPUNGE (RFC 4315)
+// and the silent expunge of CLOSE. The EXPUNGE responses are written by
+// the view when the command ends (they arrive through the store's events
+// like anybody else's).
+func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
+	// CLOSE passes a writer without a connection (RFC 9051 §6.4.2: no
+	// untagged EXPUNGE, and nothing is removed after EXAMINE).
+	closing := *w == (imapserver.ExpungeWriter{})
+	if s.readOnly {
+		if closing {
+			return nil
+		}
+		return errReadOnly
+	}
+	opts := store.ExpungeOptions{OnlyDeleted: true}
+	if uids != nil {
+		refs := s.sel.resolve(*uids, s.saved)
+		if len(refs) == 0 {
+			return nil
+		}
+		opts.UIDs = uidList(refs)
+	}
+	_, err := s.srv.opts.Store.Expunge(s.ctx, s.user.ID, s.sel.mailboxID, opts)
+	return s.fail("expunge", err)
+}
+
+// Append implements imapserver.Session (RFC 9051 §6.3.12, APPENDUID from
+// RFC 4315). The literal is read completely before the store is asked to
+// do anything: reading it is network I/O.
+func (s *session) Append(mailbox string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
+	body, err := store.ReadBody(r, s.srv.opts.MaxMessageBytes)
+	if err != nil {
+		if errors.Is(err, store.ErrTooLarge) {
+			return nil, errTooBig
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Literal ended early"}
+		}
+		return nil, s.fail("append", err)
+	}
+	opts := store.AppendOptions{InternalDate: options.Time}
+	for _, f := range options.Flags {
+		opts.Flags = append(opts.Flags, string(f))
+	}
+	if err := checkFlags(opts.Flags); err != nil {
+		return nil, err
+	}
+	res, err := s.srv.opts.Store.Append(s.ctx, s.user.ID, mailbox, body, opts)
+	if err != nil {
+		return nil, s.failMailbox("append", err, errTryCreate)
+	}
+	return &imap.AppendData{UID: imap.UID(res.UID), UIDValidity: res.UIDValidity}, nil
+}
+
+// Limits the store puts on flags (it refuses more with a plain error).
+const (
+	maxFlags   = 128
+	maxFlagLen = 128
+)
+
+// checkFlags refuses what the store would refuse; the library has checked
+// the syntax (RFC 9051 §9, flag).
+func checkFlags(flags []string) error {
+	bad := len(flags) > maxFlags
+	for _, f := range flags {
+		bad = bad || len(f) > maxFlagLen
+	}
+	if bad {
+		return &imap.Error{Type: imap.StatusResponseTypeBad, Code: imap.ResponseCodeLimit, Text: "Too many or too long flags"}
+	}
+	return nil
+}

@@ -1,0 +1,312 @@
+package imapd
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	gomessage "github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+	"github.com/mailserver/mailserver/store"
+)
+
+// Search implements imapserver.Session: SEARCH and UID SEARCH with every
+// search key of RFC 9051 §6.4.4, ESEARCH return options (RFC 4731) and
+// SAVE (RFC 5182). Flags, dates, sizes and sets are matched on the
+// message records; header keys read the header section; BODY and TEXT read
+// the body and decode its parts (transfer encoding and charset).
+func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+	m := s.compile(criteria)
+	refs := s.sel.all()
+	st := s.srv.opts.Store
+	var hits []msgRef
+	for len(refs) > 0 {
+		batch := refs[:min(len(refs), fetchBatch)]
+		refs = refs[len(batch):]
+		msgs, err := st.GetMessages(s.ctx, s.user.ID, s.sel.mailboxID, uidList(batch))
+		if err != nil {
+			return nil, s.fail("search", err)
+		}
+		j := 0
+		for _, ref := range batch {
+			for j < len(msgs) && msgs[j].UID < ref.uid {
+				j++
+			}
+			if j == len(msgs) || msgs[j].UID != ref.uid {
+				continue // expunged, not yet reported
+			}
+			c := &candidate{s: s, seq: ref.seq, msg: &msgs[j]}
+			ok, err := m.match(c)
+			if err != nil {
+				return nil, s.fail("search", err)
+			}
+			if ok {
+				hits = append(hits, ref)
+			}
+		}
+	}
+	data := &imap.SearchData{Count: uint32(len(hits))}
+	if kind == imapserver.NumKindUID {
+		var set imap.UIDSet
+		for _, h := range hits {
+			set.AddNum(imap.UID(h.uid))
+		}
+		data.All = set
+		if len(hits) > 0 {
+			data.Min, data.Max = hits[0].uid, hits[len(hits)-1].uid
+		}
+	} else {
+		var set imap.SeqSet
+		for _, h := range hits {
+			set.AddNum(h.seq)
+		}
+		data.All = set
+		if len(hits) > 0 {
+			data.Min, data.Max = hits[0].seq, hits[len(hits)-1].seq
+		}
+	}
+	if options.ReturnSave {
+		s.saved = uidList(hits)
+	}
+	return data, nil
+}
+
+// matcher is a compiled SEARCH criteria: sets are resolved against the
+// client's picture once.
+type matcher struct {
+	c    *imap.SearchCriteria
+	sets []map[uint32]bool // UIDs in each SeqNum and UID set
+	not  []*matcher
+	or   [][2]*matcher
+}
+
+func (s *session) compile(c *imap.SearchCriteria) *matcher {
+	m := &matcher{c: c}
+	add := func(set imap.NumSet) {
+		in := map[uint32]bool{}
+		for _, r := range s.sel.resolve(set, s.saved) {
+			in[r.uid] = true
+		}
+		m.sets = append(m.sets, in)
+	}
+	for _, set := range c.SeqNum {
+		add(set)
+	}
+	for _, set := range c.UID {
+		add(set)
+	}
+	for i := range c.Not {
+		m.not = append(m.not, s.compile(&c.Not[i]))
+	}
+	for i := range c.Or {
+		m.or = append(m.or, [2]*matcher{s.compile(&c.Or[i][0]), s.compile(&c.Or[i][1])})
+	}
+	return m
+}
+
+// candidate is one message being matched; its header and body are read
+// when a key needs them, at most once.
+type candidate struct {
+	s      *session
+	seq    uint32
+	msg    *store.Message
+	header *textproto.Header
+	body   []byte
+}
+
+func (c *candidate) getHeader() (*textproto.Header, error) {
+	if c.header == nil {
+		raw, err := c.s.readHeaderSection(c.msg.BodyID)
+		if err != nil {
+			return nil, err
+		}
+		h, _ := readHeader(raw) // a broken header still has the fields before the damage
+		c.header = &h
+	}
+	return c.header, nil
+}
+
+func (c *candidate) getBody() ([]byte, error) {
+	if c.body == nil {
+		b, err := c.s.srv.opts.Store.ReadBodyBytes(c.msg.BodyID)
+		if err != nil {
+			return nil, err
+		}
+		c.body = b
+	}
+	return c.body, nil
+}
+
+// match evaluates the criteria: all keys must match (RFC 9051 §6.4.4).
+// Cheap keys come first so that most messages never have their body read.
+func (m *matcher) match(c *candidate) (bool, error) {
+	cr := m.c
+	for _, in := range m.sets {
+		if !in[c.msg.UID] {
+			return false, nil
+		}
+	}
+	for _, f := range cr.Flag {
+		if !c.msg.HasFlag(string(f)) { // \Recent is never set
+			return false, nil
+		}
+	}
+	for _, f := range cr.NotFlag {
+		if c.msg.HasFlag(string(f)) {
+			return false, nil
+		}
+	}
+	if cr.Larger > 0 && c.msg.Size <= cr.Larger {
+		return false, nil
+	}
+	if cr.Smaller > 0 && c.msg.Size >= cr.Smaller {
+		return false, nil
+	}
+	if !matchDate(c.msg.InternalDate, cr.Since, cr.Before) {
+		return false, nil
+	}
+	if len(cr.Header) > 0 || !cr.SentSince.IsZero() || !cr.SentBefore.IsZero() {
+		h, err := c.getHeader()
+		if err != nil {
+			return false, err
+		}
+		mh := mail.Header{Header: gomessage.Header{Header: *h}}
+		for _, f := range cr.Header {
+			if !matchFields(mh.FieldsByKey(f.Key), f.Value) {
+				return false, nil
+			}
+		}
+		if !cr.SentSince.IsZero() || !cr.SentBefore.IsZero() {
+			// RFC 9051 §6.4.4: SENT* use the Date: header; a message
+			// without a valid one matches none of them.
+			t, err := mh.Date()
+			if err != nil || t.IsZero() || !matchDate(t, cr.SentSince, cr.SentBefore) {
+				return false, nil
+			}
+		}
+	}
+	for _, text := range cr.Body {
+		ok, err := c.matchText(text, false)
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	for _, text := range cr.Text {
+		ok, err := c.matchText(text, true)
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	for _, n := range m.not {
+		ok, err := n.match(c)
+		if err != nil || ok {
+			return false, err
+		}
+	}
+	for _, or := range m.or {
+		ok, err := or[0].match(c)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			if ok, err = or[1].match(c); err != nil || !ok {
+				return false, err
+			}
+		}
+	}
+	return true, nil
+}
+
+// matchDate compares dates only, in the time's own zone (RFC 9051 §6.4.4:
+// "disregarding time and timezone").
+func matchDate(t, since, before time.Time) bool {
+	if since.IsZero() && before.IsZero() {
+		return true
+	}
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	if !since.IsZero() && d.Before(time.Date(since.Year(), since.Month(), since.Day(), 0, 0, 0, 0, time.UTC)) {
+		return false
+	}
+	if !before.IsZero() && !d.Before(time.Date(before.Year(), before.Month(), before.Day(), 0, 0, 0, 0, time.UTC)) {
+		return false
+	}
+	return true
+}
+
+// matchFields: an empty pattern matches any message that has the field
+// (RFC 9051 §6.4.4, HEADER); otherwise a case-insensitive substring of the
+// decoded value.
+func matchFields(fields gomessage.HeaderFields, pattern string) bool {
+	if pattern == "" {
+		return fields.Len() > 0
+	}
+	pattern = strings.ToLower(pattern)
+	for fields.Next() {
+		v, err := fields.Text()
+		if err != nil {
+			v = fields.Value()
+		}
+		if strings.Contains(strings.ToLower(v), pattern) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchText is BODY (withHeader false) and TEXT (true).
+func (c *candidate) matchText(pattern string, withHeader bool) (bool, error) {
+	if pattern == "" {
+		return true, nil
+	}
+	b, err := c.getBody()
+	if err != nil {
+		return false, err
+	}
+	e, err := gomessage.Read(bytes.NewReader(b))
+	if e == nil {
+		// Unparseable: search the raw bytes.
+		_ = err
+		return bytes.Contains(bytes.ToLower(b), []byte(strings.ToLower(pattern))), nil
+	}
+	return matchEntity(e, strings.ToLower(pattern), withHeader), nil
+}
+
+func matchEntity(e *gomessage.Entity, pattern string, withHeader bool) bool {
+	if withHeader && matchFields(e.Header.Fields(), pattern) {
+		return true
+	}
+	if mr := e.MultipartReader(); mr != nil {
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF || p == nil {
+				return false
+			}
+			if err != nil && !gomessage.IsUnknownCharset(err) && !gomessage.IsUnknownEncoding(err) {
+				return false
+			}
+			if matchEntity(p, pattern, withHeader) {
+				return true
+			}
+		}
+	}
+	t, _, _ := e.Header.ContentType()
+	if t == "message/rfc822" || t == "message/global" {
+		if inner, err := gomessage.Read(e.Body); inner != nil {
+			_ = err
+			return matchEntity(inner, pattern, true)
+		}
+		return false
+	}
+	if t != "" && !strings.HasPrefix(t, "text/") {
+		return false // attachments: not text
+	}
+	b, err := io.ReadAll(io.LimitReader(e.Body, 64<<20))
+	if err != nil && len(b) == 0 {
+		return false
+	}
+	return bytes.Contains(bytes.ToLower(b), []byte(pattern))
+}

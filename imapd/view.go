@@ -1,0 +1,281 @@
+package imapd
+
+import (
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+)
+
+type updateKind int
+
+const (
+	updateNew updateKind = iota + 1
+	updateExpunge
+	updateFlags
+)
+
+// update is a committed change the client has not been told about yet.
+// UIDs, not sequence numbers: those are computed when the update is
+// written, against the client's picture at that moment.
+type update struct {
+	kind   updateKind
+	uids   []uint32
+	flags  [][]string // updateFlags: flags[i] belong to uids[i]
+	origin any        // updateFlags: the session that changed them
+}
+
+// view is one session's picture of its selected mailbox (RFC 9051 §2.3.1.2:
+// sequence numbers are per session and change only when the session is
+// told about EXISTS and EXPUNGE).
+type view struct {
+	mailboxID uint64
+	wake      chan struct{} // IDLE: a change is pending
+
+	mu      sync.Mutex
+	uids    []uint32 // the client's picture, ascending; index+1 = sequence number
+	pending []update
+}
+
+// msgRef is one message of the client's picture.
+type msgRef struct {
+	seq uint32
+	uid uint32
+}
+
+func newView(mailboxID uint64, uids []uint32) *view {
+	return &view{mailboxID: mailboxID, uids: uids, wake: make(chan struct{}, 1)}
+}
+
+// push queues an update (called by the Watch callback: never blocks).
+func (v *view) push(u update) {
+	v.mu.Lock()
+	v.pending = append(v.pending, u)
+	v.mu.Unlock()
+	select {
+	case v.wake <- struct{}{}:
+	default:
+	}
+}
+
+// count is the number of messages the client knows of.
+func (v *view) count() uint32 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return uint32(len(v.uids))
+}
+
+// pendingCount reports how many updates wait (for tests and NOOP).
+func (v *view) pendingCount() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.pending)
+}
+
+type outKind int
+
+const (
+	outExists outKind = iota
+	outExpunge
+	outFetch
+)
+
+type output struct {
+	kind  outKind
+	n     uint32
+	uid   uint32
+	flags []string
+}
+
+// poll tells the client about pending updates, in commit order. Without
+// allowExpunge (after FETCH, STORE and SEARCH: RFC 9051 §7.5.1) it stops
+// before the first expunge, which waits for the next command. Changes to
+// flags made by self are skipped: STORE answers for itself (or is silent).
+func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) error {
+	v.mu.Lock()
+	todo := v.pending
+	v.pending = nil
+	if !allowExpunge {
+		for i, u := range todo {
+			if u.kind == updateExpunge {
+				v.pending = slices.Clone(todo[i:])
+				todo = todo[:i]
+				break
+			}
+		}
+	}
+	var out []output
+	grown := false
+	for _, u := range todo {
+		if u.kind != updateNew && grown {
+			out = append(out, output{kind: outExists, n: uint32(len(v.uids))})
+			grown = false
+		}
+		switch u.kind {
+		case updateNew:
+			for _, uid := range u.uids {
+				if n := len(v.uids); n == 0 || uid > v.uids[n-1] {
+					v.uids = append(v.uids, uid)
+					grown = true
+				}
+			}
+		case updateExpunge:
+			// Descending, so each number is valid when the client reads it.
+			for i := len(u.uids) - 1; i >= 0; i-- {
+				if idx, ok := slices.BinarySearch(v.uids, u.uids[i]); ok {
+					v.uids = slices.Delete(v.uids, idx, idx+1)
+					out = append(out, output{kind: outExpunge, n: uint32(idx + 1)})
+				}
+			}
+		case updateFlags:
+			if self != nil && u.origin == self {
+				continue
+			}
+			for i, uid := range u.uids {
+				if idx, ok := slices.BinarySearch(v.uids, uid); ok {
+					out = append(out, output{kind: outFetch, n: uint32(idx + 1), uid: uid, flags: u.flags[i]})
+				}
+			}
+		}
+	}
+	if grown {
+		out = append(out, output{kind: outExists, n: uint32(len(v.uids))})
+	}
+	v.mu.Unlock()
+
+	for _, o := range out {
+		var err error
+		switch o.kind {
+		case outExists:
+			err = w.WriteNumMessages(o.n)
+		case outExpunge:
+			err = w.WriteExpunge(o.n)
+		case outFetch:
+			err = w.WriteMessageFlags(o.n, imap.UID(o.uid), imapFlags(o.flags))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idle writes updates as they come until stop is closed.
+func (v *view) idle(w *imapserver.UpdateWriter, stop <-chan struct{}, self any) error {
+	for {
+		if err := v.poll(w, true, self); err != nil {
+			return err
+		}
+		select {
+		case <-v.wake:
+		case <-stop:
+			return nil
+		}
+	}
+}
+
+// resolve turns a sequence set or UID set of the client into messages of
+// its picture, ascending. '*' is the last message the client knows of (a
+// 0 bound in go-imap's sets); "n:m" is the same as "m:n" (RFC 9051 §9,
+// seq-range). saved is the SEARCHRES result for '$' (RFC 5182).
+func (v *view) resolve(set imap.NumSet, saved []uint32) []msgRef {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	n := uint32(len(v.uids))
+	var idx []int // indexes into v.uids
+	switch set := set.(type) {
+	case imap.SeqSet:
+		for _, r := range set {
+			lo, hi := r.Start, r.Stop
+			if lo == 0 {
+				lo = n
+			}
+			if hi == 0 {
+				hi = n
+			}
+			if lo > hi {
+				lo, hi = hi, lo
+			}
+			lo = max(lo, 1)
+			hi = min(hi, n)
+			for s := lo; s <= hi && s != 0; s++ {
+				idx = append(idx, int(s-1))
+			}
+		}
+	case imap.UIDSet:
+		if imap.IsSearchRes(set) {
+			for _, uid := range saved {
+				if i, ok := slices.BinarySearch(v.uids, uid); ok {
+					idx = append(idx, i)
+				}
+			}
+			break
+		}
+		var last uint32
+		if n > 0 {
+			last = v.uids[n-1]
+		}
+		for _, r := range set {
+			lo, hi := uint32(r.Start), uint32(r.Stop)
+			if lo == 0 {
+				lo = last
+			}
+			if hi == 0 {
+				hi = last
+			}
+			if lo > hi {
+				lo, hi = hi, lo
+			}
+			i, _ := slices.BinarySearch(v.uids, lo)
+			for ; i < len(v.uids) && v.uids[i] <= hi; i++ {
+				idx = append(idx, i)
+			}
+		}
+	}
+	sort.Ints(idx)
+	idx = slices.Compact(idx)
+	out := make([]msgRef, len(idx))
+	for j, i := range idx {
+		out[j] = msgRef{seq: uint32(i + 1), uid: v.uids[i]}
+	}
+	return out
+}
+
+// all returns the whole picture.
+func (v *view) all() []msgRef {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]msgRef, len(v.uids))
+	for i, uid := range v.uids {
+		out[i] = msgRef{seq: uint32(i + 1), uid: uid}
+	}
+	return out
+}
+
+// seqOf returns the client's sequence number of uid (0 if it has none).
+func (v *view) seqOf(uid uint32) uint32 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if i, ok := slices.BinarySearch(v.uids, uid); ok {
+		return uint32(i + 1)
+	}
+	return 0
+}
+
+func imapFlags(flags []string) []imap.Flag {
+	out := make([]imap.Flag, len(flags))
+	for i, f := range flags {
+		out[i] = imap.Flag(f)
+	}
+	return out
+}
+
+func uidList(refs []msgRef) []uint32 {
+	out := make([]uint32, len(refs))
+	for i, r := range refs {
+		out[i] = r.uid
+	}
+	return out
+}
