@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"log/slog"
 	"net/netip"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -64,8 +62,8 @@ type session struct {
 }
 
 var (
-	_ imapserver.Session           = (*session)(nil)
-	_ imapserver.SessionIMAP4rev2  = (*session)(nil)
+	_ imapserver.Session            = (*session)(nil)
+	_ imapserver.SessionIMAP4rev2   = (*session)(nil)
 	_ imapserver.SessionAppendLimit = (*session)(nil)
 )
 
@@ -197,10 +195,3 @@ func (s *session) failMailbox(op string, err error, missing *imap.Error) error {
 }
 
 func (s *session) fail(op string, err error) error { return s.failMailbox(op, err, errNonExistent) }
-
-// opCtx bounds one store operation.
-func (s *session) opCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(s.ctx, 5*time.Minute)
-}
-
-var _ = slog.String
