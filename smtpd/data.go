@@ -1,0 +1,100 @@
+package smtpd
+
+import (
+	"io"
+	"strings"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/mailserver/mailserver/queue"
+	"github.com/mailserver/mailserver/store"
+)
+
+// Data receives a message (DATA, or BDAT chunks through a pipe), checks it,
+// adds the trace header and hands it to the queue. It returns nil, and
+// go-smtp answers 250, only after queue.Submit has committed the message
+// to disk (RFC 5321 §4.1.1.4, §6.1: accepting means taking
+// responsibility).
+func (s *session) Data(r io.Reader) error {
+	s.srv.busy.Add(1)
+	defer s.srv.busy.Add(-1)
+	if s.raw != nil {
+		s.raw.beginData(s.srv.opts.DataTimeout)
+		defer s.raw.endData()
+	}
+
+	s.mu.Lock()
+	tx := transaction{
+		user: s.mailUser, from: s.from, opts: s.mailOpts,
+		rcpts: append([]queue.Recipient(nil), s.rcpts...),
+	}
+	s.mu.Unlock()
+
+	id := newID()
+	submission := s.srv.opts.Mode != ModeMX
+	received := s.received(id, &tx)
+	scan := &contentScanner{r: r}
+	var body *store.Body
+	var err error
+	if submission {
+		// Header fields may be added (below), so the trace field is
+		// prepended afterwards, to stay on top.
+		body, err = store.ReadBody(scan, s.srv.opts.MaxMessageBytes)
+	} else {
+		// Reading the trace field in front of the data saves a copy.
+		body, err = store.ReadBody(io.MultiReader(strings.NewReader(received), scan),
+			s.srv.opts.MaxMessageBytes+int64(len(received)))
+	}
+	if err != nil {
+		s.log.Info("message not received", "id", id, "err", err)
+		return reply(s.log, "DATA", err)
+	}
+	if scan.smuggling {
+		s.log.Warn("message refused: bare CR or LF around a dot line (smuggling attempt?)", "id", id, "from", tx.from)
+		return errBareCRLF
+	}
+	if submission {
+		extra, err := s.checkSubmission(body, &tx)
+		if err != nil {
+			return reply(s.log, "DATA", err)
+		}
+		body.Prepend([]byte(received + extra))
+	}
+
+	env := &queue.Envelope{
+		From:       tx.from,
+		Recipients: tx.rcpts,
+		EnvelopeID: tx.opts.EnvelopeID,
+		Ret:        string(tx.opts.Return),
+		SMTPUTF8:   tx.opts.UTF8,
+		Body8Bit:   tx.opts.Body == smtp.Body8BitMIME || tx.opts.Body == smtp.BodyBinaryMIME || scan.eightBit,
+	}
+	if tx.user != nil {
+		env.AuthUser = tx.user.Address
+	}
+	res, err := s.srv.opts.Queue.Submit(s.srv.ctx, env, body)
+	if err != nil {
+		return reply(s.log, "DATA", err)
+	}
+	for _, f := range res.Failed {
+		// RCPT checked these; a quota that filled meanwhile lands here.
+		s.log.Warn("recipient not delivered", "id", id, "rcpt", f.Address, "err", f.Err)
+	}
+	if res.Local+res.Remote == 0 {
+		if len(res.Failed) > 0 {
+			return reply(s.log, "DATA", res.Failed[0].Err)
+		}
+		return errNoneStored
+	}
+	s.log.Info("message accepted", "id", id, "from", tx.from, "rcpts", len(tx.rcpts),
+		"size", body.Size(), "local", res.Local, "remote", res.Remote, "queue_id", res.QueueID)
+	return nil
+}
+
+// transaction is a snapshot of the envelope taken when Data starts.
+type transaction struct {
+	user  *store.User
+	from  string
+	opts  smtp.MailOptions
+	rcpts []queue.Recipient
+}

@@ -1,0 +1,122 @@
+package smtpd
+
+import (
+	"bufio"
+	"crypto/tls"
+	"fmt"
+	"strings"
+	"time"
+
+	gomessage "github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+
+	"github.com/mailserver/mailserver/store"
+)
+
+// received builds the Received trace field (RFC 5321 §4.4):
+//
+//	Received: from HELO ([IP])
+//		(using TLS1.3 with cipher TLS_AES_128_GCM_SHA256)
+//		(authenticated as user@example.org)
+//		by HOSTNAME with ESMTPSA id ID
+//		for <rcpt>; DATE
+//
+// The protocol is ESMTP plus S for TLS and A for AUTH (RFC 3848), or
+// UTF8SMTP likewise with SMTPUTF8 (RFC 6531 §3.7.3). "for" names the
+// recipient only when there is exactly one, so a Bcc recipient is not
+// revealed to the others.
+func (s *session) received(id string, tx *transaction) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Received: from %s (%s)", sanitizeHelo(s.helo), addressLiteral(s))
+	if s.tls != nil {
+		fmt.Fprintf(&b, "\r\n\t(using %s with cipher %s)", tls.VersionName(s.tls.Version), tls.CipherSuiteName(s.tls.CipherSuite))
+	}
+	if tx.user != nil {
+		fmt.Fprintf(&b, "\r\n\t(authenticated as %s)", tx.user.Address)
+	}
+	proto := "ESMTP"
+	if tx.opts.UTF8 {
+		proto = "UTF8SMTP"
+	}
+	if s.tls != nil {
+		proto += "S"
+	}
+	if tx.user != nil {
+		proto += "A"
+	}
+	fmt.Fprintf(&b, "\r\n\tby %s with %s id %s", s.srv.opts.Hostname, proto, id)
+	if len(tx.rcpts) == 1 && !hasControl(tx.rcpts[0].Address) {
+		fmt.Fprintf(&b, "\r\n\tfor <%s>", tx.rcpts[0].Address)
+	}
+	fmt.Fprintf(&b, ";\r\n\t%s\r\n", s.srv.opts.now().Format(time.RFC1123Z))
+	return b.String()
+}
+
+// addressLiteral is the client's address as an RFC 5321 §4.1.3 literal.
+func addressLiteral(s *session) string {
+	if s.ip.Is6() {
+		return "[IPv6:" + s.ip.String() + "]"
+	}
+	return "[" + s.ip.String() + "]"
+}
+
+// sanitizeHelo keeps the EHLO argument from breaking the header: it is the
+// client's claim, shown as given but limited to domain and address
+// literal characters.
+func sanitizeHelo(h string) string {
+	if len(h) > 255 {
+		h = h[:255]
+	}
+	out := []byte(h)
+	for i, c := range out {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte(".-_:[]", c) >= 0:
+		default:
+			out[i] = '_'
+		}
+	}
+	if len(out) == 0 {
+		return "unknown"
+	}
+	return string(out)
+}
+
+// checkSubmission applies the submission rules to a message from an
+// authenticated user (RFC 6409 §8): every From: address must be one the
+// user may send as, and a missing Message-ID or Date is supplied. It
+// returns the header fields to add.
+func (s *session) checkSubmission(body *store.Body, tx *transaction) (string, error) {
+	h, err := textproto.ReadHeader(bufio.NewReader(body.Reader()))
+	if err != nil {
+		s.log.Info("malformed header in submission", "err", err)
+		return "", errBadHeader
+	}
+	mh := mail.Header{Header: gomessage.Header{Header: h}}
+	if tx.user != nil && mh.Has("From") {
+		from, err := mh.AddressList("From")
+		if err != nil {
+			s.log.Info("malformed From in submission", "err", err)
+			return "", errBadHeader
+		}
+		for _, a := range from {
+			ok, err := s.srv.opts.Store.MaySendAs(s.srv.ctx, tx.user, a.Address)
+			if err != nil {
+				return "", err
+			}
+			if !ok {
+				s.log.Warn("From: refused", "from", a.Address)
+				return "", errFromNotOwner
+			}
+		}
+	}
+	var extra strings.Builder
+	if !mh.Has("Message-Id") {
+		fmt.Fprintf(&extra, "Message-ID: <%s@%s>\r\n", newID(), s.srv.opts.Hostname)
+	}
+	if !mh.Has("Date") {
+		fmt.Fprintf(&extra, "Date: %s\r\n", s.srv.opts.now().Format(time.RFC1123Z))
+	}
+	return extra.String(), nil
+}

@@ -1,0 +1,256 @@
+package smtpd
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/mailserver/mailserver/queue"
+	"github.com/mailserver/mailserver/store"
+)
+
+// Store is what smtpd needs of the mail store (*store.Store).
+type Store interface {
+	Resolve(ctx context.Context, address string) ([]store.Route, bool, error)
+	CheckQuota(ctx context.Context, userID uint64, size int64) error
+	MaySendAs(ctx context.Context, user *store.User, address string) (bool, error)
+	Authenticate(ctx context.Context, remote netip.Addr, address, password string) (*store.User, error)
+}
+
+// Submitter takes accepted messages durably (*queue.Queue).
+type Submitter interface {
+	Submit(ctx context.Context, env *queue.Envelope, body *store.Body) (*queue.Result, error)
+}
+
+// Mode is the role of a listener.
+type Mode int
+
+const (
+	// ModeMX receives mail for the local domains (port 25).
+	ModeMX Mode = iota
+	// ModeSubmission takes mail from users after STARTTLS and AUTH (587).
+	ModeSubmission
+	// ModeSubmissions takes mail from users over implicit TLS (465).
+	ModeSubmissions
+)
+
+func (m Mode) String() string {
+	switch m {
+	case ModeMX:
+		return "smtp"
+	case ModeSubmission:
+		return "submission"
+	case ModeSubmissions:
+		return "submissions"
+	}
+	return fmt.Sprintf("Mode(%d)", int(m))
+}
+
+// ErrServerClosed is returned by Serve after Shutdown or Close.
+var ErrServerClosed = errors.New("smtpd: server closed")
+
+// Options configure a Server. Store, Queue and Hostname are required;
+// TLSConfig is required for ModeSubmissions and enables STARTTLS otherwise.
+type Options struct {
+	Mode      Mode
+	Hostname  string // in the greeting, Received and generated Message-IDs
+	Store     Store
+	Queue     Submitter
+	TLSConfig *tls.Config
+	Logger    *slog.Logger
+
+	MaxMessageBytes int64 // SIZE (RFC 1870); default 25 MiB
+	MaxRecipients   int   // RCPT per message; default 100 (452 4.5.3 beyond)
+	MaxLineLength   int   // command and text lines; default 2000
+	// TrustedNetworks may relay to any domain without AUTH (port 25 only).
+	TrustedNetworks []netip.Prefix
+	// AllowPlaintextOnLoopback offers AUTH without TLS to clients on
+	// 127.0.0.0/8 and ::1.
+	AllowPlaintextOnLoopback bool
+	// ReadTimeout bounds the wait for each command and each piece of
+	// message data (default 5 minutes, RFC 5321 §4.5.3.2.7), and each
+	// write of a reply.
+	ReadTimeout time.Duration
+	// DataTimeout bounds a whole DATA or BDAT transfer (default 10 min).
+	DataTimeout time.Duration
+	// Limiter bounds connections; nil means no limit. Share one between
+	// the servers that count together.
+	Limiter *ConnLimiter
+
+	// isLoopback decides what counts as loopback for
+	// AllowPlaintextOnLoopback (tests pretend a remote client); nil means
+	// netip.Addr.IsLoopback.
+	isLoopback func(netip.Addr) bool
+	// now is the clock for Received and Date (tests); nil means time.Now.
+	now func() time.Time
+}
+
+// Server is one SMTP listener role. It is like net/http.Server: Serve,
+// Shutdown, Close.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+	smtp *smtp.Server
+
+	ctx    context.Context // cancelled by Close: stops store work in flight
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	listeners []net.Listener
+	closing   atomic.Bool
+	// busy counts messages being received or stored, which Shutdown
+	// waits for.
+	busy atomic.Int64
+}
+
+// NewServer checks opts, fills in defaults and returns a Server.
+func NewServer(opts Options) (*Server, error) {
+	if opts.Store == nil || opts.Queue == nil {
+		return nil, errors.New("smtpd: Store and Queue are required")
+	}
+	if opts.Hostname == "" {
+		return nil, errors.New("smtpd: Hostname is required")
+	}
+	if opts.Mode == ModeSubmissions && opts.TLSConfig == nil {
+		return nil, errors.New("smtpd: submissions (implicit TLS) needs a TLSConfig")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxMessageBytes <= 0 {
+		opts.MaxMessageBytes = 25 << 20
+	}
+	if opts.MaxRecipients <= 0 {
+		opts.MaxRecipients = 100
+	}
+	if opts.MaxLineLength <= 0 {
+		opts.MaxLineLength = 2000
+	}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = 5 * time.Minute
+	}
+	if opts.DataTimeout <= 0 {
+		opts.DataTimeout = 10 * time.Minute
+	}
+	if opts.isLoopback == nil {
+		opts.isLoopback = netip.Addr.IsLoopback
+	}
+	if opts.now == nil {
+		opts.now = time.Now
+	}
+	s := &Server{opts: opts, log: opts.Logger.With("listener", opts.Mode.String())}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+
+	be := smtp.BackendFunc(s.newSession)
+	ss := smtp.NewServer(be)
+	ss.Domain = opts.Hostname
+	ss.MaxMessageBytes = opts.MaxMessageBytes
+	ss.MaxRecipients = opts.MaxRecipients
+	ss.MaxLineLength = opts.MaxLineLength
+	// Whether AUTH is offered is decided per session (AuthMechanisms), so
+	// that loopback clients may authenticate in clear text if allowed.
+	ss.AllowInsecureAuth = true
+	// Read deadlines are set by deadlineConn; go-smtp's ReadTimeout would
+	// bound the whole DATA transfer.
+	ss.ReadTimeout = 0
+	ss.WriteTimeout = opts.ReadTimeout
+	ss.EnableSMTPUTF8 = true
+	ss.EnableDSN = true
+	ss.ErrorLog = log.New(slogWriter{s.log}, "", 0)
+	if opts.Mode != ModeSubmissions {
+		ss.TLSConfig = opts.TLSConfig // STARTTLS (RFC 3207)
+	}
+	s.smtp = ss
+	return s, nil
+}
+
+// Serve accepts connections on ln until Shutdown or Close. For
+// ModeSubmissions, ln must be a plain TCP listener: Serve puts TLS on each
+// connection itself, above the deadline wrapper.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	s.listeners = append(s.listeners, ln)
+	s.mu.Unlock()
+	err := s.smtp.Serve(&limitedListener{Listener: ln, srv: s})
+	if s.closing.Load() {
+		return ErrServerClosed
+	}
+	return err
+}
+
+// Shutdown stops accepting connections, lets messages already in DATA
+// finish (until ctx expires), then closes every connection. Clients that
+// start a new transaction meanwhile get 421 4.3.2.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	s.closeListeners()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var err error
+	for s.busy.Load() > 0 && err == nil {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	s.Close()
+	return err
+}
+
+// Close closes the listeners and every connection at once; a message being
+// received is not acknowledged (so the client retries).
+func (s *Server) Close() error {
+	s.closing.Store(true)
+	s.closeListeners()
+	s.cancel()
+	if err := s.smtp.Close(); err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) closeListeners() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+}
+
+// trusted reports whether ip may relay without AUTH.
+func (s *Server) trusted(ip netip.Addr) bool {
+	for _, p := range s.opts.TrustedNetworks {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// slogWriter turns go-smtp's log.Logger output into slog records.
+type slogWriter struct{ log *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	msg := string(p)
+	if n := len(msg); n > 0 && msg[n-1] == '\n' {
+		msg = msg[:n-1]
+	}
+	w.log.Warn("go-smtp", "msg", msg)
+	return len(p), nil
+}
