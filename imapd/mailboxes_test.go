@@ -177,5 +177,5 @@ func TestMailboxNamesUTF7(t *testing.T) {
 		t.Errorf("LIST: %q", u)
 	}
 	rc.no(`CREATE "bad&-name-&Jjo"`) // invalid modified UTF-7
-	rc.no("CREATE \"a//b\"")        // empty level
+	rc.no("CREATE \"a//b\"")         // empty level
 }
