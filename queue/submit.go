@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/mailserver/mailserver/store"
 )
@@ -64,13 +65,54 @@ type Result struct {
 // remote recipients (aliases to external addresses included, envelope
 // sender kept). A local account reached through several recipients or
 // aliases gets one copy. It returns after the commit is on disk.
+//
+// Recipients that could not be stored (Result.Failed: a quota filled
+// since RCPT, an address gone) are bounced to a non-null sender whose
+// NOTIFY allows it, in a DSN submitted after the message itself.
 func (q *Queue) Submit(ctx context.Context, env *Envelope, body *store.Body) (*Result, error) {
 	if n := countReceived(body.Reader()); n > MaxReceived {
 		return nil, fmt.Errorf("%w (%d)", ErrLoop, n)
 	}
-	res := &Result{}
+	p, err := q.prepare(ctx, env, body, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Failed: p.failed}
+	if p.sub != nil {
+		sr, err := q.st.Submit(ctx, p.sub)
+		if err != nil {
+			return nil, fmt.Errorf("queue: submit: %w", err)
+		}
+		for i, d := range sr.Local {
+			if d.Err != nil {
+				res.Failed = append(res.Failed, RecipientError{Address: p.localRcpt[i], Err: d.Err})
+				continue
+			}
+			res.Local++
+		}
+		if sr.QueueID != 0 {
+			res.QueueID, res.Remote = sr.QueueID, len(p.sub.Outbound.Recipients)
+			q.announce(sr.QueueID, p.sub.Outbound.Recipients)
+		}
+	}
+	if len(res.Failed) > 0 && env.From != "" {
+		q.bounceRejected(ctx, env, body, res.Failed)
+	}
+	return res, nil
+}
+
+// prepared is a routed message, ready for store.Submit.
+type prepared struct {
+	sub       *store.Submission // nil: nothing to store
+	localRcpt []string          // the recipient address of each sub.Local
+	failed    []RecipientError  // recipients that route nowhere
+}
+
+// prepare routes env's recipients (see Submit) into a Submission whose
+// remote recipients are due at now.
+func (q *Queue) prepare(ctx context.Context, env *Envelope, body *store.Body, now time.Time) (*prepared, error) {
+	p := &prepared{}
 	var locals []store.LocalDelivery
-	var localRcpt []string // the recipient address of each local delivery
 	seenUser := map[uint64]bool{}
 	var remote []store.QueuedRecipient
 	seenRemote := map[string]bool{}
@@ -78,7 +120,7 @@ func (q *Queue) Submit(ctx context.Context, env *Envelope, body *store.Body) (*R
 		routes, local, err := q.st.Resolve(ctx, rcpt.Address)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalidAddress) {
-				res.Failed = append(res.Failed, RecipientError{Address: rcpt.Address, Err: err})
+				p.failed = append(p.failed, RecipientError{Address: rcpt.Address, Err: err})
 				continue
 			}
 			return nil, fmt.Errorf("queue: route %s: %w", rcpt.Address, err)
@@ -91,7 +133,7 @@ func (q *Queue) Submit(ctx context.Context, env *Envelope, body *store.Body) (*R
 			case r.Local != nil && !seenUser[r.Local.ID]:
 				seenUser[r.Local.ID] = true
 				locals = append(locals, store.LocalDelivery{UserID: r.Local.ID})
-				localRcpt = append(localRcpt, rcpt.Address)
+				p.localRcpt = append(p.localRcpt, rcpt.Address)
 			case r.Remote != "" && !seenRemote[strings.ToLower(r.Remote)]:
 				seenRemote[strings.ToLower(r.Remote)] = true
 				orcpt := rcpt.ORcpt
@@ -99,13 +141,14 @@ func (q *Queue) Submit(ctx context.Context, env *Envelope, body *store.Body) (*R
 					orcpt = "rfc822;" + rcpt.Address // RFC 3461 §4.2: keep the original
 				}
 				remote = append(remote, store.QueuedRecipient{
-					Address: r.Remote, Notify: rcpt.Notify, ORcpt: orcpt, State: store.RcptQueued,
+					Address: r.Remote, Notify: rcpt.Notify, ORcpt: orcpt,
+					State: store.RcptQueued, NextAttempt: now,
 				})
 			}
 		}
 	}
 	if len(locals) == 0 && len(remote) == 0 {
-		return res, nil
+		return p, nil
 	}
 	sub := &store.Submission{Body: body, Local: locals}
 	if len(locals) > 0 {
@@ -126,22 +169,66 @@ func (q *Queue) Submit(ctx context.Context, env *Envelope, body *store.Body) (*R
 		}
 		sub.Outbound = qm
 	}
-	sr, err := q.st.Submit(ctx, sub)
-	if err != nil {
-		return nil, fmt.Errorf("queue: submit: %w", err)
-	}
-	for i, d := range sr.Local {
-		if d.Err != nil {
-			res.Failed = append(res.Failed, RecipientError{Address: localRcpt[i], Err: d.Err})
+	p.sub = sub
+	return p, nil
+}
+
+// bounceRejected sends the sender a DSN for the recipients Submit could
+// not store. The message itself is stored already, so a failure here is
+// only logged.
+func (q *Queue) bounceRejected(ctx context.Context, env *Envelope, body *store.Body, failed []RecipientError) {
+	now := time.Now()
+	m := &store.QueuedMessage{Sender: env.From, EnvelopeID: env.EnvelopeID, Ret: env.Ret, Size: body.Size(), Created: now}
+	var rs []dsnRecipient
+	for _, f := range failed {
+		var r *Recipient
+		for i := range env.Recipients {
+			if strings.EqualFold(env.Recipients[i].Address, f.Address) {
+				r = &env.Recipients[i]
+				break
+			}
+		}
+		qr := store.QueuedRecipient{Address: f.Address}
+		if r != nil {
+			qr.Notify, qr.ORcpt = r.Notify, r.ORcpt
+		}
+		if !notifies(&qr, "FAILURE") {
 			continue
 		}
-		res.Local++
+		o := permFail(550, "5.1.1", "no such recipient")
+		if errors.Is(f.Err, store.ErrOverQuota) {
+			o = permFail(552, "5.2.2", "mailbox full")
+		}
+		rs = append(rs, dsnRecipient{rcpt: qr, action: actionFailed, o: o})
 	}
-	if sr.QueueID != 0 {
-		res.QueueID, res.Remote = sr.QueueID, len(remote)
-		q.kick()
+	if len(rs) == 0 {
+		return
 	}
-	return res, nil
+	dsn, err := q.buildDSN(m, rs, body.Reader(), now)
+	if err == nil {
+		var p *prepared
+		if p, err = q.prepareDSN(ctx, env.From, dsn, now); err == nil && p.sub != nil {
+			_, err = q.st.Submit(ctx, p.sub)
+			if err == nil && p.sub.Outbound != nil {
+				q.requestScan()
+			}
+		}
+	}
+	if err != nil {
+		q.log.Error("bounce of rejected recipients failed", "sender", env.From, "err", err)
+	}
+}
+
+// prepareDSN routes a DSN to the original sender, with the null sender.
+func (q *Queue) prepareDSN(ctx context.Context, sender string, dsn []byte, now time.Time) (*prepared, error) {
+	p, err := q.prepare(ctx, &Envelope{Recipients: []Recipient{{Address: sender, Notify: []string{"NEVER"}}}}, store.NewBody(dsn), now)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.failed) > 0 {
+		q.log.Warn("DSN recipient does not exist; DSN dropped", "recipient", sender)
+	}
+	return p, nil
 }
 
 // countReceived counts the Received fields of a message's header.

@@ -1,6 +1,13 @@
 package main
 
-import "github.com/mailserver/mailserver/queue"
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strconv"
+
+	"github.com/mailserver/mailserver/queue"
+)
 
 // workers returns the background workers, started before any listener is
 // served and stopped after the listeners at shutdown. It runs before the
@@ -8,9 +15,68 @@ import "github.com/mailserver/mailserver/queue"
 // outbound queue that smtpListeners submits to) are created and stored
 // in env.
 //
-// The outbound delivery scheduler is not built in yet: for now the queue
-// only accepts and stores (local copies are delivered at once).
+// The queue's Run is the outbound delivery scheduler.
 func workers(e *env) ([]worker, error) {
-	e.queue = queue.New(e.store, queue.Options{Hostname: e.cfg.Hostname, Logger: e.log})
-	return nil, nil
+	e.queue = queue.New(e.store, queueOptions(e.cfg, e))
+	return []worker{e.queue}, nil
+}
+
+// queueOptions maps the [delivery] section onto queue.Options.
+func queueOptions(cfg *Config, e *env) queue.Options {
+	d := cfg.Delivery
+	opts := queue.Options{
+		Hostname:             cfg.Hostname,
+		Logger:               e.log.With("component", "queue"),
+		Concurrency:          d.Concurrency,
+		PerDomainConcurrency: d.PerDomainConcurrency,
+		RetryInitial:         d.RetryInitial.Duration,
+		RetryMax:             d.RetryMax.Duration,
+		Lifetime:             d.Lifetime.Duration,
+		DelayWarning:         d.DelayWarning.Duration,
+		RemotePort:           d.RemotePort,
+		RequireTLS:           d.RequireTLS,
+		SelfAddrs:            selfAddrs(cfg),
+	}
+	if d.Resolver != "" {
+		opts.Resolver = queue.NewResolver(d.Resolver)
+	}
+	if d.RelayHost != "" {
+		opts.Relay = &queue.Relay{
+			Host:        d.RelayHost,
+			Username:    d.RelayUsername,
+			Password:    d.RelayPassword,
+			ImplicitTLS: d.RelayTLS == "implicit",
+		}
+	}
+	return opts
+}
+
+// selfAddrs lists the addresses this server accepts SMTP on, so that the
+// queue never delivers to itself by mistake (an MX pointing back here).
+func selfAddrs(cfg *Config) []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, a := range []string{cfg.Listen.SMTP, cfg.Listen.Submission, cfg.Listen.Submissions} {
+		host, portStr, err := net.SplitHostPort(a)
+		if err != nil {
+			continue
+		}
+		port, err := strconv.ParseUint(portStr, 10, 16)
+		if err != nil {
+			continue
+		}
+		var addrs []netip.Addr
+		switch ip, err := netip.ParseAddr(host); {
+		case host == "":
+			addrs = []netip.Addr{netip.IPv4Unspecified(), netip.IPv6Unspecified()}
+		case err == nil:
+			addrs = []netip.Addr{ip.Unmap()}
+		default:
+			ips, _ := net.DefaultResolver.LookupNetIP(context.Background(), "ip", host)
+			addrs = ips
+		}
+		for _, ip := range addrs {
+			out = append(out, netip.AddrPortFrom(ip.Unmap(), uint16(port)))
+		}
+	}
+	return out
 }

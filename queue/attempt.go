@@ -1,0 +1,187 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mailserver/mailserver/store"
+)
+
+// attempt runs one delivery job: it records the attempt before dialling
+// (the claimed recipients' next attempt moves to the retry time, so a
+// crash mid-attempt neither loses the message nor retries it in a storm),
+// delivers outside any transaction, then records every recipient's
+// outcome together with the DSN it calls for, in one transaction. It
+// reports whether the scheduler must read the due index (a DSN was queued
+// for remote delivery).
+func (q *Queue) attempt(ctx context.Context, j job) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	// Recording must survive shutdown: what was done must be written.
+	rec := context.WithoutCancel(ctx)
+	now := time.Now()
+	var msg store.QueuedMessage
+	var claimed []store.QueuedRecipient
+	_, err := q.st.QueueUpdate(rec, j.id, func(m *store.QueuedMessage) (*store.Submission, error) {
+		claimed = claimed[:0]
+		expires := m.Created.Add(q.opts.Lifetime)
+		for i := range m.Recipients {
+			r := &m.Recipients[i]
+			if !r.State.Pending() || r.NextAttempt.After(now) || q.destination(r.Address) != j.dest {
+				continue
+			}
+			r.Attempts++
+			r.LastAttempt = now
+			r.NextAttempt = q.nextAttempt(now, r.Attempts, expires)
+			claimed = append(claimed, *r)
+		}
+		msg = *m
+		msg.Recipients = nil
+		return nil, nil
+	})
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			q.log.Error("queue: recording a delivery attempt failed", "queue_id", j.id, "err", err)
+		}
+		return false
+	}
+	if len(claimed) == 0 {
+		return false
+	}
+	outs := q.deliver(ctx, j.dest, &msg, claimed)
+	return q.record(rec, &msg, claimed, outs)
+}
+
+// deliver sends msg to the claimed recipients of one destination and
+// returns their outcomes, in order.
+func (q *Queue) deliver(ctx context.Context, dest string, msg *store.QueuedMessage, rcpts []store.QueuedRecipient) []outcome {
+	fail := func(o outcome) []outcome {
+		out := make([]outcome, len(rcpts))
+		for i := range out {
+			out[i] = o
+		}
+		return out
+	}
+	for try := 0; ; try++ {
+		cn := q.pool.get(dest)
+		if cn == nil {
+			var o *outcome
+			if cn, o = q.connect(ctx, dest); o != nil {
+				return fail(*o)
+			}
+		}
+		out, usable, stale := q.send(cn, msg, rcpts)
+		if stale && try == 0 {
+			cn.abort() // closed by the server while idle: once more, fresh
+			continue
+		}
+		if usable && ctx.Err() == nil {
+			q.pool.put(cn)
+		} else {
+			cn.abort()
+		}
+		return out
+	}
+}
+
+// record writes the outcomes of an attempt, decides which recipients
+// expire or get a delay warning, and queues the DSN for them in the same
+// transaction.
+func (q *Queue) record(ctx context.Context, msg *store.QueuedMessage, rcpts []store.QueuedRecipient, outs []outcome) bool {
+	now := time.Now()
+	expires := msg.Created.Add(q.opts.Lifetime)
+	var notes []dsnRecipient
+	for i := range rcpts {
+		r, o := &rcpts[i], &outs[i]
+		action := ""
+		switch o.state {
+		case store.RcptDelivered:
+			if o.dsnRelayed {
+				action = actionRelayed // RFC 3461 §6.2.3
+			}
+		case store.RcptDeferred:
+			if !now.Before(expires) {
+				// RFC 5321 §4.5.4.1: give up after the lifetime.
+				mta := o.remoteMTA
+				*o = permFail(554, "5.4.7", "delivery time expired after %s; last error: %s", q.opts.Lifetime, o.String())
+				o.remoteMTA = mta
+				action = actionFailed
+			} else if q.opts.DelayWarning > 0 && !r.DelayWarned && now.Sub(msg.Created) >= q.opts.DelayWarning {
+				action = actionDelayed
+			}
+		case store.RcptFailed:
+			action = actionFailed
+		}
+		kind := map[string]string{actionFailed: "FAILURE", actionDelayed: "DELAY", actionRelayed: "SUCCESS"}[action]
+		if action != "" && msg.Sender != "" && notifies(r, kind) {
+			notes = append(notes, dsnRecipient{rcpt: *r, action: action, o: *o, until: expires})
+		}
+		q.logAttempt(msg, r, o, now)
+	}
+	var dsn *store.Submission
+	if len(notes) > 0 {
+		dsn = q.makeDSN(ctx, msg, notes, now)
+	}
+	_, err := q.st.QueueUpdate(ctx, msg.ID, func(m *store.QueuedMessage) (*store.Submission, error) {
+		for i := range rcpts {
+			k := slices.IndexFunc(m.Recipients, func(x store.QueuedRecipient) bool {
+				return strings.EqualFold(x.Address, rcpts[i].Address)
+			})
+			if k < 0 || !m.Recipients[k].State.Pending() {
+				continue // bounced or changed by an administrator meanwhile
+			}
+			r, o := &m.Recipients[k], &outs[i]
+			r.State = o.state
+			r.LastCode, r.LastEnhanced, r.LastError, r.RemoteMTA = o.code, o.enhanced, o.String(), o.remoteMTA
+			if o.state == store.RcptDeferred {
+				r.NextAttempt = q.nextAttempt(now, r.Attempts, expires)
+				if slices.ContainsFunc(notes, func(n dsnRecipient) bool {
+					return n.action == actionDelayed && strings.EqualFold(n.rcpt.Address, r.Address)
+				}) {
+					r.DelayWarned = true
+				}
+			}
+		}
+		return dsn, nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		q.log.Error("queue: recording delivery results failed", "queue_id", msg.ID, "err", err)
+		return false
+	}
+	return dsn != nil && dsn.Outbound != nil
+}
+
+// makeDSN builds the DSN for notes and routes it to msg's sender; nil if
+// that fails (logged: the delivery results are recorded regardless).
+func (q *Queue) makeDSN(ctx context.Context, msg *store.QueuedMessage, notes []dsnRecipient, now time.Time) *store.Submission {
+	body, err := q.st.OpenBody(msg.BodyID)
+	if err != nil {
+		q.log.Error("queue: DSN: open message", "queue_id", msg.ID, "err", err)
+		return nil
+	}
+	dsn, err := q.buildDSN(msg, notes, body, now)
+	if err != nil {
+		q.log.Error("queue: DSN", "queue_id", msg.ID, "err", err)
+		return nil
+	}
+	p, err := q.prepareDSN(ctx, msg.Sender, dsn, now)
+	if err != nil {
+		q.log.Error("queue: DSN: route", "queue_id", msg.ID, "sender", msg.Sender, "err", err)
+		return nil
+	}
+	return p.sub
+}
+
+// logAttempt writes the one line per recipient and attempt, in the spirit
+// of Postfix's "status=sent/deferred/bounced".
+func (q *Queue) logAttempt(msg *store.QueuedMessage, r *store.QueuedRecipient, o *outcome, now time.Time) {
+	status := map[store.RecipientState]string{store.RcptDelivered: "sent", store.RcptDeferred: "deferred", store.RcptFailed: "bounced"}[o.state]
+	q.log.Info("delivery",
+		"queue_id", msg.ID, "from", msg.Sender, "to", r.Address, "relay", o.remoteMTA,
+		"attempt", r.Attempts, "delay", now.Sub(msg.Created).Round(time.Millisecond).String(),
+		"status", status, "code", o.code, "dsn", o.enhanced, "reply", o.String())
+}
