@@ -44,9 +44,10 @@ var (
 	errTooLarge = &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "Message too large"}
 	errBareCRLF = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
 		Message: "Message contains a bare CR, or a bare LF next to a '.' line; lines must end in CRLF (RFC 5321 §2.3.8)"}
-	errLoop       = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 4, 6}, Message: "Mail loop detected: too many Received headers"}
-	errBadHeader  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Malformed message header"}
-	errNoneStored = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No recipient could take the message"}
+	errLineTooLong = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Line too long (RFC 5321 §4.5.3.1.6)"}
+	errLoop        = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 4, 6}, Message: "Mail loop detected: too many Received headers"}
+	errBadHeader   = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Malformed message header"}
+	errNoneStored  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No recipient could take the message"}
 
 	// Connection level.
 	errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Server shutting down, try again later"}
@@ -87,6 +88,8 @@ func reply(log *slog.Logger, what string, err error) error {
 		return smtp.ErrAuthFailed
 	case errors.Is(err, queue.ErrLoop):
 		return errLoop
+	case errors.Is(err, smtp.ErrTooLongLine):
+		return errLineTooLong
 	case isTimeout(err):
 		return errDataTimeout
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, smtp.ErrDataReset), errors.Is(err, net.ErrClosed):

@@ -299,6 +299,18 @@ func (rc *rawClient) cmd(line string, want int) string {
 	return rc.expect(want)
 }
 
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func netDial(addr string) (net.Conn, error) {
+	c, err := net.Dial("tcp", addr)
+	if err == nil {
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+	}
+	return c, err
+}
+
+func newReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
+
 // testCerts makes a self-signed certificate for 127.0.0.1 and localhost.
 func testCerts(t *testing.T) (server, client *tls.Config) {
 	t.Helper()
