@@ -39,7 +39,7 @@ const (
 
 // testEnv is a store, a queue and the three SMTP servers on loopback.
 type testEnv struct {
-	t          *testing.T
+	t          testing.TB
 	st         *store.Store
 	q          *queue.Queue
 	tlsServer  *tls.Config
@@ -53,7 +53,7 @@ type testEnv struct {
 
 // newTestEnv starts everything; tweak adjusts the options of all three
 // servers before they start.
-func newTestEnv(t *testing.T, tweak func(*Options)) *testEnv {
+func newTestEnv(t testing.TB, tweak func(*Options)) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(filepath.Join(dir, "mail.db"), nil)
@@ -312,7 +312,7 @@ func netDial(addr string) (net.Conn, error) {
 func newReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
 
 // testCerts makes a self-signed certificate for 127.0.0.1 and localhost.
-func testCerts(t *testing.T) (server, client *tls.Config) {
+func testCerts(t testing.TB) (server, client *tls.Config) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -348,11 +348,11 @@ func testCerts(t *testing.T) (server, client *tls.Config) {
 // testWriter sends log output to t.Log until the test ends (sessions may
 // still log while the servers close).
 type testWriter struct {
-	t    *testing.T
+	t    testing.TB
 	done *atomic.Bool
 }
 
-func newTestWriter(t *testing.T) testWriter {
+func newTestWriter(t testing.TB) testWriter {
 	w := testWriter{t: t, done: new(atomic.Bool)}
 	t.Cleanup(func() { w.done.Store(true) })
 	return w
@@ -365,7 +365,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -1,13 +1,66 @@
 package main
 
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/mailserver/mailserver/smtpd"
+)
+
 // smtpListeners returns the SMTP services for [listen] smtp (port 25, mail
-// from other servers, STARTTLS), submission (587, clients, STARTTLS) and
-// submissions (465, clients, implicit TLS). Build each spec with
-// e.listener(key, svc); specs whose address is "" are skipped by serve.
+// from other servers, STARTTLS), submission (587, clients, STARTTLS then
+// AUTH) and submissions (465, clients, implicit TLS then AUTH). One
+// smtpd.Server per role; they share one connection limiter, since
+// [smtp] max_connections and max_connections_per_ip count over all three.
 //
-// The SMTP server is not built in yet: configured SMTP ports get a
-// placeholder that closes connections (see collectListeners). This file
-// is replaced when smtpd lands.
+// smtpd puts TLS on implicit-TLS connections itself, above its per-read
+// deadline wrapper (a wrapper above TLS would not see the raw reads), so
+// the submissions spec is returned with implicitTLS false and serve.go
+// hands it the plain TCP listener.
 func smtpListeners(e *env) ([]listenerSpec, error) {
-	return nil, nil
+	if e.queue == nil {
+		return nil, fmt.Errorf("smtp: the outbound queue was not created")
+	}
+	var trusted []netip.Prefix
+	for _, n := range e.cfg.SMTP.TrustedNetworks {
+		p, err := netip.ParsePrefix(n)
+		if err != nil {
+			return nil, fmt.Errorf("smtp.trusted_networks: %q: %w", n, err)
+		}
+		trusted = append(trusted, p.Masked())
+	}
+	limiter := smtpd.NewConnLimiter(e.cfg.SMTP.MaxConnections, e.cfg.SMTP.MaxConnectionsPerIP)
+	var specs []listenerSpec
+	for _, r := range []struct {
+		key  string
+		mode smtpd.Mode
+	}{
+		{"smtp", smtpd.ModeMX},
+		{"submission", smtpd.ModeSubmission},
+		{"submissions", smtpd.ModeSubmissions},
+	} {
+		srv, err := smtpd.NewServer(smtpd.Options{
+			Mode:                     r.mode,
+			Hostname:                 e.cfg.Hostname,
+			Store:                    e.store,
+			Queue:                    e.queue,
+			TLSConfig:                e.tls,
+			Logger:                   e.log,
+			MaxMessageBytes:          e.cfg.SMTP.MaxMessageBytes,
+			MaxRecipients:            e.cfg.SMTP.MaxRecipients,
+			MaxLineLength:            e.cfg.SMTP.MaxLineLength,
+			TrustedNetworks:          trusted,
+			AllowPlaintextOnLoopback: e.cfg.Auth.AllowPlaintextOnLoopback,
+			ReadTimeout:              e.cfg.SMTP.ReadTimeout.Duration,
+			DataTimeout:              e.cfg.SMTP.DataTimeout.Duration,
+			Limiter:                  limiter,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("smtp [listen] %s: %w", r.key, err)
+		}
+		spec := e.listener(r.key, srv)
+		spec.implicitTLS = false // see above: smtpd does TLS for submissions
+		specs = append(specs, spec)
+	}
+	return specs, nil
 }
