@@ -12,7 +12,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -36,7 +35,7 @@ const (
 // testEnv is a store in a temporary directory, with users alice and bob,
 // and a POP3 server on loopback: plain (STLS) and implicit TLS.
 type testEnv struct {
-	t        *testing.T
+	t        testing.TB
 	dir      string
 	st       *store.Store
 	srv      *Server
@@ -85,7 +84,7 @@ func testLogger(t testing.TB) *slog.Logger {
 }
 
 // newEnv starts a server. edit may change the options before New.
-func newEnv(t *testing.T, edit func(*Options)) *testEnv {
+func newEnv(t testing.TB, edit func(*Options)) *testEnv {
 	t.Helper()
 	e := &testEnv{t: t, dir: t.TempDir(), users: map[string]*store.User{}}
 	e.openStore(nil)
@@ -386,8 +385,6 @@ func loginEventually(t *testing.T, addr, user string) *client {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
-func fmtSize(n int) string { return fmt.Sprint(n) }
 
 // dialErr connects and reads the greeting, reporting failures.
 func dialErr(addr string) (string, error) {

@@ -129,6 +129,9 @@ func (s *session) serve() {
 		var ae *abortError
 		switch {
 		case errors.Is(err, errQuit):
+			// Unlock before the client sees the reply, so that it can
+			// log in again at once.
+			s.unlock()
 			s.bw.Flush()
 			return
 		case errors.As(err, &ae):
@@ -164,11 +167,17 @@ func (s *session) readFailed(err error) {
 
 // end releases what the session holds, however it ended.
 func (s *session) end() {
-	if s.release != nil {
-		s.release()
-	}
+	s.unlock()
 	s.raw.Close()
 	s.log.Debug("pop3 session ended")
+}
+
+// unlock releases the maildrop lock, if held.
+func (s *session) unlock() {
+	if s.release != nil {
+		s.release()
+		s.release = nil
+	}
 }
 
 // pipelined reports whether a whole command line is already buffered.
@@ -238,11 +247,6 @@ func (s *session) writeLine(line string) {
 // clients must not send passwords in the clear unless allowed).
 func (s *session) plaintextOK() bool {
 	return s.isTLS || s.srv.opts.AllowPlaintextOnLoopback && s.remote.IsLoopback()
-}
-
-// tlsAvailable reports whether STLS may be offered now.
-func (s *session) tlsAvailable() bool {
-	return s.srv.opts.TLSConfig != nil && !s.isTLS && s.state == stateAuthorization
 }
 
 // handshake runs the TLS handshake on tc with a deadline.

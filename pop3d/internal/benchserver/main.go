@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,11 +38,18 @@ func main() {
 	n := flag.Int("n", 2000, "messages to preload")
 	size := flag.Int("size", 10240, "size of each message in octets")
 	verbose := flag.Bool("v", false, "log every session")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the serving phase to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		profile = *cpuprofile
+	}
 	if err := run(*addr, *user, *pass, *n, *size, *verbose); err != nil {
 		log.Fatal(err)
 	}
 }
+
+// profile is the -cpuprofile file.
+var profile string
 
 func run(addr, user, pass string, n, size int, verbose bool) error {
 	dir, err := os.MkdirTemp("", "pop3-benchserver-")
@@ -81,6 +89,17 @@ func run(addr, user, pass string, n, size int, verbose bool) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
+	}
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	fmt.Fprintf(os.Stderr, "serving POP3 on %s (user %s, password %s)\n", ln.Addr(), user, pass)
 	sig := make(chan os.Signal, 1)
