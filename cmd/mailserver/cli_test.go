@@ -40,8 +40,11 @@ func TestUserAddDirectAndThroughSocket(t *testing.T) {
 		t.Fatalf("admin socket mode %v, want a socket with 0600", fi.Mode())
 	}
 	// --password-stdin before the address works too.
-	e.mustRun(t, "bob-secret\n", "user", "add", "--password-stdin", "bob@example.test")
+	e.mustRun(t, "bob-secret\n", "user", "add", "--password-stdin", "bob@example.test", "--quota-bytes", "5000")
 	out = e.mustRun(t, "", "user", "list")
+	if !strings.Contains(out, "5000") {
+		t.Fatalf("user list does not show bob's --quota-bytes:\n%s", out)
+	}
 	for _, u := range []string{"alice@example.test", "bob@example.test"} {
 		if !strings.Contains(out, u) {
 			t.Fatalf("user list with server running lacks %s:\n%s", u, out)
