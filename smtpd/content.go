@@ -21,8 +21,8 @@ type contentScanner struct {
 func (c *contentScanner) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.scan(p[:n])
-	if err == io.EOF && c.pendingCR {
-		c.smuggling = true // data ending in a bare CR
+	if err == io.EOF && (c.pendingCR || c.dot && c.line == 1 && c.prevBare) {
+		c.smuggling = true // data ending in a bare CR, or in "<LF>."
 	}
 	return n, err
 }
