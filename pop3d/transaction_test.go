@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -515,5 +517,31 @@ func TestShutdown(t *testing.T) {
 	}
 	if _, err := dialErr(e.addr); err == nil {
 		t.Errorf("still accepting after Shutdown")
+	}
+}
+
+// TestShutdownBusySession: a session stuck in a RETR to a client that does
+// not read keeps Shutdown waiting until its context ends; then the
+// connection is closed before the response is complete.
+func TestShutdownBusySession(t *testing.T) {
+	e := newEnv(t, nil)
+	e.deliver(alice, string(bigBody(8<<20)))
+	c := dial(t, e.addr)
+	c.conn.(*net.TCPConn).SetReadBuffer(16 << 10)
+	c.login(alice)
+	c.expectOK("RETR 1")
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != context.DeadlineExceeded {
+		t.Fatalf("Shutdown = %v, want DeadlineExceeded", err)
+	}
+	// Read what was sent: the connection ends without the final ".".
+	c.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	rest, err := io.ReadAll(c.br)
+	if err != nil && !isReset(err) {
+		t.Fatalf("read: %v", err)
+	}
+	if bytes.HasSuffix(rest, []byte("\r\n.\r\n")) || len(rest) >= 8<<20 {
+		t.Errorf("the whole message was sent (%d octets)", len(rest))
 	}
 }
