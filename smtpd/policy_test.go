@@ -280,3 +280,27 @@ func TestNonASCIIAddresses(t *testing.T) {
 	rc.cmd("MAIL FROM:<x@remote.test>", 250)
 	rc.cmd("RCPT TO:<jörg@example.test>", 553)
 }
+
+// TestDSNParametersKept: RET, ENVID, NOTIFY and ORCPT (RFC 3461) travel
+// with a relayed message for later bounces.
+func TestDSNParametersKept(t *testing.T) {
+	e := newTestEnv(t, func(o *Options) { o.TrustedNetworks = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} })
+	rc := dialRaw(t, e.mx)
+	rc.cmd("EHLO client.test", 250)
+	rc.cmd("MAIL FROM:<app@example.test> RET=HDRS ENVID=env+2B42", 250)
+	rc.cmd("RCPT TO:<far@remote.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Far@Remote.test", 250)
+	rc.cmd("DATA", 354)
+	rc.cmd("Subject: dsn\r\n\r\nx\r\n.", 250)
+	q := e.queued()
+	if len(q) != 1 {
+		t.Fatalf("queue: %+v", q)
+	}
+	m := q[0]
+	if m.Ret != "HDRS" || m.EnvelopeID != "env+42" || m.Sender != "app@example.test" {
+		t.Errorf("queued message: ret %q envid %q sender %q", m.Ret, m.EnvelopeID, m.Sender)
+	}
+	r := m.Recipients[0]
+	if r.Address != "far@remote.test" || strings.Join(r.Notify, ",") != "SUCCESS,FAILURE" || r.ORcpt != "rfc822;Far@Remote.test" {
+		t.Errorf("queued recipient: %+v", r)
+	}
+}
