@@ -284,8 +284,8 @@ func (s *Store) Usage(ctx context.Context, userID uint64) (Usage, error) {
 
 // CheckQuota reports ErrOverQuota if a message of size bytes would not fit
 // in the user's quota now (SMTP checks at RCPT time with the SIZE hint).
-// It returns ErrTooLarge (wrapping ErrOverQuota) if the message alone
-// exceeds the quota, so it could never fit.
+// It returns ErrExceedsQuota (which wraps ErrOverQuota) if the message
+// alone exceeds the quota, so it could never fit.
 func (s *Store) CheckQuota(ctx context.Context, userID uint64, size int64) error {
 	return s.view(ctx, func(tx *bolt.Tx) error {
 		acct, err := account(tx, userID)
