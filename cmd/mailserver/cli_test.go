@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,7 +19,7 @@ var offListeners = map[string]string{}
 // (the CLI opens the database) and running (the CLI goes through the admin
 // socket, as bbolt's lock keeps it out of the database).
 func TestUserAddDirectAndThroughSocket(t *testing.T) {
-	e := newTestEnv(t, map[string]string{"smtp": "127.0.0.1:0"}, `domains = ["seeded.test"]`)
+	e := newTestEnv(t, map[string]string{"smtp": "127.0.0.1:0", "pop3": "127.0.0.1:0"}, `domains = ["seeded.test"]`)
 
 	// Server stopped: direct access.
 	e.mustRun(t, "", "domain", "add", "example.test")
@@ -63,7 +65,17 @@ func TestUserAddDirectAndThroughSocket(t *testing.T) {
 		t.Fatalf("duplicate user through socket: exit %d, stderr %q", r.code, r.stderr)
 	}
 	e.mustRun(t, "", "alias", "add", "postmaster@example.test", "alice@example.test", "bob@example.test")
+	// Accounts made through the socket log in to the running server.
+	if !pop3Login(t, s.addrs["pop3"], "bob@example.test", "bob-secret") {
+		t.Fatal("bob cannot log in over POP3 with the password given through the socket")
+	}
 	e.mustRun(t, "new-secret\n", "user", "passwd", "bob@example.test", "--password-stdin")
+	if !pop3Login(t, s.addrs["pop3"], "bob@example.test", "new-secret") {
+		t.Fatal("bob cannot log in over POP3 after user passwd")
+	}
+	if pop3Login(t, s.addrs["pop3"], "bob@example.test", "bob-secret") {
+		t.Fatal("bob's old password still works after user passwd")
+	}
 	s.stop(t)
 	if _, err := os.Stat(sock); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("admin socket left after shutdown: %v", err)
@@ -282,4 +294,35 @@ func TestUnknownConfigKeyRejected(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 1 naming smtp.max_recipents", args, r.code, r.stderr)
 		}
 	}
+}
+
+// pop3Login reports whether USER/PASS succeeds (plaintext is allowed on
+// loopback by default).
+func pop3Login(t *testing.T, addr, user, pass string) bool {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	reply := func() string {
+		t.Helper()
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("pop3: %v", err)
+		}
+		return line
+	}
+	if l := reply(); !strings.HasPrefix(l, "+OK") {
+		t.Fatalf("pop3 greeting %q", l)
+	}
+	fmt.Fprintf(c, "USER %s\r\n", user)
+	if l := reply(); !strings.HasPrefix(l, "+OK") {
+		t.Fatalf("pop3 USER: %q", l)
+	}
+	fmt.Fprintf(c, "PASS %s\r\n", pass)
+	ok := strings.HasPrefix(reply(), "+OK")
+	fmt.Fprintf(c, "QUIT\r\n")
+	return ok
 }
