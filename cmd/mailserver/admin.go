@@ -139,6 +139,9 @@ func dbPath(cfg *Config) string { return filepath.Join(cfg.DataDir, "mail.db") }
 // database directly.
 func openAdmin(ctx context.Context, cfg *Config, log *slog.Logger) (admin, error) {
 	sock := filepath.Join(cfg.DataDir, adminSocketFile)
+	if err := checkSocketPath(sock); err != nil {
+		return nil, err
+	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", sock)
 	if err == nil {
@@ -166,6 +169,17 @@ func openAdmin(ctx context.Context, cfg *Config, log *slog.Logger) (admin, error
 func makeDataDir(cfg *Config) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory (data_dir in the config): %w", err)
+	}
+	return nil
+}
+
+// maxSocketPath is the longest unix socket path Linux accepts
+// (sizeof(sockaddr_un.sun_path) - 1).
+const maxSocketPath = 107
+
+func checkSocketPath(path string) error {
+	if len(path) > maxSocketPath {
+		return fmt.Errorf("admin socket path %s is longer than %d bytes, the limit for unix sockets; use a shorter data_dir", path, maxSocketPath)
 	}
 	return nil
 }

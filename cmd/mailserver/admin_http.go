@@ -312,6 +312,9 @@ type adminServer struct {
 // left by a crash: the caller holds the database lock, so no other server
 // can be using it.
 func listenAdmin(path string, h http.Handler, log *slog.Logger) (*adminServer, error) {
+	if err := checkSocketPath(path); err != nil {
+		return nil, err
+	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("remove stale admin socket: %w", err)
 	}

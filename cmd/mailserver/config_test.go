@@ -117,3 +117,13 @@ func TestParseArgsInterleaved(t *testing.T) {
 		}
 	}
 }
+
+func TestSocketPathLimit(t *testing.T) {
+	if err := checkSocketPath("/" + strings.Repeat("d", maxSocketPath-1)); err != nil {
+		t.Errorf("path of %d bytes refused: %v", maxSocketPath, err)
+	}
+	err := checkSocketPath("/" + strings.Repeat("d", maxSocketPath))
+	if err == nil || !strings.Contains(err.Error(), "data_dir") {
+		t.Errorf("over-long path: %v, want an error pointing to data_dir", err)
+	}
+}
