@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,8 +11,8 @@ import (
 	"sync"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 	_ "github.com/emersion/go-message/charset" // decode every charset in headers (ENVELOPE, SEARCH)
+	"github.com/emersion/go-message/textproto"
 )
 
 // cacheVersion prefixes what imapd keeps in the store's body cache; a
@@ -46,59 +47,11 @@ type part struct {
 	Message     *part             `json:"m,omitempty"` // message/rfc822
 }
 
-// parseBody computes a body's bodyInfo with go-imap's extractors (which
-// use go-message, with every charset registered).
+// parseBody computes a body's bodyInfo (see parse.go).
 func parseBody(b []byte) *bodyInfo {
-	info := &bodyInfo{Body: fromStructure(imapserver.ExtractBodyStructure(bytes.NewReader(b)))}
-	if hdr, err := readHeader(b); err == nil {
-		info.Envelope = imapserver.ExtractEnvelope(hdr)
-	} else {
-		info.Envelope = &imap.Envelope{}
-	}
-	return info
-}
-
-func fromStructure(bs imap.BodyStructure) *part {
-	switch bs := bs.(type) {
-	case *imap.BodyStructureMultiPart:
-		p := &part{Type: "multipart", Subtype: bs.Subtype}
-		if ext := bs.Extended; ext != nil {
-			p.Params, p.Language, p.Location = ext.Params, ext.Language, ext.Location
-			if ext.Disposition != nil {
-				p.Disposition, p.DispParams = ext.Disposition.Value, ext.Disposition.Params
-			}
-		}
-		for _, c := range bs.Children {
-			p.Children = append(p.Children, fromStructure(c))
-		}
-		if len(p.Children) == 0 {
-			// A multipart without parts (no or wrong boundary): the wire
-			// syntax needs one (RFC 9051 §9, body-type-mpart).
-			p.Children = []*part{{Type: "text", Subtype: "plain", Params: map[string]string{"charset": "us-ascii"}}}
-		}
-		return p
-	case *imap.BodyStructureSinglePart:
-		p := &part{Type: bs.Type, Subtype: bs.Subtype, Params: bs.Params, ID: bs.ID,
-			Description: bs.Description, Encoding: bs.Encoding, Size: bs.Size}
-		if p.Type == "" || p.Subtype == "" {
-			// Unparseable Content-Type: RFC 2045 §5.2 default.
-			p.Type, p.Subtype, p.Params = "text", "plain", map[string]string{"charset": "us-ascii"}
-		}
-		if bs.Text != nil {
-			p.Lines = bs.Text.NumLines
-		}
-		if m := bs.MessageRFC822; m != nil {
-			p.Envelope, p.Message, p.Lines = m.Envelope, fromStructure(m.BodyStructure), m.NumLines
-		}
-		if ext := bs.Extended; ext != nil {
-			p.Language, p.Location = ext.Language, ext.Location
-			if ext.Disposition != nil {
-				p.Disposition, p.DispParams = ext.Disposition.Value, ext.Disposition.Params
-			}
-		}
-		return p
-	}
-	return &part{Type: "text", Subtype: "plain"}
+	br := bufio.NewReader(bytes.NewReader(b))
+	h, _ := textproto.ReadHeader(br) // what could be read of a damaged header
+	return &bodyInfo{Envelope: envelope(h), Body: extractPart(h, br, "")}
 }
 
 // structure converts back to go-imap's extended form (BODYSTRUCTURE; the

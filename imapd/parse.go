@@ -1,0 +1,281 @@
+package imapd
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+	gomessage "github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+)
+
+// The ENVELOPE and BODYSTRUCTURE of RFC 9051 §7.5.2 carry header values
+// as they are in the message: encoded words (RFC 2047) and RFC 2231
+// parameters stay encoded, for the client to decode (Dovecot and Cyrus
+// do the same). go-imap's extractors decode and re-encode them, which
+// loses what an unknown charset said and turns parameter names such as
+// filename* into others, so imapd parses the raw values itself.
+
+// rawValue is a header field's value unfolded (RFC 5322 §2.2.3).
+func rawValue(h textproto.Header, key string) string {
+	v := h.Get(key)
+	v = strings.ReplaceAll(v, "\r\n", "")
+	v = strings.ReplaceAll(v, "\n", "")
+	return strings.TrimSpace(v)
+}
+
+// envelope builds an ENVELOPE from a header.
+func envelope(h textproto.Header) *imap.Envelope {
+	mh := mail.Header{Header: gomessage.Header{Header: h}}
+	date, _ := mh.Date()
+	inReplyTo, _ := mh.MsgIDList("In-Reply-To")
+	messageID, _ := mh.MessageID()
+	return &imap.Envelope{
+		Date:      date,
+		Subject:   rawValue(h, "Subject"),
+		From:      addressList(rawValue(h, "From")),
+		Sender:    addressList(rawValue(h, "Sender")),
+		ReplyTo:   addressList(rawValue(h, "Reply-To")),
+		To:        addressList(rawValue(h, "To")),
+		Cc:        addressList(rawValue(h, "Cc")),
+		Bcc:       addressList(rawValue(h, "Bcc")),
+		InReplyTo: inReplyTo,
+		MessageID: messageID,
+	}
+}
+
+// addressList parses an RFC 5322 address list leniently, keeping display
+// names raw. A group becomes (NIL NIL "name" NIL) … (NIL NIL NIL NIL)
+// (RFC 9051 §7.5.2, ENVELOPE).
+func addressList(s string) []imap.Address {
+	var out []imap.Address
+	var cur strings.Builder
+	depth, inQuote, inAngle, escaped := 0, false, false, false
+	flush := func() {
+		if a, ok := parseMailbox(cur.String()); ok {
+			out = append(out, a)
+		}
+		cur.Reset()
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case escaped:
+			escaped = false
+		case c == '\\' && (inQuote || depth > 0):
+			escaped = true
+		case inQuote:
+			inQuote = c != '"'
+		case c == '"' && depth == 0:
+			inQuote = true
+		case c == '(':
+			depth++
+		case c == ')' && depth > 0:
+			depth--
+		case depth > 0:
+		case c == '<':
+			inAngle = true
+		case c == '>':
+			inAngle = false
+		case c == ',' && !inAngle:
+			flush()
+			continue
+		case c == ':' && !inAngle:
+			name := strings.TrimSpace(cur.String())
+			cur.Reset()
+			out = append(out, imap.Address{Mailbox: unquote(name)})
+			continue
+		case c == ';' && !inAngle:
+			flush()
+			out = append(out, imap.Address{})
+			continue
+		}
+		cur.WriteByte(c)
+	}
+	flush()
+	return out
+}
+
+// parseMailbox parses "Name <local@domain>" or "local@domain (comment)".
+func parseMailbox(s string) (imap.Address, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return imap.Address{}, false
+	}
+	var name, addr string
+	if i := strings.LastIndexByte(s, '<'); i >= 0 {
+		name = strings.TrimSpace(stripComments(s[:i]))
+		addr = s[i+1:]
+		if j := strings.IndexByte(addr, '>'); j >= 0 {
+			addr = addr[:j]
+		}
+	} else {
+		addr = s
+	}
+	addr = strings.TrimSpace(stripComments(addr))
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 && strings.HasPrefix(addr, "@") {
+		addr = addr[i+1:] // obsolete source route (RFC 5322 §4.4)
+	}
+	a := imap.Address{Name: collapseSpace(unquote(name))}
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		a.Mailbox, a.Host = addr[:i], addr[i+1:]
+	} else {
+		a.Mailbox = addr
+	}
+	if a.Mailbox == "" && a.Host == "" && a.Name == "" {
+		return imap.Address{}, false
+	}
+	return a, true
+}
+
+func stripComments(s string) string {
+	if !strings.Contains(s, "(") {
+		return s
+	}
+	var b strings.Builder
+	depth, inQuote, escaped := 0, false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case escaped:
+			escaped = false
+		case c == '\\':
+			escaped = true
+		case inQuote:
+			inQuote = c != '"'
+		case c == '"' && depth == 0:
+			inQuote = true
+		case c == '(':
+			depth++
+			continue
+		case c == ')' && depth > 0:
+			depth--
+			continue
+		}
+		if depth == 0 {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// unquote removes the quotes of a quoted string and its escapes.
+func unquote(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return s
+	}
+	var b strings.Builder
+	for i := 1; i < len(s)-1; i++ {
+		if s[i] == '\\' && i+1 < len(s)-1 {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// contentParams parses "value; key=val; key2="quoted"" (RFC 2045 §5.1)
+// into the lowercased value and raw parameters (names lowercased).
+func contentParams(s string) (string, map[string]string) {
+	value, rest, _ := strings.Cut(s, ";")
+	value = strings.ToLower(strings.TrimSpace(value))
+	params := map[string]string{}
+	for rest != "" {
+		var item string
+		item, rest = cutParam(rest)
+		k, v, ok := strings.Cut(item, "=")
+		k = strings.ToLower(strings.TrimSpace(k))
+		if !ok || k == "" {
+			continue
+		}
+		if _, dup := params[k]; !dup {
+			params[k] = unquote(strings.TrimSpace(v))
+		}
+	}
+	if len(params) == 0 {
+		params = nil
+	}
+	return value, params
+}
+
+// cutParam returns the text up to the next ';' outside quotes.
+func cutParam(s string) (item, rest string) {
+	inQuote, escaped := false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case escaped:
+			escaped = false
+		case c == '\\' && inQuote:
+			escaped = true
+		case c == '"':
+			inQuote = !inQuote
+		case c == ';' && !inQuote:
+			return s[:i], s[i+1:]
+		}
+	}
+	return s, ""
+}
+
+// extractPart computes the BODYSTRUCTURE of an entity (RFC 9051 §7.5.2):
+// sizes are octets of the (encoded) body, lines count its line ends.
+func extractPart(h textproto.Header, r io.Reader, parentSubtype string) *part {
+	mediaType, params := contentParams(rawValue(h, "Content-Type"))
+	typ, sub, ok := strings.Cut(mediaType, "/")
+	if !ok || typ == "" || sub == "" {
+		// RFC 2045 §5.2 default; RFC 2046 §5.1.5 in a digest.
+		if parentSubtype == "digest" {
+			typ, sub, params = "message", "rfc822", nil
+		} else {
+			typ, sub, params = "text", "plain", map[string]string{"charset": "us-ascii"}
+		}
+	}
+	p := &part{Type: typ, Subtype: sub, Params: params,
+		ID: rawValue(h, "Content-Id"), Description: rawValue(h, "Content-Description"),
+		Encoding: strings.ToLower(rawValue(h, "Content-Transfer-Encoding")), Location: rawValue(h, "Content-Location")}
+	if d := rawValue(h, "Content-Disposition"); d != "" {
+		p.Disposition, p.DispParams = contentParams(d)
+	}
+	if l := rawValue(h, "Content-Language"); l != "" {
+		for _, tag := range strings.Split(l, ",") {
+			if tag = strings.TrimSpace(tag); tag != "" {
+				p.Language = append(p.Language, tag)
+			}
+		}
+	}
+	if typ == "multipart" {
+		p.Encoding = ""
+		if b := params["boundary"]; b != "" {
+			mr := textproto.NewMultipartReader(r, b)
+			for {
+				child, err := mr.NextPart()
+				if err != nil {
+					break
+				}
+				p.Children = append(p.Children, extractPart(child.Header, child, sub))
+			}
+		}
+		if len(p.Children) == 0 {
+			// No parts found: the syntax needs one (RFC 9051 §9, body-type-mpart).
+			p.Children = []*part{{Type: "text", Subtype: "plain", Params: map[string]string{"charset": "us-ascii"}}}
+		}
+		return p
+	}
+	body, _ := io.ReadAll(r)
+	p.Size = uint32(len(body))
+	if typ == "text" || typ == "message" && (sub == "rfc822" || sub == "global") {
+		p.Lines = int64(bytes.Count(body, []byte("\n")))
+	}
+	if typ == "message" && (sub == "rfc822" || sub == "global") {
+		br := bufio.NewReader(bytes.NewReader(body))
+		inner, _ := textproto.ReadHeader(br)
+		p.Envelope = envelope(inner)
+		p.Message = extractPart(inner, br, "")
+	}
+	return p
+}
