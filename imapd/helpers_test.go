@@ -28,7 +28,7 @@ import (
 
 // testEnv is a running server over a fresh store with two users.
 type testEnv struct {
-	t      *testing.T
+	t      testing.TB
 	st     *store.Store
 	srv    *Server
 	addr   string
@@ -39,7 +39,7 @@ type testEnv struct {
 
 const testPass = "correct horse battery"
 
-func newTestEnv(t *testing.T, mod ...func(*Options)) *testEnv {
+func newTestEnv(t testing.TB, mod ...func(*Options)) *testEnv {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "mail.db"), nil)
 	if err != nil {

@@ -1,0 +1,106 @@
+package imapd
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mailserver/mailserver/store"
+)
+
+// benchMessages is the mailbox size of the FETCH/SEARCH/STORE benchmarks.
+const benchMessages = 10000
+
+// loadMailbox fills alice's INBOX with n messages of about 10 KiB,
+// delivered concurrently so that they share group commits.
+func loadMailbox(tb testing.TB, e *testEnv, n int) {
+	tb.Helper()
+	filler := strings.Repeat("Lorem ipsum dolor sit amet, consectetur adipiscing elit sed do.\r\n", 150)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < 64; w++ {
+		wg.Go(func() {
+			for i := range next {
+				msg := fmt.Sprintf("From: Sender %d <s%d@example.org>\r\nTo: alice@example.test\r\nSubject: message %d\r\n"+
+					"Date: Mon, 02 Jan 2006 15:04:05 -0700\r\nMessage-ID: <m%d@example.org>\r\n\r\n%s", i%50, i%50, i, i, filler)
+				if _, err := e.st.Submit(context.Background(), &store.Submission{
+					Body: store.NewBody([]byte(msg)), Local: []store.LocalDelivery{{UserID: e.alice.ID}},
+				}); err != nil {
+					tb.Error(err)
+				}
+			}
+		})
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// BenchmarkMailbox10k measures whole-mailbox commands on 10,000 messages
+// over a loopback connection (one op = one command over the whole mailbox;
+// msg/s is derived from it).
+func BenchmarkMailbox10k(b *testing.B) {
+	e := newTestEnv(b)
+	loadMailbox(b, e, benchMessages)
+	rc := e.rawLogin("alice@example.test")
+	rc.t = b
+	rc.ok("SELECT INBOX")
+	run := func(name, cmd string, wantLines int) {
+		b.Run(name, func(b *testing.B) {
+			rc.t = b
+			for b.Loop() {
+				u := rc.ok(cmd)
+				if wantLines >= 0 && len(u) != wantLines {
+					b.Fatalf("%s: %d responses", cmd, len(u))
+				}
+			}
+			b.ReportMetric(float64(benchMessages)*float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+		})
+	}
+	run("uid-fetch-flags", "UID FETCH 1:* (FLAGS)", benchMessages)
+	run("uid-fetch-headers", "UID FETCH 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Subject Date Message-ID)])", benchMessages)
+	run("uid-fetch-envelope", "UID FETCH 1:* (ENVELOPE BODYSTRUCTURE)", benchMessages)
+	run("uid-fetch-body", "UID FETCH 1:* (BODY.PEEK[])", benchMessages)
+	run("search-flags", "SEARCH UNSEEN UNDELETED", 1)
+	run("search-header", "SEARCH FROM s7@", 1)
+	run("search-body", "SEARCH BODY nonexistent-word", 1)
+	run("store-flags", `STORE 1:* FLAGS.SILENT (\Seen $Bench)`, 0)
+}
+
+// BenchmarkIdleMemory reports the heap held per logged-in IDLE connection
+// with INBOX selected (server side and client sockets in one process).
+func BenchmarkIdleMemory(b *testing.B) {
+	const conns = 1000
+	e := newTestEnv(b, func(o *Options) { o.MaxConnections, o.MaxConnectionsPerUser = 2*conns, 2*conns })
+	loadMailbox(b, e, 100)
+	for b.Loop() {
+		before := heapInUse()
+		var rcs []*rawConn
+		for i := 0; i < conns; i++ {
+			rc := e.rawLogin("alice@example.test")
+			rc.t = b
+			rc.ok("SELECT INBOX")
+			rc.tag++
+			fmt.Fprintf(rc.c, "I%d IDLE\r\n", rc.tag)
+			rc.readLine() // "+ idling"
+			rcs = append(rcs, rc)
+		}
+		after := heapInUse()
+		b.ReportMetric(float64(after-before)/conns, "heap-B/conn")
+		for _, rc := range rcs {
+			rc.c.Close()
+		}
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
