@@ -276,6 +276,17 @@ func (s *session) streamSection(rw *imapserver.FetchResponseWriter, m *store.Mes
 // readHeaderSection reads a body's header section (up to and including the
 // empty line), chunk by chunk.
 func (s *session) readHeaderSection(bodyID uint64) ([]byte, error) {
+	if b, ok := s.srv.headers.get(bodyID); ok {
+		return b, nil
+	}
+	b, err := s.readHeaderFromStore(bodyID)
+	if err == nil {
+		s.srv.headers.put(bodyID, b)
+	}
+	return b, err
+}
+
+func (s *session) readHeaderFromStore(bodyID uint64) ([]byte, error) {
 	br, err := s.srv.opts.Store.OpenBody(bodyID)
 	if err != nil {
 		return nil, err
@@ -287,7 +298,7 @@ func (s *session) readHeaderSection(bodyID uint64) ([]byte, error) {
 		from := max(0, len(buf)-3)
 		buf = append(buf, chunk[:n]...)
 		if i := bytes.Index(buf[from:], []byte("\r\n\r\n")); i >= 0 {
-			return buf[:from+i+4], nil
+			return bytes.Clone(buf[:from+i+4]), nil
 		}
 		if len(buf) >= 2 && buf[0] == '\r' && buf[1] == '\n' {
 			return buf[:2], nil // no header fields at all

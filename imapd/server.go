@@ -57,10 +57,11 @@ type Options struct {
 // handed to one with InsecureAuth, all others to one without. Each client
 // therefore sees the right capabilities (AUTH=PLAIN or LOGINDISABLED).
 type Server struct {
-	opts  Options
-	log   *slog.Logger
-	reg   *registry
-	cache *cacheWriter
+	opts    Options
+	log     *slog.Logger
+	reg     *registry
+	cache   *cacheWriter
+	headers *headerCache
 
 	secure, plain     *imapserver.Server
 	secureLn, plainLn *chanListener
@@ -111,6 +112,7 @@ func New(opts Options) (*Server, error) {
 		opts:      opts,
 		log:       log,
 		reg:       newRegistry(opts.Store),
+		headers:   newHeaderCache(headerCacheBytes),
 		listeners: make(map[net.Listener]struct{}),
 		sessions:  make(map[*session]struct{}),
 		perUser:   make(map[uint64]int),
