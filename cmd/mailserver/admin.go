@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/mailserver/mailserver/queue"
 	"github.com/mailserver/mailserver/store"
 )
 
@@ -43,6 +44,8 @@ type admin interface {
 	DeleteAlias(ctx context.Context, address string) error
 	Aliases(ctx context.Context) ([]store.Alias, error)
 
+	queueAdmin // queue_cmd.go
+
 	// Close releases the database or the connection.
 	Close() error
 }
@@ -58,6 +61,9 @@ type directAdmin struct {
 	// owned: Close closes st (the CLI opened it); the server's handler
 	// shares the server's store and never closes it.
 	owned bool
+	// q is the outbound queue (the server's, so that admin changes wake
+	// its scheduler); nil: one over st (queue_cmd.go).
+	q *queue.Queue
 }
 
 func (d *directAdmin) AddDomain(ctx context.Context, name string) error {
@@ -161,7 +167,7 @@ func openAdmin(ctx context.Context, cfg *Config, log *slog.Logger) (admin, error
 		}
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	return &directAdmin{st: st, owned: true}, nil
+	return &directAdmin{st: st, owned: true, q: cliQueue(st, cfg, log)}, nil
 }
 
 // makeDataDir creates the data directory, private to this user: it holds

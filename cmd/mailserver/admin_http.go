@@ -80,7 +80,7 @@ func done(err error) (noArgs, error) { return noArgs{}, err }
 // adminEndpoints lists every operation; the queue subcommands add theirs
 // here.
 func adminEndpoints() []adminEndpoint {
-	return []adminEndpoint{
+	return append([]adminEndpoint{
 		endpoint(pathDomainAdd, func(ctx context.Context, a admin, r nameArgs) (noArgs, error) {
 			return done(a.AddDomain(ctx, r.Name))
 		}),
@@ -111,7 +111,7 @@ func adminEndpoints() []adminEndpoint {
 		endpoint(pathAliasList, func(ctx context.Context, a admin, _ noArgs) ([]store.Alias, error) {
 			return a.Aliases(ctx)
 		}),
-	}
+	}, queueEndpoints()...)
 }
 
 // adminErrorCodes maps wire codes to the errors they stand for.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -114,6 +115,9 @@ func TestAdminEndpointsRoundTrip(t *testing.T) {
 	}
 
 	for _, ep := range adminEndpoints() {
+		if strings.HasPrefix(ep.path, "/v1/queue/") {
+			continue // TestQueueAdminRoundTrip (queue_cmd_test.go)
+		}
 		if !hit[ep.path] {
 			t.Errorf("endpoint %s has no client method exercised by this test", ep.path)
 		}

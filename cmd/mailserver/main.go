@@ -55,6 +55,7 @@ func commands() []command {
 		{"user", "add|del|passwd|list ...", "manage accounts", (*cli).userCmd},
 		{"domain", "add|del|list ...", "manage local domains", (*cli).domainCmd},
 		{"alias", "add|del|list ...", "manage aliases and catch-alls", (*cli).aliasCmd},
+		{"queue", "list|show|retry|delete|bounce ...", "inspect and manage outbound mail", (*cli).queueCmd},
 		{"config", "", "print the effective configuration as TOML", (*cli).configCmd},
 		{"version", "", "print the version", (*cli).versionCmd},
 		{"help", "", "print this help", (*cli).helpCmd},

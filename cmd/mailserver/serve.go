@@ -137,7 +137,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	adm, err := listenAdmin(filepath.Join(cfg.DataDir, adminSocketFile), adminHandler(&directAdmin{st: st}, log), log)
+	adm, err := listenAdmin(filepath.Join(cfg.DataDir, adminSocketFile), adminHandler(&directAdmin{st: st, q: e.queue}, log), log)
 	if err != nil {
 		for _, b := range bound {
 			b.ln.Close()
