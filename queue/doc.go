@@ -1,13 +1,52 @@
 // Package queue owns responsibility for accepted mail.
 //
+// # Accepting
+//
 // Submit routes every recipient of an accepted message (aliases, catch-alls,
 // user+tag subaddresses, local or remote) and stores, in one durable store
 // transaction, the local copies in their users' INBOX and the outbound
 // queue entry for the remote recipients. SMTP answers 250 only after Submit
-// returns.
+// returns. Local recipients that fail at commit time (a quota filled since
+// RCPT) are bounced to the sender right after.
 //
-// The delivery workers (see the files named deliver*, scheduler*, dsn*)
-// push queued mail to remote servers by MX, retry with backoff and bounce
-// with RFC 3464 DSNs, which are themselves submitted through Submit with
-// the null sender.
+// # Delivering
+//
+// Run is the scheduler: one goroutine that sleeps until the earliest next
+// attempt in the store's due index (or until Submit hands it new mail in
+// memory), and starts delivery jobs within Options.Concurrency and
+// Options.PerDomainConcurrency. A job is one queued message's due recipients
+// for one destination domain (or for the relay), sent in one SMTP
+// transaction (split only when the server answers 452).
+//
+// Each job (attempt.go):
+//  1. claims its recipients in a short store transaction: attempt count
+//     up, next attempt moved to the retry time (retry.go). A crash during
+//     the delivery therefore neither loses the message nor retries it in a
+//     storm: it comes back after the backoff.
+//  2. delivers outside any transaction: MX lookup (mx.go), connection with
+//     opportunistic or required STARTTLS, or implicit TLS and AUTH to a
+//     relay (client.go), MAIL/RCPT/DATA (send.go). Sessions that end a
+//     transaction cleanly are kept a few seconds for the next message to
+//     the same destination (pool.go).
+//  3. records every recipient's outcome (delivered, deferred with its
+//     next attempt, failed) and, in the same transaction, stores the DSN
+//     it calls for (dsn.go): failed, delayed (once, after
+//     Options.DelayWarning) or relayed (NOTIFY=SUCCESS to a server without
+//     DSN), never for the null sender. An entry leaves the queue when no
+//     recipient is pending.
+//
+// # Guarantees
+//
+//   - A message is acknowledged (Submit returns) only once committed; it
+//     then leaves the queue only when every recipient is delivered or
+//     failed, and a failure and its DSN are stored together.
+//   - Local copies are stored at Submit, once; delivery never touches them,
+//     so no crash or retry can duplicate them.
+//   - A remote recipient may receive a message twice only if the process
+//     dies between the remote's 250 and the recording of it (at most one
+//     message per connection in flight).
+//   - Unknown means temporary: only a 5xx reply, a DNS answer that the
+//     domain does not exist or accepts no mail (null MX), a mail loop, a
+//     message the remote cannot take (SMTPUTF8, 8BITMIME, SIZE) or the end
+//     of the lifetime fails a recipient.
 package queue

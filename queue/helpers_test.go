@@ -41,14 +41,20 @@ type fakeDNS struct {
 func newFakeDNS(t testing.TB) *fakeDNS {
 	t.Helper()
 	d := &fakeDNS{rrs: map[uint16]map[string][]dns.RR{}, names: map[string]bool{}, servfail: map[string]bool{}}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.addr = pc.LocalAddr().String()
-	ln, err := net.Listen("tcp", d.addr)
-	if err != nil {
-		t.Fatal(err)
+	var pc net.PacketConn
+	var ln net.Listener
+	for try := 0; ln == nil; try++ {
+		var err error
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		d.addr = pc.LocalAddr().String()
+		if ln, err = net.Listen("tcp", d.addr); err != nil {
+			pc.Close() // the TCP port is taken: another pair
+			if try == 20 {
+				t.Fatal(err)
+			}
+		}
 	}
 	ok := make(chan struct{}, 2)
 	started := func() { ok <- struct{}{} }

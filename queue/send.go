@@ -110,7 +110,8 @@ func (q *Queue) data(cn *conn, m *store.QueuedMessage, rcpts []store.QueuedRecip
 	if err != nil {
 		// Not the remote's fault: close the transaction and defer.
 		_ = cn.c.Reset()
-		o := tempFail("4.3.0", "local error reading the message: %v", err)
+		q.log.Error("queue: open message body", "queue_id", m.ID, "err", err)
+		o := tempFail("4.3.0", "local error reading the message")
 		for _, i := range accepted {
 			out[i] = o
 		}
