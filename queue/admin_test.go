@@ -85,9 +85,14 @@ func TestSubmitBouncesOverQuota(t *testing.T) {
 		t.Fatalf("DSN block %v", h)
 	}
 	// No bounce for the null sender.
-	res = submit(t, q, "", testBody, "full@local.test")
-	if len(res.Failed) != 1 || len(e.aliceBounces()) != 2 {
+	res = submit(t, q, "", testBody, "full@local.test", "alice@local.test")
+	if len(res.Failed) != 1 || len(e.aliceBounces()) != 3 {
 		t.Fatalf("null sender: %+v, %d messages", res, len(e.aliceBounces()))
+	}
+	// Nor when nothing was stored: the SMTP client gets the error.
+	res = submit(t, q, "alice@local.test", testBody, "full@local.test")
+	if len(res.Failed) != 1 || res.Local != 0 || len(e.aliceBounces()) != 3 {
+		t.Fatalf("all failed: %+v, %d messages", res, len(e.aliceBounces()))
 	}
 }
 

@@ -68,7 +68,9 @@ type Result struct {
 //
 // Recipients that could not be stored (Result.Failed: a quota filled
 // since RCPT, an address gone) are bounced to a non-null sender whose
-// NOTIFY allows it, in a DSN submitted after the message itself.
+// NOTIFY allows it, in a DSN submitted after the message itself, provided
+// the message was stored for another recipient (if it was stored for none,
+// the caller refuses it and the client learns of the failure then).
 func (q *Queue) Submit(ctx context.Context, env *Envelope, body *store.Body) (*Result, error) {
 	if n := countReceived(body.Reader()); n > MaxReceived {
 		return nil, fmt.Errorf("%w (%d)", ErrLoop, n)
@@ -95,7 +97,9 @@ func (q *Queue) Submit(ctx context.Context, env *Envelope, body *store.Body) (*R
 			q.announce(sr.QueueID, p.sub.Outbound.Recipients)
 		}
 	}
-	if len(res.Failed) > 0 && env.From != "" {
+	// When nothing was stored the caller refuses the whole message (the
+	// SMTP client gets the error), so a DSN would notify twice.
+	if len(res.Failed) > 0 && env.From != "" && res.Local+res.Remote > 0 {
 		q.bounceRejected(ctx, env, body, res.Failed)
 	}
 	return res, nil
