@@ -323,6 +323,8 @@ func headerEnd(b []byte) int {
 	return len(b)
 }
 
+// readHeader parses a header section (sized buffer: a default 4 KiB one
+// per message dominated header SEARCH).
 func readHeader(b []byte) (textproto.Header, error) {
-	return textproto.ReadHeader(bufio.NewReader(bytes.NewReader(b)))
+	return textproto.ReadHeader(bufio.NewReaderSize(bytes.NewReader(b), min(max(len(b), 16), 4096)))
 }

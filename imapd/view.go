@@ -60,20 +60,6 @@ func (v *view) push(u update) {
 	}
 }
 
-// count is the number of messages the client knows of.
-func (v *view) count() uint32 {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return uint32(len(v.uids))
-}
-
-// pendingCount reports how many updates wait (for tests and NOOP).
-func (v *view) pendingCount() int {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return len(v.pending)
-}
-
 type outKind int
 
 const (
