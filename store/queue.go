@@ -69,8 +69,14 @@ func (m *QueuedMessage) NextAttempt() (time.Time, bool) {
 	return t, ok
 }
 
+// dueKey orders the due index by time. A zero time (never scheduled) or
+// one before 1970 sorts first: due now.
 func dueKey(t time.Time, id uint64) []byte {
-	return append(u64(uint64(t.UnixNano())), u64(id)...)
+	var ns uint64
+	if !t.IsZero() && t.UnixNano() > 0 {
+		ns = uint64(t.UnixNano())
+	}
+	return append(u64(ns), u64(id)...)
 }
 
 func getQueued(tx *bolt.Tx, id uint64) (*QueuedMessage, error) {

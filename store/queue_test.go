@@ -81,6 +81,13 @@ func TestQueueStorage(t *testing.T) {
 	if _, ok, _ := s.QueueNextDue(ctx); ok {
 		t.Fatal("due index not empty")
 	}
+	// A recipient never scheduled (zero NextAttempt) is due at once.
+	res, _ = s.Submit(ctx, &Submission{Body: NewBody([]byte("x\r\n")), Outbound: &QueuedMessage{
+		Recipients: []QueuedRecipient{{Address: "z@remote.test", State: RcptQueued}}}})
+	if due, _ := s.QueueDue(ctx, time.Now(), 10); len(due) != 1 || due[0].ID != res.QueueID {
+		t.Fatalf("unscheduled entry not due: %+v", due)
+	}
+	s.QueueDelete(ctx, res.QueueID)
 	// QueueDelete drops entry and body.
 	res, _ = s.Submit(ctx, &Submission{Body: NewBody([]byte("x\r\n")), Outbound: &QueuedMessage{
 		Recipients: []QueuedRecipient{{Address: "c@remote.test", State: RcptQueued}}}})

@@ -163,8 +163,8 @@ func defaultConfig() Config {
 		// delay_warning_time 4h).
 		Delivery: DeliveryConfig{
 			RemotePort:           25,
-			Concurrency:          16,
-			PerDomainConcurrency: 4,
+			Concurrency:          32,
+			PerDomainConcurrency: 20,
 			RetryInitial:         duration{5 * time.Minute},
 			RetryMax:             duration{time.Hour},
 			Lifetime:             duration{120 * time.Hour},
