@@ -27,7 +27,9 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if err != nil {
 		return nil, s.fail("select", err)
 	}
+	s.selMu.Lock()
 	s.sel, s.readOnly = v, options != nil && options.ReadOnly
+	s.selMu.Unlock()
 	refs := v.all()
 	uidNext := mb.UIDNext
 	if n := len(refs); n > 0 && refs[n-1].uid >= uidNext {
@@ -75,6 +77,8 @@ func (s *session) Unselect() error {
 }
 
 func (s *session) unselect() {
+	s.selMu.Lock()
+	defer s.selMu.Unlock()
 	if s.sel != nil {
 		s.watch.close(s.sel)
 		s.sel, s.saved, s.readOnly = nil, nil, false

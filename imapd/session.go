@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net/netip"
+	"sync"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -55,7 +56,11 @@ type session struct {
 	user  *store.User
 	watch *userWatch
 
-	// Set by SELECT/EXAMINE.
+	// Set by SELECT/EXAMINE. selMu guards sel against the one other
+	// goroutine that reads it: go-imap runs Idle in its own goroutine and,
+	// when the connection breaks during IDLE, calls Close without waiting
+	// for Idle to return.
+	selMu    sync.Mutex
 	sel      *view
 	readOnly bool
 	saved    []uint32 // SEARCH RETURN (SAVE) result, as UIDs (RFC 5182)
@@ -138,11 +143,14 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 
 // Idle implements imapserver.Session (RFC 2177).
 func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
-	if s.sel == nil {
+	s.selMu.Lock()
+	v := s.sel
+	s.selMu.Unlock()
+	if v == nil {
 		<-stop
 		return nil
 	}
-	return s.sel.idle(w, stop, s)
+	return v.idle(w, stop, s)
 }
 
 // Errors sent to clients. Their text is fixed: internal error text never

@@ -1,10 +1,13 @@
 package imapd
 
 import (
+	"context"
 	"crypto/tls"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -126,5 +129,32 @@ func TestConnectionLimits(t *testing.T) {
 	n, _ := c.Read(buf)
 	if !strings.HasPrefix(string(buf[:n]), "* BYE") {
 		t.Errorf("greeting over the limit: %q", buf[:n])
+	}
+}
+
+// Shutdown says BYE to every client, even one in IDLE, and Serve returns.
+func TestShutdown(t *testing.T) {
+	e := newTestEnv(t)
+	rc := e.rawLogin("alice@example.test")
+	rc.ok("SELECT INBOX")
+	rc.tag++
+	fmt.Fprintf(rc.c, "I%d IDLE\r\n", rc.tag)
+	if l := rc.readLine(); !strings.HasPrefix(l, "+") {
+		t.Fatalf("IDLE: %q", l)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if l := rc.readLine(); !strings.HasPrefix(l, "* BYE") {
+		t.Errorf("after Shutdown: %q", l)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Serve(ln); err != ErrServerClosed {
+		t.Errorf("Serve after Shutdown: %v", err)
 	}
 }
