@@ -17,8 +17,10 @@
 //     IMAP replies), numbers and sets.
 //   - mailboxes.go, list.go: CREATE, DELETE, RENAME, (UN)SUBSCRIBE, LIST,
 //     LSUB, STATUS, NAMESPACE.
-//   - fetch.go, structure.go: FETCH, with ENVELOPE and BODYSTRUCTURE parsed
-//     once per body and kept in the store's body cache.
+//   - fetch.go, structure.go, parse.go: FETCH, with ENVELOPE and
+//     BODYSTRUCTURE parsed once per body (raw header values, as Dovecot
+//     sends them) and kept in the store's body cache; headercache.go keeps
+//     recently read header sections in memory for header FETCH and SEARCH.
 //   - messages.go: SELECT, STORE, COPY, MOVE, EXPUNGE, APPEND.
 //   - search.go: SEARCH.
 //
