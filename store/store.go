@@ -50,6 +50,9 @@ type Options struct {
 	// Defaults 5 and 5 minutes.
 	AuthMaxFailures   int
 	AuthFailureWindow time.Duration
+	// DefaultLoginDomain completes login names without "@domain" in
+	// Authenticate ("alice" is alice@DefaultLoginDomain). Empty: none.
+	DefaultLoginDomain string
 	// MaxBatch bounds the operations in one group commit. Default 512.
 	MaxBatch int
 }

@@ -140,6 +140,21 @@ func TestDomainsUsersAuth(t *testing.T) {
 	}
 }
 
+func TestDefaultLoginDomain(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "mail.db"), &Options{DefaultLoginDomain: "example.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	u := mustUser(t, s, "carol@example.test")
+	if got, err := s.Authenticate(ctx, netip.Addr{}, "carol", "secret"); err != nil || got.ID != u.ID {
+		t.Fatalf("short login: %v %v", got, err)
+	}
+	if _, err := openTest(t).Authenticate(ctx, netip.Addr{}, "carol", "secret"); !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("short login without a default domain: %v", err)
+	}
+}
+
 func TestThrottle(t *testing.T) {
 	s, err := Open(filepath.Join(t.TempDir(), "mail.db"), &Options{AuthMaxFailures: 3, AuthFailureWindow: time.Hour})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -229,6 +230,9 @@ func (s *Store) UserByAddress(ctx context.Context, address string) (*User, error
 func (s *Store) Authenticate(ctx context.Context, remote netip.Addr, address, password string) (*User, error) {
 	if !s.limiter.Allowed(remote) {
 		return nil, ErrThrottled
+	}
+	if !strings.Contains(address, "@") && s.opts.DefaultLoginDomain != "" {
+		address += "@" + s.opts.DefaultLoginDomain
 	}
 	var rec *userRecord
 	err := s.view(ctx, func(tx *bolt.Tx) error {

@@ -132,8 +132,9 @@ func storeOptions(cfg *Config, log *slog.Logger) *store.Options {
 			MaxBytes:    cfg.Quota.DefaultMaxBytes,
 			MaxMessages: cfg.Quota.DefaultMaxMessages,
 		},
-		AuthMaxFailures:   cfg.Auth.MaxFailures,
-		AuthFailureWindow: cfg.Auth.FailureWindow.Duration,
+		AuthMaxFailures:    cfg.Auth.MaxFailures,
+		AuthFailureWindow:  cfg.Auth.FailureWindow.Duration,
+		DefaultLoginDomain: cfg.Auth.DefaultDomain,
 	}
 }
 

@@ -79,6 +79,10 @@ type AuthConfig struct {
 	AllowPlaintextOnLoopback bool     `toml:"allow_plaintext_on_loopback"`
 	MaxFailures              int      `toml:"max_failures"`   // failed logins per client IP within failure_window
 	FailureWindow            duration `toml:"failure_window"` // before further attempts are refused
+	// DefaultDomain completes a login name given without "@domain"
+	// ("alice" logs in as alice@DefaultDomain), like Dovecot's
+	// auth_default_realm. Empty: logins need the full address.
+	DefaultDomain string `toml:"default_domain"`
 }
 
 // SMTPConfig governs the SMTP listeners (smtp, submission, submissions).
