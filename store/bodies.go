@@ -17,9 +17,14 @@ const ChunkSize = 64 << 10
 // Body is a message body read into memory, ready to be stored. Line endings
 // are CRLF: ReadBody turns bare LF into CRLF, so every size the protocols
 // report is the size of the bytes they send.
+//
+// A Body is a list of parts: what ReadBody read, and header lines put in
+// front with Prepend, which never copies the body. The parts are cut into
+// ChunkSize pieces once, when the body is stored.
 type Body struct {
-	chunks [][]byte // each ChunkSize long except the last
+	parts  [][]byte
 	size   int64
+	chunks [][]byte // parts cut into ChunkSize pieces; nil until sealed
 }
 
 // NewBody wraps b (normalising line endings).
@@ -42,7 +47,7 @@ func ReadBody(r io.Reader, limit int64) (*Body, error) {
 		}
 		if limit > 0 && b.size+int64(len(p)) > limit {
 			tooLarge = true
-			b.chunks, cur = nil, nil
+			b.parts, cur = nil, nil
 			return
 		}
 		b.size += int64(len(p))
@@ -59,7 +64,7 @@ func ReadBody(r io.Reader, limit int64) (*Body, error) {
 			cur = append(cur, p[:n]...)
 			p = p[n:]
 			if len(cur) == ChunkSize {
-				b.chunks = append(b.chunks, cur)
+				b.parts = append(b.parts, cur)
 				cur = nil
 			}
 		}
@@ -91,7 +96,7 @@ func ReadBody(r io.Reader, limit int64) (*Body, error) {
 		return nil, ErrTooLarge
 	}
 	if len(cur) > 0 {
-		b.chunks = append(b.chunks, cur)
+		b.parts = append(b.parts, cur)
 	}
 	return b, nil
 }
@@ -99,32 +104,71 @@ func ReadBody(r io.Reader, limit int64) (*Body, error) {
 // Size is the body's length in bytes.
 func (b *Body) Size() int64 { return b.size }
 
-// Prepend puts header lines (CRLF-terminated, e.g. Return-Path or
-// Received) in front of the body.
+// Prepend puts header lines (e.g. Return-Path or Received) in front of the
+// body, normalising their line endings. The body itself is not copied.
 func (b *Body) Prepend(header []byte) {
-	nb := NewBody(append(append([]byte(nil), header...), b.Bytes()...))
-	*b = *nb
+	h := NewBody(header)
+	parts := make([][]byte, 0, len(h.parts)+len(b.parts))
+	b.parts = append(append(parts, h.parts...), b.parts...)
+	b.size += h.size
+	b.chunks = nil
 }
 
-// Bytes returns the whole body as one slice (a copy if it has several chunks).
+// Bytes returns the whole body as one slice (a copy if it has several parts).
 func (b *Body) Bytes() []byte {
-	if len(b.chunks) == 1 {
-		return b.chunks[0]
+	if len(b.parts) == 1 {
+		return b.parts[0]
 	}
 	out := make([]byte, 0, b.size)
-	for _, c := range b.chunks {
-		out = append(out, c...)
+	for _, p := range b.parts {
+		out = append(out, p...)
 	}
 	return out
 }
 
 // Reader reads the body.
 func (b *Body) Reader() io.Reader {
-	rs := make([]io.Reader, len(b.chunks))
-	for i, c := range b.chunks {
-		rs[i] = bytes.NewReader(c)
+	rs := make([]io.Reader, len(b.parts))
+	for i, p := range b.parts {
+		rs[i] = bytes.NewReader(p)
 	}
 	return io.MultiReader(rs...)
+}
+
+// seal cuts the parts into ChunkSize pieces (copying only pieces that
+// straddle parts). Submit calls it before queueing the operation, so the
+// copying is done by the caller's goroutine, not the single committer.
+func (b *Body) seal() [][]byte {
+	if b.chunks != nil || b.size == 0 {
+		return b.chunks
+	}
+	var out [][]byte
+	var cur []byte
+	left := b.size
+	for _, p := range b.parts {
+		for len(p) > 0 {
+			if cur == nil && len(p) >= ChunkSize {
+				out = append(out, p[:ChunkSize:ChunkSize])
+				p, left = p[ChunkSize:], left-ChunkSize
+				continue
+			}
+			if cur == nil {
+				cur = make([]byte, 0, min(int64(ChunkSize), left))
+			}
+			n := min(len(p), ChunkSize-len(cur))
+			cur = append(cur, p[:n]...)
+			p, left = p[n:], left-int64(n)
+			if len(cur) == ChunkSize {
+				out = append(out, cur)
+				cur = nil
+			}
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	b.chunks = out
+	return out
 }
 
 // bodyRecord: refcount u32 ‖ size u64 ‖ chunk count u32.
@@ -161,12 +205,13 @@ func putBody(tx *bolt.Tx, b *Body, refs uint32) (uint64, error) {
 	}
 	chunks := tx.Bucket(bucketChunks)
 	chunks.FillPercent = 1 // keys only ever grow: pack pages full
-	for i, c := range b.chunks {
+	pieces := b.seal()
+	for i, c := range pieces {
 		if err := chunks.Put(chunkKey(id, uint32(i)), c); err != nil {
 			return 0, err
 		}
 	}
-	rec := bodyRecord{refs: refs, size: b.size, chunks: uint32(len(b.chunks))}
+	rec := bodyRecord{refs: refs, size: b.size, chunks: uint32(len(pieces))}
 	return id, bodies.Put(u64(id), rec.encode())
 }
 

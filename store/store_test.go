@@ -682,12 +682,27 @@ func TestReadBodyLimits(t *testing.T) {
 	}
 	long := bytes.Repeat([]byte("y"), 200<<10)
 	b, _ = ReadBody(bytes.NewReader(long), 0)
-	if !bytes.Equal(b.Bytes(), long) || len(b.chunks) != 4 {
-		t.Fatalf("long line: %d chunks", len(b.chunks))
+	if !bytes.Equal(b.Bytes(), long) || len(b.seal()) != 4 {
+		t.Fatalf("long line: %d chunks", len(b.seal()))
 	}
-	b.Prepend([]byte("Return-Path: <a@b>\r\n"))
+	orig := *b
+	b.Prepend([]byte("Return-Path: <a@b>\n"))
 	if !bytes.HasPrefix(b.Bytes(), []byte("Return-Path: <a@b>\r\nyyy")) || b.Size() != int64(len(long)+20) {
 		t.Fatal("prepend")
+	}
+	if !bytes.Equal(orig.Bytes(), long) {
+		t.Fatal("prepend changed a copy of the body")
+	}
+	chunks := b.seal()
+	var joined []byte
+	for i, c := range chunks {
+		if i < len(chunks)-1 && len(c) != ChunkSize {
+			t.Fatalf("chunk %d has %d bytes", i, len(c))
+		}
+		joined = append(joined, c...)
+	}
+	if !bytes.Equal(joined, b.Bytes()) {
+		t.Fatal("sealed chunks differ from the body")
 	}
 }
 
