@@ -1,14 +1,12 @@
 package imapd
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-message/textproto"
 	"github.com/mailserver/mailserver/store"
 )
 
@@ -21,7 +19,8 @@ const streamAbove = 1 << 20
 
 // Fetch implements imapserver.Session (RFC 9051 §6.4.5). Message data is
 // read in short store transactions; none is open while writing.
-func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
+func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) (err error) {
+	defer s.startBatch()(&err)
 	refs := s.sel.resolve(numSet, s.saved)
 	setSeen := !s.readOnly && marksSeen(options)
 	st := s.srv.opts.Store
@@ -281,7 +280,7 @@ func (s *session) readHeaderSection(bodyID uint64) ([]byte, error) {
 	}
 	b, err := s.readHeaderFromStore(bodyID)
 	if err == nil {
-		s.srv.headers.put(bodyID, b)
+		s.srv.headers.put(bodyID, b, len(b))
 	}
 	return b, err
 }
@@ -321,10 +320,4 @@ func headerEnd(b []byte) int {
 		return i + 4
 	}
 	return len(b)
-}
-
-// readHeader parses a header section (sized buffer: a default 4 KiB one
-// per message dominated header SEARCH).
-func readHeader(b []byte) (textproto.Header, error) {
-	return textproto.ReadHeader(bufio.NewReaderSize(bytes.NewReader(b), min(max(len(b), 16), 4096)))
 }

@@ -86,7 +86,7 @@ func (s *session) unselect() {
 }
 
 // Store implements imapserver.Session (RFC 9051 §6.4.6).
-func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) error {
+func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) (err error) {
 	if s.readOnly {
 		return errReadOnly
 	}
@@ -117,6 +117,7 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	if flags.Silent {
 		return nil
 	}
+	defer s.startBatch()(&err)
 	_, isUID := numSet.(imap.UIDSet)
 	for i := range res.Messages {
 		m := &res.Messages[i]
@@ -215,6 +216,7 @@ func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 // do anything: reading it is network I/O.
 func (s *session) Append(mailbox string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
 	body, err := store.ReadBody(r, s.srv.opts.MaxMessageBytes)
+	ackNow(s.conn.NetConn()) // the CRLF after the literal may wait for this ACK (quickack.go)
 	if err != nil {
 		if errors.Is(err, store.ErrTooLarge) {
 			return nil, errTooBig

@@ -3,14 +3,13 @@ package imapd
 import (
 	"bytes"
 	"io"
+	netmail "net/mail"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	gomessage "github.com/emersion/go-message"
-	"github.com/emersion/go-message/mail"
-	"github.com/emersion/go-message/textproto"
 	"github.com/mailserver/mailserver/store"
 )
 
@@ -78,14 +77,18 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 // matcher is a compiled SEARCH criteria: sets are resolved against the
 // client's picture once.
 type matcher struct {
-	c    *imap.SearchCriteria
-	sets []map[uint32]bool // UIDs in each SeqNum and UID set
-	not  []*matcher
-	or   [][2]*matcher
+	c              *imap.SearchCriteria
+	headerPatterns []string          // c.Header[i].Value in lower case
+	sets           []map[uint32]bool // UIDs in each SeqNum and UID set
+	not            []*matcher
+	or             [][2]*matcher
 }
 
 func (s *session) compile(c *imap.SearchCriteria) *matcher {
 	m := &matcher{c: c}
+	for _, f := range c.Header {
+		m.headerPatterns = append(m.headerPatterns, strings.ToLower(f.Value))
+	}
 	add := func(set imap.NumSet) {
 		in := map[uint32]bool{}
 		for _, r := range s.sel.resolve(set, s.saved) {
@@ -108,24 +111,23 @@ func (s *session) compile(c *imap.SearchCriteria) *matcher {
 	return m
 }
 
-// candidate is one message being matched; its header and body are read
-// when a key needs them, at most once.
+// candidate is one message being matched; its header section and body
+// are read when a key needs them, at most once.
 type candidate struct {
 	s      *session
 	seq    uint32
 	msg    *store.Message
-	header *textproto.Header
+	header []byte // raw header section
 	body   []byte
 }
 
-func (c *candidate) getHeader() (*textproto.Header, error) {
+func (c *candidate) getHeader() ([]byte, error) {
 	if c.header == nil {
 		raw, err := c.s.readHeaderSection(c.msg.BodyID)
 		if err != nil {
 			return nil, err
 		}
-		h, _ := readHeader(raw) // a broken header still has the fields before the damage
-		c.header = &h
+		c.header = raw
 	}
 	return c.header, nil
 }
@@ -170,20 +172,23 @@ func (m *matcher) match(c *candidate) (bool, error) {
 		return false, nil
 	}
 	if len(cr.Header) > 0 || !cr.SentSince.IsZero() || !cr.SentBefore.IsZero() {
-		h, err := c.getHeader()
+		raw, err := c.getHeader()
 		if err != nil {
 			return false, err
 		}
-		mh := mail.Header{Header: gomessage.Header{Header: *h}}
-		for _, f := range cr.Header {
-			if !matchFields(mh.FieldsByKey(f.Key), f.Value) {
+		for i, f := range cr.Header {
+			if !matchRawFields(raw, f.Key, m.headerPatterns[i]) {
 				return false, nil
 			}
 		}
 		if !cr.SentSince.IsZero() || !cr.SentBefore.IsZero() {
 			// RFC 9051 §6.4.4: SENT* use the Date: header; a message
 			// without a valid one matches none of them.
-			t, err := mh.Date()
+			v := firstField(raw, "Date")
+			if v == "" {
+				return false, nil
+			}
+			t, err := netmail.ParseDate(v)
 			if err != nil || t.IsZero() || !matchDate(t, cr.SentSince, cr.SentBefore) {
 				return false, nil
 			}

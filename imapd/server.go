@@ -61,7 +61,9 @@ type Server struct {
 	log     *slog.Logger
 	reg     *registry
 	cache   *cacheWriter
-	headers *headerCache
+	bufs    *sync.Pool           // write batch buffers (conn.go)
+	headers *memCache[[]byte]    // header sections
+	infos   *memCache[*bodyInfo] // ENVELOPE and BODYSTRUCTURE
 
 	secure, plain     *imapserver.Server
 	secureLn, plainLn *chanListener
@@ -112,7 +114,9 @@ func New(opts Options) (*Server, error) {
 		opts:      opts,
 		log:       log,
 		reg:       newRegistry(opts.Store),
-		headers:   newHeaderCache(headerCacheBytes),
+		bufs:      newBufPool(),
+		headers:   newMemCache[[]byte](headerCacheBytes),
+		infos:     newMemCache[*bodyInfo](infoCacheBytes),
 		listeners: make(map[net.Listener]struct{}),
 		sessions:  make(map[*session]struct{}),
 		perUser:   make(map[uint64]int),
@@ -169,6 +173,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			return fmt.Errorf("imapd: accept: %w", err)
 		}
 		delay = 0
+		c = wrapConn(c, s.bufs)
 		if s.mayLogInPlaintext(c) {
 			s.plainLn.deliver(c)
 		} else {

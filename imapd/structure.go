@@ -107,9 +107,13 @@ func decodeBodyInfo(b []byte) (*bodyInfo, bool) {
 // bodyInfo returns the cached ENVELOPE and BODYSTRUCTURE of a body,
 // computing (and caching) them the first time.
 func (s *session) bodyInfo(bodyID uint64) (*bodyInfo, error) {
+	if info, ok := s.srv.infos.get(bodyID); ok {
+		return info, nil
+	}
 	st := s.srv.opts.Store
 	if b, err := st.BodyCache(bodyID); err == nil {
 		if info, ok := decodeBodyInfo(b); ok {
+			s.srv.infos.put(bodyID, info, infoSize(b))
 			return info, nil
 		}
 	} else {
@@ -122,9 +126,15 @@ func (s *session) bodyInfo(bodyID uint64) (*bodyInfo, error) {
 	info := parseBody(b)
 	if enc, err := encodeBodyInfo(info); err == nil {
 		s.srv.cache.put(bodyID, enc)
+		s.srv.infos.put(bodyID, info, infoSize(enc))
 	}
 	return info, nil
 }
+
+// infoSize estimates the memory a decoded bodyInfo takes from the length
+// of its JSON (strings plus the structs and maps around them). Infos in
+// memory are shared by every session and never modified.
+func infoSize(enc []byte) int { return 3*len(enc) + 512 }
 
 // cacheWriter stores computed body infos in the background, many at once:
 // each SetBodyCache is a durable commit, and concurrent ones share a group

@@ -1,0 +1,170 @@
+package imapd
+
+import (
+	"crypto/tls"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// serverConn wraps each accepted plaintext TCP connection, below TLS
+// (STARTTLS wraps it), for two things go-imap's connection does not do.
+//
+// Delayed ACKs and the client's Nagle algorithm: a client that sends an
+// APPEND literal and the CRLF ending its command in two writes without
+// TCP_NODELAY (Python's imaplib does) holds the CRLF back until the literal
+// is acknowledged, while the server's kernel, having nothing to send,
+// delays that ACK by up to 40 ms: every APPEND then costs 40 ms. Asking the
+// kernel to acknowledge at once after each read (Linux TCP_QUICKACK, which
+// is not sticky and so is set again after every read) removes the stall;
+// other systems do nothing.
+//
+// Write batching: go-imap flushes its buffer after every response line, so
+// a FETCH of 2,000 messages cost 2,000 write system calls (and as many
+// wake-ups of the client). Between startBatch and endBatch (around FETCH
+// and STORE) writes collect in a buffer of batchBytes, written when full
+// and at the end of the command.
+type serverConn struct {
+	net.Conn
+	raw  syscall.RawConn // nil: no quick ACKs
+	pool *sync.Pool      // of *[]byte with capacity batchBytes
+
+	mu  sync.Mutex
+	buf *[]byte // non-nil while batching
+}
+
+// batchBytes is the write batch buffer's size: a few loopback segments.
+const batchBytes = 64 << 10
+
+// batchWriteTimeout bounds writing a batch at the end of a command (what
+// go-imap allows for one response).
+const batchWriteTimeout = 30 * time.Second
+
+// wrapConn wraps an accepted plaintext TCP connection; anything else is
+// returned as it is.
+func wrapConn(c net.Conn, pool *sync.Pool) net.Conn {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return c
+	}
+	sc := &serverConn{Conn: c, pool: pool}
+	if quickAckSupported {
+		if raw, err := tc.SyscallConn(); err == nil {
+			sc.raw = raw
+		}
+	}
+	return sc
+}
+
+func (c *serverConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 && c.raw != nil {
+		quickAck(c.raw)
+	}
+	return n, err
+}
+
+func (c *serverConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.buf == nil {
+		return c.Conn.Write(b)
+	}
+	buf := *c.buf
+	if len(buf)+len(b) > cap(buf) {
+		if err := c.flushLocked(); err != nil {
+			return 0, err
+		}
+		buf = *c.buf
+		if len(b) >= cap(buf) {
+			return c.Conn.Write(b)
+		}
+	}
+	*c.buf = append(buf, b...)
+	return len(b), nil
+}
+
+func (c *serverConn) flushLocked() error {
+	buf := *c.buf
+	*c.buf = buf[:0]
+	if len(buf) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(buf)
+	return err
+}
+
+func (c *serverConn) startBatch() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.buf == nil {
+		c.buf = c.pool.Get().(*[]byte)
+	}
+}
+
+// endBatch writes what the batch holds and stops batching.
+func (c *serverConn) endBatch() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.buf == nil {
+		return nil
+	}
+	var err error
+	if len(*c.buf) > 0 {
+		c.Conn.SetWriteDeadline(time.Now().Add(batchWriteTimeout))
+		err = c.flushLocked()
+		c.Conn.SetWriteDeadline(time.Time{})
+	}
+	*c.buf = (*c.buf)[:0]
+	c.pool.Put(c.buf)
+	c.buf = nil
+	return err
+}
+
+func newBufPool() *sync.Pool {
+	return &sync.Pool{New: func() any {
+		b := make([]byte, 0, batchBytes)
+		return &b
+	}}
+}
+
+// batchConn is the serverConn under c (through STARTTLS's TLS), nil if
+// there is none (implicit TLS: writes are not batched).
+func batchConn(c net.Conn) *serverConn {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	sc, _ := c.(*serverConn)
+	return sc
+}
+
+// startBatch batches the session's writes until the returned function
+// runs; that function's error (a failed write) replaces a nil *err.
+func (s *session) startBatch() func(err *error) {
+	sc := batchConn(s.conn.NetConn())
+	if sc == nil {
+		return func(*error) {}
+	}
+	sc.startBatch()
+	return func(err *error) {
+		if ferr := sc.endBatch(); *err == nil && ferr != nil {
+			*err = ferr
+		}
+	}
+}
+
+// ackNow acknowledges what has been received on c's socket at once: for
+// an implicit-TLS connection, which serverConn does not sit below, after a
+// literal has been read.
+func ackNow(c net.Conn) {
+	tc, ok := c.(*tls.Conn)
+	if !ok || !quickAckSupported {
+		return
+	}
+	if sc, ok := tc.NetConn().(*net.TCPConn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			quickAck(raw)
+		}
+	}
+}
