@@ -2,6 +2,8 @@ package smtpd
 
 import (
 	"fmt"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,5 +50,34 @@ func BenchmarkAccept(b *testing.B) {
 				b.Fatal(err)
 			}
 		})
+	}
+}
+
+// BenchmarkSMTPSource measures acceptance as the shared bench's smtp-accept
+// does: Postfix's smtp-source sends b.N messages to a local recipient with
+// a new TCP connection per message, from 1, 20 and 100 concurrent sessions,
+// for 1 KiB and 64 KiB payloads; each message is fsync'd into the INBOX
+// before its 250. It is the load to profile acceptance under
+// (go test -bench SMTPSource -benchtime 2000x -cpuprofile ... ./smtpd/).
+// It needs smtp-source (Debian package postfix).
+func BenchmarkSMTPSource(b *testing.B) {
+	source, err := exec.LookPath("smtp-source")
+	if err != nil {
+		b.Skip("smtp-source not installed (Debian package postfix)")
+	}
+	for _, size := range []int{1024, 65536} {
+		for _, conc := range []int{1, 20, 100} {
+			b.Run(fmt.Sprintf("size=%d/conc=%d", size, conc), func(b *testing.B) {
+				e := newTestEnv(b, nil)
+				b.SetBytes(int64(size))
+				b.ResetTimer()
+				out, err := exec.Command(source, "-s", strconv.Itoa(conc), "-m", strconv.Itoa(b.N),
+					"-l", strconv.Itoa(size), "-f", "from@remote.test", "-t", "alice@example.test", e.mx).CombinedOutput()
+				if err != nil {
+					b.Fatalf("smtp-source: %v\n%s", err, out)
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+			})
+		}
 	}
 }

@@ -29,6 +29,9 @@ func FuzzContentScanner(f *testing.F) {
 		if whole.smuggling != bytewise.smuggling || whole.eightBit != bytewise.eightBit {
 			t.Fatalf("%q: verdict depends on read sizes", data)
 		}
+		if want := bytes.ContainsFunc(data, func(r rune) bool { return r >= 0x80 }); whole.eightBit != want {
+			t.Fatalf("%q: eightBit %v, want %v", data, whole.eightBit, want)
+		}
 		if want := refSmuggling(data); whole.smuggling != want {
 			t.Fatalf("%q: smuggling %v, want %v", data, whole.smuggling, want)
 		}

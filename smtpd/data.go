@@ -33,7 +33,7 @@ func (s *session) Data(r io.Reader) error {
 	id := newID()
 	submission := s.srv.opts.Mode != ModeMX
 	received := s.received(id, &tx)
-	scan := &contentScanner{r: r}
+	scan := &contentScanner{r: s.srv.data.fastData(r)}
 	var body *store.Body
 	var err error
 	if submission {

@@ -111,6 +111,8 @@ type Server struct {
 	// busy counts messages being received or stored, which Shutdown
 	// waits for.
 	busy atomic.Int64
+	// data knows how to read go-smtp's DATA reader fast (dotreader.go).
+	data dataLayouts
 }
 
 // NewServer checks opts, fills in defaults and returns a Server.
