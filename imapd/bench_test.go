@@ -104,3 +104,59 @@ func heapInUse() uint64 {
 	runtime.ReadMemStats(&ms)
 	return ms.HeapInuse
 }
+
+// BenchmarkMailbox100k measures SELECT and a full flag resync, UID FETCH
+// 1:* (FLAGS), of a 100,000-message INBOX whose last 10 messages are
+// unseen (so SELECT computes its UNSEEN hint), over a loopback connection
+// (one op = one command; issue 7 asks for < 100 ms and < 1 s). Allocations
+// per op include the benchmark's own client reading 100,000 lines.
+func BenchmarkMailbox100k(b *testing.B) {
+	const n, perSubmit = 100000, 100
+	e := newTestEnv(b)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < 8; w++ {
+		wg.Go(func() {
+			for i := range next {
+				local := make([]store.LocalDelivery, perSubmit)
+				for k := range local {
+					local[k] = store.LocalDelivery{UserID: e.alice.ID}
+				}
+				if _, err := e.st.Submit(context.Background(), &store.Submission{
+					Body: store.NewBody([]byte(testMessage(i))), Local: local,
+				}); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	for i := 0; i < n/perSubmit; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	rc := e.rawLogin("alice@example.test")
+	rc.t = b
+	if u := rc.ok("SELECT INBOX"); len(grep(u, fmt.Sprintf("* %d EXISTS", n))) != 1 {
+		b.Fatalf("SELECT: %q", u)
+	}
+	rc.ok(fmt.Sprintf(`STORE 1:%d +FLAGS.SILENT (\Seen)`, n-10))
+	b.Run("select", func(b *testing.B) {
+		rc.t = b
+		b.ReportAllocs()
+		for b.Loop() {
+			if u := rc.ok("SELECT INBOX"); len(grep(u, fmt.Sprintf("[UNSEEN %d]", n-9))) != 1 {
+				b.Fatalf("SELECT: %q", u)
+			}
+		}
+	})
+	b.Run("uid-fetch-flags", func(b *testing.B) {
+		rc.t = b
+		b.ReportAllocs()
+		for b.Loop() {
+			if u := rc.ok("UID FETCH 1:* (FLAGS)"); len(u) != n {
+				b.Fatalf("%d responses", len(u))
+			}
+		}
+	})
+}

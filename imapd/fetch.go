@@ -21,41 +21,18 @@ const streamAbove = 1 << 20
 // read in short store transactions; none is open while writing.
 func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) (err error) {
 	defer s.startBatch()(&err)
-	refs := s.sel.resolve(numSet, s.saved)
 	setSeen := !s.readOnly && marksSeen(options)
-	st := s.srv.opts.Store
-	for len(refs) > 0 {
-		batch := refs[:min(len(refs), fetchBatch)]
-		refs = refs[len(batch):]
-		msgs, err := st.GetMessages(s.ctx, s.user.ID, s.sel.mailboxID, uidList(batch))
+	return s.sel.walk(s.sel.spans(numSet, s.saved), fetchBatch, func(batch []msgRef) error {
+		msgs, err := s.messages(batch)
 		if err != nil {
 			return s.fail("fetch", err)
 		}
 		// RFC 9051 §6.4.5: BODY[...] (not PEEK) sets \Seen; the changed
 		// flags are part of the response.
-		seen := map[uint32]bool{}
+		var seen map[uint32]bool
 		if setSeen {
-			var unseen []uint32
-			for i := range msgs {
-				if !msgs[i].HasFlag(store.FlagSeen) {
-					unseen = append(unseen, msgs[i].UID)
-				}
-			}
-			if len(unseen) > 0 {
-				res, err := st.StoreFlags(s.ctx, s.user.ID, s.sel.mailboxID, unseen, store.FlagsAdd, []string{store.FlagSeen}, store.StoreFlagsOptions{})
-				if err != nil {
-					return s.fail("fetch", err)
-				}
-				changed := make(map[uint32][]string, len(res.Messages))
-				for _, m := range res.Messages {
-					changed[m.UID] = m.Flags
-				}
-				for i := range msgs {
-					if f, ok := changed[msgs[i].UID]; ok {
-						msgs[i].Flags = f
-						seen[msgs[i].UID] = true
-					}
-				}
+			if seen, err = s.markSeen(msgs); err != nil {
+				return s.fail("fetch", err)
 			}
 		}
 		// Messages expunged by others but not yet reported to this client
@@ -72,8 +49,53 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 				return err
 			}
 		}
+		return nil
+	})
+}
+
+// messages reads the records of a batch of the client's messages
+// (ascending UIDs). A batch covering a dense UID range (the usual 1:* or
+// n:m) is read with one cursor scan, ListMessages, instead of one B-tree
+// lookup per UID, GetMessages: the lookups were ~30 % of the server's CPU
+// under imap-mix. The result may hold messages outside the batch (callers
+// match by UID) and lacks those expunged meanwhile.
+func (s *session) messages(batch []msgRef) ([]store.Message, error) {
+	st := s.srv.opts.Store
+	lo, hi := batch[0].uid, batch[len(batch)-1].uid
+	if int64(hi)-int64(lo) < 2*int64(len(batch)) {
+		return st.ListMessages(s.ctx, s.user.ID, s.sel.mailboxID, lo, hi)
 	}
-	return nil
+	return st.GetMessages(s.ctx, s.user.ID, s.sel.mailboxID, uidList(batch))
+}
+
+// markSeen sets \Seen on those of msgs that lack it, updates their flags
+// in msgs and returns their UIDs.
+func (s *session) markSeen(msgs []store.Message) (map[uint32]bool, error) {
+	var unseen []uint32
+	for i := range msgs {
+		if !msgs[i].HasFlag(store.FlagSeen) {
+			unseen = append(unseen, msgs[i].UID)
+		}
+	}
+	if len(unseen) == 0 {
+		return nil, nil
+	}
+	res, err := s.srv.opts.Store.StoreFlags(s.ctx, s.user.ID, s.sel.mailboxID, unseen, store.FlagsAdd, []string{store.FlagSeen}, store.StoreFlagsOptions{})
+	if err != nil {
+		return nil, err
+	}
+	changed := make(map[uint32][]string, len(res.Messages))
+	for _, m := range res.Messages {
+		changed[m.UID] = m.Flags
+	}
+	seen := make(map[uint32]bool, len(changed))
+	for i := range msgs {
+		if f, ok := changed[msgs[i].UID]; ok {
+			msgs[i].Flags = f
+			seen[msgs[i].UID] = true
+		}
+	}
+	return seen, nil
 }
 
 func marksSeen(options *imap.FetchOptions) bool {

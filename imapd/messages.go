@@ -30,15 +30,15 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	s.selMu.Lock()
 	s.sel, s.readOnly = v, options != nil && options.ReadOnly
 	s.selMu.Unlock()
-	refs := v.all()
+	n := v.count()
 	uidNext := mb.UIDNext
-	if n := len(refs); n > 0 && refs[n-1].uid >= uidNext {
-		uidNext = refs[n-1].uid + 1 // a delivery between the two reads
+	if last := v.lastUID(); last >= uidNext {
+		uidNext = last + 1 // a delivery between the two reads
 	}
 	data := &imap.SelectData{
 		Flags:          systemFlags,
 		PermanentFlags: permanentFlags,
-		NumMessages:    uint32(len(refs)),
+		NumMessages:    uint32(n),
 		UIDNext:        imap.UID(uidNext),
 		UIDValidity:    mb.UIDValidity,
 	}
@@ -47,15 +47,8 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	}
 	if mb.Unseen > 0 {
 		// IMAP4rev1 clients get "OK [UNSEEN n]" (RFC 3501 §6.3.1).
-		msgs, err := st.ListMessages(s.ctx, s.user.ID, mb.ID, 1, 0)
-		if err != nil {
+		if data.FirstUnseenSeqNum, err = s.firstUnseen(v, mb.Unseen); err != nil {
 			return nil, s.fail("select", err)
-		}
-		for i := range msgs {
-			if !msgs[i].HasFlag(store.FlagSeen) {
-				data.FirstUnseenSeqNum = v.seqOf(msgs[i].UID)
-				break
-			}
 		}
 	}
 	if s.conn.EnabledCaps().Has(imap.CapIMAP4rev2) {
@@ -67,6 +60,36 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		data.List = &imap.ListData{Mailbox: mb.Name, Delim: store.Delimiter, Attrs: attrs}
 	}
 	return data, nil
+}
+
+// firstUnseen is the sequence number of the first message without \Seen
+// (0 if none is found). It reads the picture backwards in batches,
+// counting unseen messages until it has as many as the mailbox's counter
+// says: new mail is at the end, so SELECT of a 100,000-message mailbox
+// with a few new messages reads one batch, not every record. (A counter
+// that moved meanwhile makes the hint, which is only a hint, stop early
+// or read to the start.)
+func (s *session) firstUnseen(v *view, unseen uint32) (uint32, error) {
+	var found, first uint32
+	for hi := v.count(); hi > 0 && found < unseen; hi = max(0, hi-fetchBatch) {
+		err := v.walk([]span{{max(0, hi-fetchBatch), hi}}, fetchBatch, func(batch []msgRef) error {
+			msgs, err := s.messages(batch)
+			for i := len(msgs) - 1; i >= 0; i-- {
+				if !msgs[i].HasFlag(store.FlagSeen) && msgs[i].UID >= batch[0].uid && msgs[i].UID <= batch[len(batch)-1].uid {
+					found++
+					first = msgs[i].UID
+				}
+			}
+			return err
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	if first == 0 {
+		return 0, nil
+	}
+	return v.seqOf(first), nil
 }
 
 // Unselect implements imapserver.Session (CLOSE and UNSELECT, RFC 9051

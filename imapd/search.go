@@ -20,15 +20,11 @@ import (
 // the body and decode its parts (transfer encoding and charset).
 func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
 	m := s.compile(criteria)
-	refs := s.sel.all()
-	st := s.srv.opts.Store
 	var hits []msgRef
-	for len(refs) > 0 {
-		batch := refs[:min(len(refs), fetchBatch)]
-		refs = refs[len(batch):]
-		msgs, err := st.GetMessages(s.ctx, s.user.ID, s.sel.mailboxID, uidList(batch))
+	err := s.sel.walk(s.sel.whole(), fetchBatch, func(batch []msgRef) error {
+		msgs, err := s.messages(batch)
 		if err != nil {
-			return nil, s.fail("search", err)
+			return s.fail("search", err)
 		}
 		j := 0
 		for _, ref := range batch {
@@ -41,12 +37,16 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 			c := &candidate{s: s, seq: ref.seq, msg: &msgs[j]}
 			ok, err := m.match(c)
 			if err != nil {
-				return nil, s.fail("search", err)
+				return s.fail("search", err)
 			}
 			if ok {
 				hits = append(hits, ref)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	data := &imap.SearchData{Count: uint32(len(hits))}
 	if kind == imapserver.NumKindUID {
@@ -78,8 +78,8 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 // client's picture once.
 type matcher struct {
 	c              *imap.SearchCriteria
-	headerPatterns []string          // c.Header[i].Value in lower case
-	sets           []map[uint32]bool // UIDs in each SeqNum and UID set
+	headerPatterns []string // c.Header[i].Value in lower case
+	sets           [][]span // the client's messages in each SeqNum and UID set
 	not            []*matcher
 	or             [][2]*matcher
 }
@@ -89,13 +89,7 @@ func (s *session) compile(c *imap.SearchCriteria) *matcher {
 	for _, f := range c.Header {
 		m.headerPatterns = append(m.headerPatterns, strings.ToLower(f.Value))
 	}
-	add := func(set imap.NumSet) {
-		in := map[uint32]bool{}
-		for _, r := range s.sel.resolve(set, s.saved) {
-			in[r.uid] = true
-		}
-		m.sets = append(m.sets, in)
-	}
+	add := func(set imap.NumSet) { m.sets = append(m.sets, s.sel.spans(set, s.saved)) }
 	for _, set := range c.SeqNum {
 		add(set)
 	}
@@ -147,8 +141,8 @@ func (c *candidate) getBody() ([]byte, error) {
 // Cheap keys come first so that most messages never have their body read.
 func (m *matcher) match(c *candidate) (bool, error) {
 	cr := m.c
-	for _, in := range m.sets {
-		if !in[c.msg.UID] {
+	for _, sp := range m.sets {
+		if !inSpans(sp, int(c.seq)-1) {
 			return false, nil
 		}
 	}

@@ -2,7 +2,6 @@ package imapd
 
 import (
 	"slices"
-	"sort"
 	"sync"
 
 	"github.com/emersion/go-imap/v2"
@@ -162,15 +161,21 @@ func (v *view) idle(w *imapserver.UpdateWriter, stop <-chan struct{}, self any) 
 	}
 }
 
-// resolve turns a sequence set or UID set of the client into messages of
-// its picture, ascending. '*' is the last message the client knows of (a
-// 0 bound in go-imap's sets); "n:m" is the same as "m:n" (RFC 9051 §9,
-// seq-range). saved is the SEARCHRES result for '$' (RFC 5182).
-func (v *view) resolve(set imap.NumSet, saved []uint32) []msgRef {
+// span is a run of the client's picture: indexes lo ≤ i < hi of view.uids
+// (sequence numbers lo+1 to hi).
+type span struct{ lo, hi int }
+
+// spans turns a sequence set or UID set of the client into runs of its
+// picture, ascending and disjoint, without listing the messages: a
+// command over a 100,000-message mailbox holds a few spans, not 100,000
+// references. '*' is the last message the client knows of (a 0 bound in
+// go-imap's sets); "n:m" is the same as "m:n" (RFC 9051 §9, seq-range).
+// saved is the SEARCHRES result for '$' (RFC 5182).
+func (v *view) spans(set imap.NumSet, saved []uint32) []span {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	n := uint32(len(v.uids))
-	var idx []int // indexes into v.uids
+	var out []span
 	switch set := set.(type) {
 	case imap.SeqSet:
 		for _, r := range set {
@@ -186,15 +191,15 @@ func (v *view) resolve(set imap.NumSet, saved []uint32) []msgRef {
 			}
 			lo = max(lo, 1)
 			hi = min(hi, n)
-			for s := lo; s <= hi && s != 0; s++ {
-				idx = append(idx, int(s-1))
+			if lo <= hi {
+				out = append(out, span{int(lo - 1), int(hi)})
 			}
 		}
 	case imap.UIDSet:
 		if imap.IsSearchRes(set) {
 			for _, uid := range saved {
 				if i, ok := slices.BinarySearch(v.uids, uid); ok {
-					idx = append(idx, i)
+					out = append(out, span{i, i + 1})
 				}
 			}
 			break
@@ -215,29 +220,116 @@ func (v *view) resolve(set imap.NumSet, saved []uint32) []msgRef {
 				lo, hi = hi, lo
 			}
 			i, _ := slices.BinarySearch(v.uids, lo)
-			for ; i < len(v.uids) && v.uids[i] <= hi; i++ {
-				idx = append(idx, i)
+			j, found := slices.BinarySearch(v.uids, hi)
+			if found {
+				j++
+			}
+			if i < j {
+				out = append(out, span{i, j})
 			}
 		}
 	}
-	sort.Ints(idx)
-	idx = slices.Compact(idx)
-	out := make([]msgRef, len(idx))
-	for j, i := range idx {
-		out[j] = msgRef{seq: uint32(i + 1), uid: v.uids[i]}
+	return mergeSpans(out)
+}
+
+// mergeSpans sorts spans and joins those that overlap or touch.
+func mergeSpans(sp []span) []span {
+	if len(sp) < 2 {
+		return sp
+	}
+	slices.SortFunc(sp, func(a, b span) int { return a.lo - b.lo })
+	out := sp[:1]
+	for _, x := range sp[1:] {
+		if last := &out[len(out)-1]; x.lo <= last.hi {
+			last.hi = max(last.hi, x.hi)
+		} else {
+			out = append(out, x)
+		}
 	}
 	return out
 }
 
-// all returns the whole picture.
-func (v *view) all() []msgRef {
+// inSpans reports whether index i is in the (merged) spans.
+func inSpans(sp []span, i int) bool {
+	k, _ := slices.BinarySearchFunc(sp, i, func(s span, i int) int {
+		switch {
+		case s.hi <= i:
+			return -1
+		case s.lo > i:
+			return 1
+		}
+		return 0
+	})
+	return k < len(sp) && sp[k].lo <= i && i < sp[k].hi
+}
+
+// walk calls fn with the messages of the spans, ascending, in batches of
+// at most n (fn must not keep the slice). Whole-mailbox commands use it to
+// hold one batch at a time.
+func (v *view) walk(sp []span, n int, fn func([]msgRef) error) error {
+	buf := make([]msgRef, 0, n)
+	for _, s := range sp {
+		for i := s.lo; i < s.hi; {
+			v.mu.Lock()
+			end := min(s.hi, i+n-len(buf), len(v.uids))
+			if end <= i {
+				v.mu.Unlock()
+				break // the picture shrank (it cannot during a command)
+			}
+			for ; i < end; i++ {
+				buf = append(buf, msgRef{seq: uint32(i + 1), uid: v.uids[i]})
+			}
+			v.mu.Unlock()
+			if len(buf) == n {
+				if err := fn(buf); err != nil {
+					return err
+				}
+				buf = buf[:0]
+			}
+		}
+	}
+	if len(buf) > 0 {
+		return fn(buf)
+	}
+	return nil
+}
+
+// whole is the span of the whole picture.
+func (v *view) whole() []span {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	out := make([]msgRef, len(v.uids))
-	for i, uid := range v.uids {
-		out[i] = msgRef{seq: uint32(i + 1), uid: uid}
+	if len(v.uids) == 0 {
+		return nil
 	}
+	return []span{{0, len(v.uids)}}
+}
+
+// resolve lists the messages of a set (see spans), for commands that hand
+// the store a list of UIDs anyway (STORE, COPY, MOVE, UID EXPUNGE).
+func (v *view) resolve(set imap.NumSet, saved []uint32) []msgRef {
+	var out []msgRef
+	v.walk(v.spans(set, saved), 1024, func(b []msgRef) error {
+		out = append(out, b...)
+		return nil
+	})
 	return out
+}
+
+// count is the number of messages in the client's picture.
+func (v *view) count() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.uids)
+}
+
+// lastUID is the highest UID of the picture (0 if empty).
+func (v *view) lastUID() uint32 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.uids) == 0 {
+		return 0
+	}
+	return v.uids[len(v.uids)-1]
 }
 
 // seqOf returns the client's sequence number of uid (0 if it has none).
