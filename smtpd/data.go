@@ -33,7 +33,9 @@ func (s *session) Data(r io.Reader) error {
 	id := newID()
 	submission := s.srv.opts.Mode != ModeMX
 	received := s.received(id, &tx)
-	scan := &contentScanner{r: s.srv.data.fastData(r)}
+	dr, done := s.srv.data.fastData(r, s.conn)
+	defer done()
+	scan := &contentScanner{r: dr}
 	var body *store.Body
 	var err error
 	if submission {

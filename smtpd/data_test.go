@@ -44,6 +44,19 @@ func TestOversizeStoresNothing(t *testing.T) {
 	rc2.cmd("DATA", 354)
 	rc2.write("Subject: long\r\n\r\n" + strings.Repeat("w", 3000) + "\r\n.\r\n")
 	rc2.expect(554)
+	rc2.expect(500)
+	if _, _, err := rc2.readReply(); err == nil {
+		t.Error("connection still open after an over-long line")
+	}
+	// The same in a long message, after many ordinary lines.
+	rc3 := dialRaw(t, e.mx)
+	rc3.cmd("EHLO client.test", 250)
+	rc3.cmd("MAIL FROM:<x@remote.test>", 250)
+	rc3.cmd("RCPT TO:<alice@example.test>", 250)
+	rc3.cmd("DATA", 354)
+	rc3.write("Subject: long\r\n\r\n" + strings.Repeat(strings.Repeat("v", 1990)+"\r\n", 3) + strings.Repeat("w", 2100) + "\r\n.\r\n")
+	rc3.expect(554)
+	rc3.expect(500)
 	got := e.inbox("alice@example.test")
 	if len(got) != 1 || !strings.Contains(got[0], "Subject: small") {
 		t.Fatalf("INBOX: %d messages, want only the small one", len(got))

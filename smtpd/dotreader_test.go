@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/emersion/go-smtp"
 )
@@ -51,6 +52,12 @@ var dataReaderType = sync.OnceValues(func() (reflect.Type, error) {
 	return reflect.TypeOf(<-got), nil
 })
 
+// fastReader is fastData without a connection (no line limit).
+func fastReader(ls *dataLayouts, r io.Reader) io.Reader {
+	d, _ := ls.fastData(r, nil)
+	return d
+}
+
 // goSMTPLayout returns the layout of go-smtp's DATA reader.
 func goSMTPLayout(t testing.TB) *dataLayout {
 	t.Helper()
@@ -74,12 +81,15 @@ func goSMTPLayout(t testing.TB) *dataLayout {
 func TestFastDataEngaged(t *testing.T) {
 	l := goSMTPLayout(t)
 	var ls dataLayouts
-	if _, ok := ls.fastData(l.newReference(bufio.NewReader(strings.NewReader("")), 0)).(*dotReader); !ok {
+	if _, ok := fastReader(&ls, l.newReference(bufio.NewReader(strings.NewReader("")), 0)).(*dotReader); !ok {
 		t.Fatal("fastData did not use dotReader")
+	}
+	if _, ok := lineLayoutOf(); !ok {
+		t.Fatal("go-smtp's Conn has no line limit of the expected layout")
 	}
 	// Anything else (BDAT's pipe) passes through.
 	pr, _ := io.Pipe()
-	if r := ls.fastData(pr); r != io.Reader(pr) {
+	if r := fastReader(&ls, pr); r != io.Reader(pr) {
 		t.Fatalf("fastData(pipe) = %T", r)
 	}
 }
@@ -93,7 +103,7 @@ func compareReaders(t *testing.T, l *dataLayout, in []byte, sizes []int, limit i
 	brRef := bufio.NewReaderSize(bytes.NewReader(in), 16)
 	brFast := bufio.NewReaderSize(bytes.NewReader(in), 16)
 	ref := l.newReference(brRef, limit)
-	fast := ls.fastData(l.newReference(brFast, limit))
+	fast := fastReader(&ls, l.newReference(brFast, limit))
 	if _, ok := fast.(*dotReader); !ok {
 		t.Fatal("fastData did not use dotReader")
 	}
@@ -154,4 +164,44 @@ func FuzzDotReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte, size, limit uint8) {
 		compareReaders(t, goSMTPLayout(t), in, []int{int(size) + 1, 2}, int64(limit))
 	})
+}
+
+// TestDotReaderLineLimit: dotReader refuses exactly the data go-smtp's
+// line limit refuses (lines around the limit, CRLF and bare LF).
+func TestDotReaderLineLimit(t *testing.T) {
+	l := goSMTPLayout(t)
+	ll, ok := lineLayoutOf()
+	if !ok {
+		t.Fatal("go-smtp's Conn has no line limit of the expected layout")
+	}
+	f, _ := reflect.TypeFor[smtp.Conn]().FieldByName("lineLimitReader")
+	const limit = 20
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 2000 {
+		var in []byte
+		for range 1 + rng.IntN(4) {
+			in = append(in, bytes.Repeat([]byte{'a' + byte(i%26)}, limit-4+rng.IntN(8))...)
+			if rng.IntN(4) == 0 {
+				in = append(in, '\n')
+			} else {
+				in = append(in, '\r', '\n')
+			}
+		}
+		in = append(in, ".\r\n"...)
+
+		// go-smtp: its dataReader over bufio over its lineLimitReader.
+		llr := reflect.New(f.Type.Elem())
+		p := llr.UnsafePointer()
+		*(*io.Reader)(p) = bytes.NewReader(in)
+		*(*int)(unsafe.Add(p, ll.limit)) = limit
+		_, errRef := io.ReadAll(l.newReference(bufio.NewReaderSize(llr.Interface().(io.Reader), 16), 0))
+
+		var ls dataLayouts
+		d := fastReader(&ls, l.newReference(bufio.NewReaderSize(bytes.NewReader(in), 16), 0)).(*dotReader)
+		d.maxLine = limit
+		_, errFast := io.ReadAll(d)
+		if (errRef == smtp.ErrTooLongLine) != (errFast == smtp.ErrTooLongLine) {
+			t.Fatalf("%q: go-smtp %v, dotReader %v", in, errRef, errFast)
+		}
+	}
 }
