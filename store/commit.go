@@ -33,11 +33,15 @@ func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx, ch *changes) er
 		return err
 	}
 	o := &op{ctx: ctx, fn: fn, result: make(chan struct{})}
-	select {
-	case <-s.closing:
+	// Close waits for handovers in progress, so every op that got into the
+	// channel is committed by the loop's final drain.
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
 		return ErrClosed
-	case s.ops <- o:
 	}
+	s.ops <- o
+	s.closeMu.RUnlock()
 	<-o.result
 	return o.err
 }

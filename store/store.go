@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -67,6 +68,8 @@ type Store struct {
 	ops      chan *op
 	done     chan struct{}
 	closing  chan struct{}
+	closeMu  sync.RWMutex // held for reading while an op is handed over
+	closed   bool
 	dummyPwd string        // hash verified for unknown users, so timing does not tell
 	commits  atomic.Uint64 // write transactions committed (group commits)
 }
@@ -164,11 +167,13 @@ func Open(path string, opts *Options) (*Store, error) {
 
 // Close waits for queued operations to commit and closes the database.
 func (s *Store) Close() error {
-	select {
-	case <-s.closing:
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
 		return ErrClosed
-	default:
 	}
+	s.closed = true
+	s.closeMu.Unlock()
 	close(s.closing)
 	<-s.done
 	return s.db.Close()

@@ -758,3 +758,38 @@ func fileSize(t *testing.T, s *Store) int64 {
 	s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
 	return n
 }
+
+// TestCloseWhileWriting: writers racing with Close either commit or get
+// ErrClosed; none hangs.
+func TestCloseWhileWriting(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "mail.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := mustUser(t, s, "alice@example.test")
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				_, err := s.Append(ctx, u.ID, "INBOX", NewBody([]byte("x\r\n")), AppendOptions{})
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if err := s.Close(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("second Close: %v", err)
+	}
+}
