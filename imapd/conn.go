@@ -24,14 +24,18 @@ import (
 // a FETCH of 2,000 messages cost 2,000 write system calls (and as many
 // wake-ups of the client). Between startBatch and endBatch (around FETCH
 // and STORE) writes collect in a buffer of batchBytes, written when full
-// and at the end of the command.
+// and at the end of the command. While batching, go-imap's write deadline
+// (set and cleared around every response line: a runtime timer change
+// each, ~5 % of the CPU under imap-mix) is only noted, and applied when the
+// buffer is written.
 type serverConn struct {
 	net.Conn
 	raw  syscall.RawConn // nil: no quick ACKs
 	pool *sync.Pool      // of *[]byte with capacity batchBytes
 
-	mu  sync.Mutex
-	buf *[]byte // non-nil while batching
+	mu       sync.Mutex
+	buf      *[]byte   // non-nil while batching
+	deadline time.Time // while batching: the write deadline last asked for
 }
 
 // batchBytes is the write batch buffer's size: a few loopback segments.
@@ -78,6 +82,9 @@ func (c *serverConn) Write(b []byte) (int, error) {
 		}
 		buf = *c.buf
 		if len(b) >= cap(buf) {
+			if err := c.Conn.SetWriteDeadline(c.deadline); err != nil {
+				return 0, err
+			}
 			return c.Conn.Write(b)
 		}
 	}
@@ -85,11 +92,34 @@ func (c *serverConn) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// SetWriteDeadline implements net.Conn.
+func (c *serverConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.buf != nil {
+		c.deadline = t
+		return nil
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// SetDeadline implements net.Conn.
+func (c *serverConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+// flushLocked writes the batch buffer under the deadline last asked for.
 func (c *serverConn) flushLocked() error {
 	buf := *c.buf
 	*c.buf = buf[:0]
 	if len(buf) == 0 {
 		return nil
+	}
+	if err := c.Conn.SetWriteDeadline(c.deadline); err != nil {
+		return err
 	}
 	_, err := c.Conn.Write(buf)
 	return err
@@ -100,6 +130,7 @@ func (c *serverConn) startBatch() {
 	defer c.mu.Unlock()
 	if c.buf == nil {
 		c.buf = c.pool.Get().(*[]byte)
+		c.deadline = time.Time{}
 	}
 }
 
@@ -112,9 +143,11 @@ func (c *serverConn) endBatch() error {
 	}
 	var err error
 	if len(*c.buf) > 0 {
-		c.Conn.SetWriteDeadline(time.Now().Add(batchWriteTimeout))
+		c.deadline = time.Now().Add(batchWriteTimeout)
 		err = c.flushLocked()
-		c.Conn.SetWriteDeadline(time.Time{})
+	}
+	if derr := c.Conn.SetWriteDeadline(time.Time{}); err == nil {
+		err = derr
 	}
 	*c.buf = (*c.buf)[:0]
 	c.pool.Put(c.buf)

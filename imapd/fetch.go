@@ -236,8 +236,16 @@ func (s *session) gather(m *store.Message, options *imap.FetchOptions) (*fetchDa
 			}
 		case len(bs.HeaderFields) == 0 && len(bs.HeaderFieldsNot) == 0:
 			d.sections[i] = partial(d.header, bs.Partial)
-		default:
-			d.sections[i] = nonNil(imapserver.ExtractBodySection(bytes.NewReader(d.header), bs))
+		default: // HEADER.FIELDS (NOT): Thunderbird's listing of a mailbox
+			names, not := bs.HeaderFields, false
+			if len(names) == 0 {
+				names, not = bs.HeaderFieldsNot, true
+			}
+			if b, ok := headerFields(d.header, names, not); ok {
+				d.sections[i] = partial(b, bs.Partial)
+			} else {
+				d.sections[i] = nonNil(imapserver.ExtractBodySection(bytes.NewReader(d.header), bs))
+			}
 		}
 	}
 	for _, bs := range options.BinarySection {

@@ -15,46 +15,83 @@ import (
 // header SEARCH (CPU profile under imap-mix: textproto.ReadHeader ~30 % of
 // the server's time, most of it allocation).
 
-// eachField calls fn with the value of each field named key (ASCII
-// case-insensitive) of the header section raw, in order, until fn returns
-// false. Values are unfolded the way go-message's textproto does it (each
-// line trimmed, lines joined by one space). Like textproto.ReadHeader, the
-// scan stops at the first malformed line (RFC 5322 §2.2: a field name is
-// printable ASCII other than ':'), so a damaged header still yields the
-// fields before the damage.
-func eachField(raw []byte, key string, fn func(value string) bool) {
+// scanFields calls fn with the name and the raw bytes (every line, line
+// endings included) of each field of the header section raw, in order,
+// until fn returns false. Like textproto.ReadHeader, it stops at the first
+// malformed line (RFC 5322 §2.2: a field name is printable ASCII other
+// than ':'), so a damaged header still yields the fields before the
+// damage; it then returns false (so does a last line without its line
+// ending, which ReadHeader also refuses).
+func scanFields(raw []byte, fn func(name, field []byte) bool) (clean bool) {
 	if len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\t') {
-		return // a header cannot start with a continuation line
+		return false // a header cannot start with a continuation line
 	}
 	for len(raw) > 0 {
 		// One field: its first line and the continuation lines after it
 		// (RFC 5322 §2.2.3, unfolding).
 		end := lineEnd(raw, 0)
 		if isBlankLine(raw[:end]) {
-			return // the empty line ending the header section
+			return true // the empty line ending the header section
 		}
 		for end < len(raw) && (raw[end] == ' ' || raw[end] == '\t') {
 			end = lineEnd(raw, end)
 		}
 		field := raw[:end]
 		raw = raw[end:]
+		if field[len(field)-1] != '\n' {
+			return false
+		}
 		colon := bytes.IndexByte(field, ':')
 		if colon < 0 {
-			return
+			return false
 		}
 		name := bytes.Trim(field[:colon], " \t")
 		for _, c := range name {
 			if c < 33 || c > 126 {
-				return
+				return false
 			}
 		}
-		if len(name) != len(key) || !asciiEqualFold(name, key) {
-			continue
-		}
-		if !fn(unfold(field[colon+1:])) {
-			return
+		if len(name) > 0 && !fn(name, field) {
+			return true
 		}
 	}
+	return true
+}
+
+// eachField calls fn with the value of each field named key (ASCII
+// case-insensitive) of the header section raw (see scanFields), in order,
+// until fn returns false. Values are unfolded the way go-message's
+// textproto does it (each line trimmed, lines joined by one space).
+func eachField(raw []byte, key string, fn func(value string) bool) {
+	scanFields(raw, func(name, field []byte) bool {
+		if len(name) != len(key) || !asciiEqualFold(name, key) {
+			return true
+		}
+		return fn(unfold(field[bytes.IndexByte(field, ':')+1:]))
+	})
+}
+
+// headerFields is BODY[HEADER.FIELDS (...)] or, with not, BODY[HEADER.FIELDS.NOT
+// (...)] of a header section (RFC 9051 §6.4.5): the fields kept, as they
+// are, and the empty line. false means the header is damaged: the caller
+// falls back to go-imap's parser, which decides what a damaged header
+// yields.
+func headerFields(raw []byte, names []string, not bool) ([]byte, bool) {
+	out := make([]byte, 0, 512)
+	clean := scanFields(raw, func(name, field []byte) bool {
+		listed := false
+		for _, n := range names {
+			if len(n) == len(name) && asciiEqualFold(name, n) {
+				listed = true
+				break
+			}
+		}
+		if listed != not {
+			out = append(out, field...)
+		}
+		return true
+	})
+	return append(out, '\r', '\n'), clean
 }
 
 // lineEnd is the index after the LF of the line starting at i (or len(b)).

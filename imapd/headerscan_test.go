@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-message/textproto"
 )
 
@@ -58,5 +60,37 @@ func TestMatchRawFields(t *testing.T) {
 	}
 	if !containsLower("ÀB Invoice", "invoice") || containsLower("inv", "invoice") {
 		t.Error("containsLower")
+	}
+}
+
+// TestHeaderFieldsMatchesLibrary checks BODY[HEADER.FIELDS (...)] and
+// HEADER.FIELDS.NOT cut from the raw header against go-imap's extraction.
+func TestHeaderFieldsMatchesLibrary(t *testing.T) {
+	headers := []string{
+		"From: Alice <alice@example.org>\r\nTo: bob@example.test\r\nSubject: hello\r\n\r\n",
+		"Subject: folded\r\n  across\r\n\tthree lines\r\nFROM : Upper <u@example.org>\r\nfrom: second@example.org\r\nX-Other: x\r\n\r\n",
+		"X-Only: 1\r\n\r\n",
+		"\r\n",
+	}
+	lists := [][]string{{"From", "Subject"}, {"subject"}, {"X-Missing"}, {"from", "to", "x-other", "subject"}}
+	for _, raw := range headers {
+		for _, names := range lists {
+			for _, not := range []bool{false, true} {
+				bs := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: names}
+				if not {
+					bs = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFieldsNot: names}
+				}
+				want := imapserver.ExtractBodySection(bytes.NewReader([]byte(raw)), bs)
+				got, ok := headerFields([]byte(raw), names, not)
+				if !ok || !bytes.Equal(got, want) {
+					t.Errorf("%q %v not=%v: got %q (%v), want %q", raw, names, not, got, ok, want)
+				}
+			}
+		}
+	}
+	for _, damaged := range []string{"From: a\r\nbroken\r\n\r\n", "From: no line end", " Subject: x\r\n\r\n"} {
+		if _, ok := headerFields([]byte(damaged), []string{"From"}, false); ok {
+			t.Errorf("%q: not reported as damaged", damaged)
+		}
 	}
 }
