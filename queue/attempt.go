@@ -67,7 +67,10 @@ func (q *Queue) deliver(ctx context.Context, dest string, msg *store.QueuedMessa
 		return out
 	}
 	for try := 0; ; try++ {
-		cn := q.pool.get(dest)
+		var cn *conn
+		if try == 0 {
+			cn = q.pool.get(dest)
+		}
 		if cn == nil {
 			var o *outcome
 			if cn, o = q.connect(ctx, dest); o != nil {
@@ -75,14 +78,26 @@ func (q *Queue) deliver(ctx context.Context, dest string, msg *store.QueuedMessa
 			}
 		}
 		out, usable, stale := q.send(cn, msg, rcpts)
-		if stale && try == 0 {
-			cn.abort() // closed by the server while idle: once more, fresh
-			continue
+		if stale {
+			// Closed by the server while idle. Once more over a fresh
+			// session: the other pooled ones are likely closed too.
+			cn.abort()
+			if try == 0 {
+				continue
+			}
 		}
-		if usable && ctx.Err() == nil {
+		if usable && !stale && ctx.Err() == nil {
 			q.pool.put(cn)
 		} else {
 			cn.abort()
+		}
+		// Every recipient needs an outcome: one without would leave the
+		// queue unrecorded, and the message would be lost.
+		for i := range out {
+			if out[i].state == "" {
+				q.log.Error("queue: delivery ended without an outcome", "queue_id", msg.ID, "to", rcpts[i].Address)
+				out[i] = tempFail("4.4.0", "%s: session ended without a reply", dest)
+			}
 		}
 		return out
 	}
