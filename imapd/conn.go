@@ -22,12 +22,17 @@ import (
 //
 // Write batching: go-imap flushes its buffer after every response line, so
 // a FETCH of 2,000 messages cost 2,000 write system calls (and as many
-// wake-ups of the client). Between startBatch and endBatch (around FETCH
-// and STORE) writes collect in a buffer of batchBytes, written when full
-// and at the end of the command. While batching, go-imap's write deadline
-// (set and cleared around every response line: a runtime timer change
-// each, ~5 % of the CPU under imap-mix) is only noted, and applied when the
-// buffer is written.
+// wake-ups of the client), and every command's tagged reply went out in a
+// segment of its own. Once a command's first bytes have been read, writes
+// collect in a buffer of batchBytes, written when full and before the
+// connection next waits for input (Read), so a command's whole response,
+// tagged reply included, usually leaves in one write, as Dovecot's corked
+// output streams do. Writes made while the connection waits (IDLE
+// updates, from go-imap's Idle goroutine) go out at once, and Close writes
+// what is left (a BYE at shutdown). While batching, go-imap's write
+// deadline (set and cleared around every response line: a runtime timer
+// change each, ~5 % of the CPU under imap-mix) is only noted, and applied
+// when the buffer is written.
 type serverConn struct {
 	net.Conn
 	raw  syscall.RawConn // nil: no quick ACKs
@@ -41,9 +46,12 @@ type serverConn struct {
 // batchBytes is the write batch buffer's size: a few loopback segments.
 const batchBytes = 64 << 10
 
-// batchWriteTimeout bounds writing a batch at the end of a command (what
-// go-imap allows for one response).
-const batchWriteTimeout = 30 * time.Second
+// batchWriteTimeout bounds writing a batch before reading (what go-imap
+// allows for one response); closeWriteTimeout when closing.
+const (
+	batchWriteTimeout = 30 * time.Second
+	closeWriteTimeout = time.Second
+)
 
 // wrapConn wraps an accepted plaintext TCP connection; anything else is
 // returned as it is.
@@ -62,11 +70,29 @@ func wrapConn(c net.Conn, pool *sync.Pool) net.Conn {
 }
 
 func (c *serverConn) Read(b []byte) (int, error) {
+	if err := c.endBatch(); err != nil {
+		return 0, err
+	}
 	n, err := c.Conn.Read(b)
-	if n > 0 && c.raw != nil {
-		quickAck(c.raw)
+	if n > 0 {
+		if c.raw != nil {
+			quickAck(c.raw)
+		}
+		c.startBatch()
 	}
 	return n, err
+}
+
+// Close writes what the batch holds (briefly: the peer may be gone) and
+// closes the connection.
+func (c *serverConn) Close() error {
+	c.mu.Lock()
+	if c.buf != nil && len(*c.buf) > 0 {
+		c.deadline = time.Now().Add(closeWriteTimeout)
+		c.flushLocked()
+	}
+	c.mu.Unlock()
+	return c.Conn.Close()
 }
 
 func (c *serverConn) Write(b []byte) (int, error) {
@@ -134,7 +160,8 @@ func (c *serverConn) startBatch() {
 	}
 }
 
-// endBatch writes what the batch holds and stops batching.
+// endBatch writes what the batch holds and stops batching. The buffer goes
+// back to the pool: an idle connection holds none.
 func (c *serverConn) endBatch() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -160,31 +187,6 @@ func newBufPool() *sync.Pool {
 		b := make([]byte, 0, batchBytes)
 		return &b
 	}}
-}
-
-// batchConn is the serverConn under c (through STARTTLS's TLS), nil if
-// there is none (implicit TLS: writes are not batched).
-func batchConn(c net.Conn) *serverConn {
-	if tc, ok := c.(*tls.Conn); ok {
-		c = tc.NetConn()
-	}
-	sc, _ := c.(*serverConn)
-	return sc
-}
-
-// startBatch batches the session's writes until the returned function
-// runs; that function's error (a failed write) replaces a nil *err.
-func (s *session) startBatch() func(err *error) {
-	sc := batchConn(s.conn.NetConn())
-	if sc == nil {
-		return func(*error) {}
-	}
-	sc.startBatch()
-	return func(err *error) {
-		if ferr := sc.endBatch(); *err == nil && ferr != nil {
-			*err = ferr
-		}
-	}
 }
 
 // ackNow acknowledges what has been received on c's socket at once: for

@@ -19,8 +19,7 @@ const streamAbove = 1 << 20
 
 // Fetch implements imapserver.Session (RFC 9051 §6.4.5). Message data is
 // read in short store transactions; none is open while writing.
-func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) (err error) {
-	defer s.startBatch()(&err)
+func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
 	setSeen := !s.readOnly && marksSeen(options)
 	return s.sel.walk(s.sel.spans(numSet, s.saved), fetchBatch, func(batch []msgRef) error {
 		msgs, err := s.messages(batch)

@@ -109,7 +109,7 @@ func (s *session) unselect() {
 }
 
 // Store implements imapserver.Session (RFC 9051 §6.4.6).
-func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) (err error) {
+func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) error {
 	if s.readOnly {
 		return errReadOnly
 	}
@@ -140,7 +140,6 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	if flags.Silent {
 		return nil
 	}
-	defer s.startBatch()(&err)
 	_, isUID := numSet.(imap.UIDSet)
 	for i := range res.Messages {
 		m := &res.Messages[i]
