@@ -60,6 +60,17 @@
 // beyond the total or per-IP limit get "421 4.7.0" and are closed. Message
 // size is enforced while reading (552 5.3.4) and nothing is stored.
 //
+// # Performance
+//
+// go-smtp undoes DATA's dot-stuffing and counts line lengths one octet at
+// a time; with 64 KiB messages that was two thirds of the server's CPU.
+// dotreader.go reads the same buffered connection with the same state
+// machine (checked against go-smtp's own reader at first use and by
+// FuzzDotReader) but copies whole runs of a line at once, and applies the
+// line length limit line by line. contentScanner likewise skips to the
+// next CR or LF. BenchmarkSMTPSource measures acceptance under Postfix's
+// smtp-source, the load of the shared bench's smtp-accept.
+//
 // # Errors
 //
 // All replies come from errors.go: policy refusals are *smtp.SMTPError
