@@ -62,6 +62,7 @@ type Server struct {
 	reg     *registry
 	cache   *cacheWriter
 	bufs    *sync.Pool           // write batch buffers (conn.go)
+	bodies  bufPool              // FETCH body buffers (fetch.go)
 	headers *memCache[[]byte]    // header sections
 	infos   *memCache[*bodyInfo] // ENVELOPE and BODYSTRUCTURE
 
