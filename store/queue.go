@@ -218,10 +218,6 @@ func (s *Store) QueueUpdate(ctx context.Context, id uint64, fn func(m *QueuedMes
 			if err := sub.validate(); err != nil {
 				return err
 			}
-			sub.Body.seal() // (a DSN: small; sealing here is cheap)
-			if sub.OutboundBody != nil {
-				sub.OutboundBody.seal()
-			}
 			date := sub.InternalDate
 			if date.IsZero() {
 				date = time.Now()

@@ -682,8 +682,8 @@ func TestReadBodyLimits(t *testing.T) {
 	}
 	long := bytes.Repeat([]byte("y"), 200<<10)
 	b, _ = ReadBody(bytes.NewReader(long), 0)
-	if !bytes.Equal(b.Bytes(), long) || len(b.seal()) != 4 {
-		t.Fatalf("long line: %d chunks", len(b.seal()))
+	if !bytes.Equal(b.Bytes(), long) || len(b.chunks()) != 4 {
+		t.Fatalf("long line: %d chunks", len(b.chunks()))
 	}
 	orig := *b
 	b.Prepend([]byte("Return-Path: <a@b>\n"))
@@ -693,16 +693,16 @@ func TestReadBodyLimits(t *testing.T) {
 	if !bytes.Equal(orig.Bytes(), long) {
 		t.Fatal("prepend changed a copy of the body")
 	}
-	chunks := b.seal()
+	chunks := b.chunks()
 	var joined []byte
 	for i, c := range chunks {
-		if i < len(chunks)-1 && len(c) != ChunkSize {
+		if i > 0 && i < len(chunks)-1 && len(c) != ChunkSize {
 			t.Fatalf("chunk %d has %d bytes", i, len(c))
 		}
 		joined = append(joined, c...)
 	}
 	if !bytes.Equal(joined, b.Bytes()) {
-		t.Fatal("sealed chunks differ from the body")
+		t.Fatal("stored chunks differ from the body")
 	}
 }
 
@@ -791,5 +791,48 @@ func TestCloseWhileWriting(t *testing.T) {
 	wg.Wait()
 	if err := s.Close(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("second Close: %v", err)
+	}
+}
+
+// TestPrependedBodyRanges stores a body with prepended header lines (chunk
+// 0 shorter than ChunkSize) and reads every range across the boundaries.
+func TestPrependedBodyRanges(t *testing.T) {
+	s := openTest(t)
+	u := mustUser(t, s, "alice@example.test")
+	var raw []byte
+	for i := 0; len(raw) < 2*ChunkSize+1000; i++ {
+		raw = append(raw, fmt.Sprintf("line %d\n", i)...)
+	}
+	body, err := ReadBody(bytes.NewReader(raw), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body.Prepend([]byte("Received: by test\r\n"))
+	body.Prepend([]byte("Return-Path: <a@b>\n"))
+	want := body.Bytes()
+	res, err := s.Submit(ctx, &Submission{Body: body, Local: []LocalDelivery{{UserID: u.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := s.GetMessages(ctx, u.ID, res.Local[0].MailboxID, []uint32{res.Local[0].UID})
+	if msgs[0].Size != int64(len(want)) || !bytes.HasPrefix(want, []byte("Return-Path: <a@b>\r\nReceived: by test\r\nline 0\r\n")) {
+		t.Fatalf("size %d / %d, start %q", msgs[0].Size, len(want), want[:40])
+	}
+	r, err := s.OpenBody(msgs[0].BodyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range []int{0, 10, 38, 39, 40, ChunkSize - 1, ChunkSize + 38, ChunkSize + 39, 2*ChunkSize + 39, len(want) - 5} {
+		buf := make([]byte, min(100, len(want)-off))
+		if _, err := r.ReadAt(buf, int64(off)); err != nil && err != io.EOF {
+			t.Fatalf("ReadAt %d: %v", off, err)
+		}
+		if !bytes.Equal(buf, want[off:off+len(buf)]) {
+			t.Fatalf("ReadAt %d: %q, want %q", off, buf, want[off:off+len(buf)])
+		}
+	}
+	all, _ := s.ReadBodyBytes(msgs[0].BodyID)
+	if !bytes.Equal(all, want) {
+		t.Fatal("whole body differs")
 	}
 }

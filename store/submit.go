@@ -72,10 +72,6 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 	if date.IsZero() {
 		date = time.Now()
 	}
-	sub.Body.seal()
-	if sub.OutboundBody != nil {
-		sub.OutboundBody.seal()
-	}
 	var res *SubmitResult
 	err := s.update(ctx, func(tx *bolt.Tx, ch *changes) error {
 		var err error
