@@ -70,6 +70,9 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 // that moved meanwhile makes the hint, which is only a hint, stop early
 // or read to the start.)
 func (s *session) firstUnseen(v *view, unseen uint32) (uint32, error) {
+	if n := v.count(); n > 0 && int(unseen) == n {
+		return 1, nil // all unseen (as after an import): nothing to read
+	}
 	var found, first uint32
 	for hi := v.count(); hi > 0 && found < unseen; hi = max(0, hi-fetchBatch) {
 		err := v.walk([]span{{max(0, hi-fetchBatch), hi}}, fetchBatch, func(batch []msgRef) error {

@@ -34,7 +34,7 @@ type view struct {
 	wake      chan struct{} // IDLE: a change is pending
 
 	mu      sync.Mutex
-	uids    []uint32 // the client's picture, ascending; index+1 = sequence number
+	uids    uidRuns // the client's picture, ascending; index+1 = sequence number
 	pending []update
 }
 
@@ -45,7 +45,7 @@ type msgRef struct {
 }
 
 func newView(mailboxID uint64, uids []uint32) *view {
-	return &view{mailboxID: mailboxID, uids: uids, wake: make(chan struct{}, 1)}
+	return &view{mailboxID: mailboxID, uids: newUIDRuns(uids), wake: make(chan struct{}, 1)}
 }
 
 // push queues an update (called by the Watch callback: never blocks).
@@ -95,22 +95,22 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 	grown := false
 	for _, u := range todo {
 		if u.kind != updateNew && grown {
-			out = append(out, output{kind: outExists, n: uint32(len(v.uids))})
+			out = append(out, output{kind: outExists, n: uint32(v.uids.len())})
 			grown = false
 		}
 		switch u.kind {
 		case updateNew:
 			for _, uid := range u.uids {
-				if n := len(v.uids); n == 0 || uid > v.uids[n-1] {
-					v.uids = append(v.uids, uid)
+				if v.uids.len() == 0 || uid > v.uids.last() {
+					v.uids.append(uid)
 					grown = true
 				}
 			}
 		case updateExpunge:
 			// Descending, so each number is valid when the client reads it.
 			for i := len(u.uids) - 1; i >= 0; i-- {
-				if idx, ok := slices.BinarySearch(v.uids, u.uids[i]); ok {
-					v.uids = slices.Delete(v.uids, idx, idx+1)
+				if idx, ok := v.uids.search(u.uids[i]); ok {
+					v.uids.delete(idx)
 					out = append(out, output{kind: outExpunge, n: uint32(idx + 1)})
 				}
 			}
@@ -119,14 +119,14 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 				continue
 			}
 			for i, uid := range u.uids {
-				if idx, ok := slices.BinarySearch(v.uids, uid); ok {
+				if idx, ok := v.uids.search(uid); ok {
 					out = append(out, output{kind: outFetch, n: uint32(idx + 1), uid: uid, flags: u.flags[i]})
 				}
 			}
 		}
 	}
 	if grown {
-		out = append(out, output{kind: outExists, n: uint32(len(v.uids))})
+		out = append(out, output{kind: outExists, n: uint32(v.uids.len())})
 	}
 	v.mu.Unlock()
 
@@ -174,7 +174,7 @@ type span struct{ lo, hi int }
 func (v *view) spans(set imap.NumSet, saved []uint32) []span {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	n := uint32(len(v.uids))
+	n := uint32(v.uids.len())
 	var out []span
 	switch set := set.(type) {
 	case imap.SeqSet:
@@ -198,16 +198,13 @@ func (v *view) spans(set imap.NumSet, saved []uint32) []span {
 	case imap.UIDSet:
 		if imap.IsSearchRes(set) {
 			for _, uid := range saved {
-				if i, ok := slices.BinarySearch(v.uids, uid); ok {
+				if i, ok := v.uids.search(uid); ok {
 					out = append(out, span{i, i + 1})
 				}
 			}
 			break
 		}
-		var last uint32
-		if n > 0 {
-			last = v.uids[n-1]
-		}
+		last := v.uids.last()
 		for _, r := range set {
 			lo, hi := uint32(r.Start), uint32(r.Stop)
 			if lo == 0 {
@@ -219,8 +216,8 @@ func (v *view) spans(set imap.NumSet, saved []uint32) []span {
 			if lo > hi {
 				lo, hi = hi, lo
 			}
-			i, _ := slices.BinarySearch(v.uids, lo)
-			j, found := slices.BinarySearch(v.uids, hi)
+			i, _ := v.uids.search(lo)
+			j, found := v.uids.search(hi)
 			if found {
 				j++
 			}
@@ -271,13 +268,13 @@ func (v *view) walk(sp []span, n int, fn func([]msgRef) error) error {
 	for _, s := range sp {
 		for i := s.lo; i < s.hi; {
 			v.mu.Lock()
-			end := min(s.hi, i+n-len(buf), len(v.uids))
+			end := min(s.hi, i+n-len(buf), v.uids.len())
 			if end <= i {
 				v.mu.Unlock()
 				break // the picture shrank (it cannot during a command)
 			}
 			for ; i < end; i++ {
-				buf = append(buf, msgRef{seq: uint32(i + 1), uid: v.uids[i]})
+				buf = append(buf, msgRef{seq: uint32(i + 1), uid: v.uids.at(i)})
 			}
 			v.mu.Unlock()
 			if len(buf) == n {
@@ -298,10 +295,10 @@ func (v *view) walk(sp []span, n int, fn func([]msgRef) error) error {
 func (v *view) whole() []span {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if len(v.uids) == 0 {
+	if v.uids.len() == 0 {
 		return nil
 	}
-	return []span{{0, len(v.uids)}}
+	return []span{{0, v.uids.len()}}
 }
 
 // resolve lists the messages of a set (see spans), for commands that hand
@@ -319,24 +316,21 @@ func (v *view) resolve(set imap.NumSet, saved []uint32) []msgRef {
 func (v *view) count() int {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return len(v.uids)
+	return v.uids.len()
 }
 
 // lastUID is the highest UID of the picture (0 if empty).
 func (v *view) lastUID() uint32 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if len(v.uids) == 0 {
-		return 0
-	}
-	return v.uids[len(v.uids)-1]
+	return v.uids.last()
 }
 
 // seqOf returns the client's sequence number of uid (0 if it has none).
 func (v *view) seqOf(uid uint32) uint32 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if i, ok := slices.BinarySearch(v.uids, uid); ok {
+	if i, ok := v.uids.search(uid); ok {
 		return uint32(i + 1)
 	}
 	return 0

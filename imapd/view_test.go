@@ -20,7 +20,7 @@ func TestViewSpans(t *testing.T) {
 			}
 			for _, r := range b {
 				out = append(out, r.seq)
-				if v.uids[r.seq-1] != r.uid {
+				if v.uids.at(int(r.seq-1)) != r.uid {
 					t.Errorf("seq %d has uid %d", r.seq, r.uid)
 				}
 			}
