@@ -33,6 +33,13 @@ type Recipient struct {
 	Address string
 	Notify  []string // NEVER, or any of SUCCESS, FAILURE, DELAY
 	ORcpt   string   // original recipient, "rfc822;addr"
+
+	// Resolved says that Routes and Local are what store.Resolve
+	// returned for Address moments ago (smtpd resolves at RCPT), so
+	// Submit routes with them rather than resolving again.
+	Resolved bool
+	Routes   []store.Route
+	Local    bool
 }
 
 // MaxReceived is the most Received header fields a message may carry
@@ -121,7 +128,10 @@ func (q *Queue) prepare(ctx context.Context, env *Envelope, body *store.Body, no
 	var remote []store.QueuedRecipient
 	seenRemote := map[string]bool{}
 	for _, rcpt := range env.Recipients {
-		routes, local, err := q.st.Resolve(ctx, rcpt.Address)
+		routes, local, err := rcpt.Routes, rcpt.Local, error(nil)
+		if !rcpt.Resolved {
+			routes, local, err = q.st.Resolve(ctx, rcpt.Address)
+		}
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalidAddress) {
 				p.failed = append(p.failed, RecipientError{Address: rcpt.Address, Err: err})

@@ -79,3 +79,33 @@ func TestSubmitLoop(t *testing.T) {
 		t.Fatalf("loop: %v", err)
 	}
 }
+
+// TestSubmitPreResolved: a recipient smtpd resolved at RCPT is routed
+// with those routes, without a second lookup (here the address itself
+// does not exist: only the routes say where it goes).
+func TestSubmitPreResolved(t *testing.T) {
+	ctx := context.Background()
+	q, st := newTestQueue(t)
+	if err := st.AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	alice, _ := st.AddUser(ctx, "alice@example.test", "pw")
+	env := &Envelope{From: "sender@else.test", Recipients: []Recipient{{
+		Address: "gone@example.test", Resolved: true, Local: true,
+		Routes: []store.Route{{Local: alice}, {Remote: "carol@remote.test"}},
+	}}}
+	res, err := q.Submit(ctx, env, store.NewBody([]byte("Subject: x\r\n\r\nbody\r\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Local != 1 || res.Remote != 1 || len(res.Failed) != 0 {
+		t.Fatalf("result %+v, want one local copy and one remote recipient", res)
+	}
+	qm, err := st.QueueGet(ctx, res.QueueID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qm.Recipients) != 1 || qm.Recipients[0].Address != "carol@remote.test" || qm.Recipients[0].ORcpt != "rfc822;gone@example.test" {
+		t.Fatalf("queued recipients %+v", qm.Recipients)
+	}
+}

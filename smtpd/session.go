@@ -138,7 +138,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 			return reply(s.log, "RCPT", err)
 		}
 	}
-	rc := queue.Recipient{Address: addr}
+	rc := queue.Recipient{Address: addr, Resolved: true, Routes: routes, Local: local}
 	for _, n := range opts.Notify {
 		rc.Notify = append(rc.Notify, string(n))
 	}
