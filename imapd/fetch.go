@@ -308,16 +308,14 @@ func (s *session) streamSection(rw *imapserver.FetchResponseWriter, m *store.Mes
 // (1 MiB of garbage per 100 messages of 10 KiB) made the collector a
 // large part of the CPU of imap-fetch.
 func (s *session) readWhole(bodyID uint64) ([]byte, *[]byte, error) {
-	br, err := s.srv.opts.Store.OpenBody(bodyID)
+	buf := s.srv.bodies.get(0)
+	b, err := s.srv.opts.Store.AppendBody(*buf, bodyID)
+	*buf = b
 	if err != nil {
-		return nil, nil, err
-	}
-	buf := s.srv.bodies.get(int(br.Size()))
-	if _, err := io.ReadFull(br, *buf); err != nil {
 		s.srv.bodies.put(buf)
 		return nil, nil, fmt.Errorf("read body %d: %w", bodyID, err)
 	}
-	return *buf, buf, nil
+	return b, buf, nil
 }
 
 // bufPool recycles body buffers up to bufPoolMax bytes.

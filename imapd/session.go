@@ -38,6 +38,7 @@ type Store interface {
 
 	OpenBody(bodyID uint64) (*store.BodyReader, error)
 	ReadBodyBytes(bodyID uint64) ([]byte, error)
+	AppendBody(dst []byte, bodyID uint64) ([]byte, error)
 	BodyCache(bodyID uint64) ([]byte, error)
 	SetBodyCache(ctx context.Context, bodyID uint64, data []byte) error
 }

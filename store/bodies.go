@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -381,15 +382,48 @@ func (r *BodyReader) Seek(offset int64, whence int) (int64, error) {
 
 // ReadBodyBytes reads a whole body (for small bodies and parsing).
 func (s *Store) ReadBodyBytes(bodyID uint64) ([]byte, error) {
-	r, err := s.OpenBody(bodyID)
-	if err != nil {
-		return nil, err
+	return s.AppendBody(nil, bodyID)
+}
+
+// appendBodyChunksPerTx bounds the chunks AppendBody copies in one read
+// transaction (1 MiB), so a large body never pins the file for long.
+const appendBodyChunksPerTx = 16
+
+// AppendBody appends a whole body to dst and returns the extended slice,
+// copying each chunk once, straight from the database's memory map: for
+// protocol code that sends whole bodies from a reused buffer.
+func (s *Store) AppendBody(dst []byte, bodyID uint64) ([]byte, error) {
+	var rec bodyRecord
+	for n := uint32(0); ; {
+		err := s.db.View(func(tx *bolt.Tx) error {
+			if n == 0 {
+				v := tx.Bucket(bucketBodies).Get(u64(bodyID))
+				if v == nil {
+					return fmt.Errorf("body %d: %w", bodyID, ErrNoSuchMessage)
+				}
+				var err error
+				if rec, err = decodeBody(v); err != nil {
+					return err
+				}
+				dst = slices.Grow(dst, int(rec.size))
+			}
+			chunks := tx.Bucket(bucketChunks)
+			for end := min(rec.chunks, n+appendBodyChunksPerTx); n < end; n++ {
+				v := chunks.Get(chunkKey(bodyID, n))
+				if v == nil {
+					return fmt.Errorf("body %d chunk %d: %w", bodyID, n, ErrNoSuchMessage)
+				}
+				dst = append(dst, v...)
+			}
+			return nil
+		})
+		if err != nil {
+			return dst, err
+		}
+		if n >= rec.chunks {
+			return dst, nil
+		}
 	}
-	out := make([]byte, r.size)
-	if _, err := io.ReadFull(r, out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // BodyCache returns what SetBodyCache stored for a body (nil if nothing):

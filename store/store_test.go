@@ -835,4 +835,8 @@ func TestPrependedBodyRanges(t *testing.T) {
 	if !bytes.Equal(all, want) {
 		t.Fatal("whole body differs")
 	}
+	more, err := s.AppendBody([]byte("prefix"), msgs[0].BodyID)
+	if err != nil || !bytes.Equal(more, append([]byte("prefix"), want...)) {
+		t.Fatalf("AppendBody: %v", err)
+	}
 }
