@@ -54,6 +54,9 @@ type Options struct {
 	// DefaultLoginDomain completes login names without "@domain" in
 	// Authenticate ("alice" is alice@DefaultLoginDomain). Empty: none.
 	DefaultLoginDomain string
+	// AuthCacheTTL is how long a successful password check is remembered
+	// (see verifiedCache). Default 1h; negative disables the cache.
+	AuthCacheTTL time.Duration
 	// MaxBatch bounds the operations in one group commit. Default 512.
 	MaxBatch int
 }
@@ -65,6 +68,7 @@ type Store struct {
 	opts     Options
 	hub      *hub
 	limiter  *authlimit.Limiter
+	verified *verifiedCache
 	ops      chan *op
 	done     chan struct{}
 	closing  chan struct{}
@@ -113,6 +117,9 @@ func Open(path string, opts *Options) (*Store, error) {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 512
 	}
+	if o.AuthCacheTTL == 0 {
+		o.AuthCacheTTL = time.Hour
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: create data directory: %w", err)
 	}
@@ -147,14 +154,15 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("store: initialise %s: %w", path, err)
 	}
 	s := &Store{
-		db:      db,
-		log:     o.Logger,
-		opts:    o,
-		hub:     newHub(),
-		limiter: authlimit.New(o.AuthMaxFailures, o.AuthFailureWindow),
-		ops:     make(chan *op, 1024),
-		done:    make(chan struct{}),
-		closing: make(chan struct{}),
+		db:       db,
+		log:      o.Logger,
+		opts:     o,
+		hub:      newHub(),
+		limiter:  authlimit.New(o.AuthMaxFailures, o.AuthFailureWindow),
+		verified: newVerifiedCache(o.AuthCacheTTL, 10000),
+		ops:      make(chan *op, 1024),
+		done:     make(chan struct{}),
+		closing:  make(chan struct{}),
 	}
 	s.dummyPwd, err = hashPassword("not a password of anyone")
 	if err != nil {

@@ -155,6 +155,39 @@ func TestDefaultLoginDomain(t *testing.T) {
 	}
 }
 
+// TestAuthCache: a repeated login is answered from the cache, and a
+// password change makes the old password fail at once.
+func TestAuthCache(t *testing.T) {
+	s := openTest(t)
+	u := mustUser(t, s, "dave@example.test")
+	for range 2 {
+		if _, err := s.Authenticate(ctx, netip.Addr{}, u.Address, "secret"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(s.verified.entries) != 1 {
+		t.Fatalf("%d cache entries", len(s.verified.entries))
+	}
+	if _, err := s.Authenticate(ctx, netip.Addr{}, u.Address, "Secret"); !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("other password: %v", err)
+	}
+	if err := s.SetPassword(ctx, u.Address, "new"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, netip.Addr{}, u.Address, "secret"); !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("old password after change: %v", err)
+	}
+	if _, err := s.Authenticate(ctx, netip.Addr{}, u.Address, "new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, u.Address); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, netip.Addr{}, u.Address, "new"); !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("deleted user: %v", err)
+	}
+}
+
 func TestThrottle(t *testing.T) {
 	s, err := Open(filepath.Join(t.TempDir(), "mail.db"), &Options{AuthMaxFailures: 3, AuthFailureWindow: time.Hour})
 	if err != nil {

@@ -245,6 +245,9 @@ func (s *Store) Authenticate(ctx context.Context, remote netip.Addr, address, pa
 	if err != nil {
 		return nil, err
 	}
+	if rec != nil && s.verified.ok(rec.ID, rec.Hash, password) {
+		return rec.user(), nil
+	}
 	hash := s.dummyPwd
 	if rec != nil {
 		hash = rec.Hash
@@ -257,6 +260,7 @@ func (s *Store) Authenticate(ctx context.Context, remote netip.Addr, address, pa
 		s.limiter.Failed(remote)
 		return nil, ErrAuthFailed
 	}
+	s.verified.remember(rec.ID, rec.Hash, password)
 	return rec.user(), nil
 }
 
