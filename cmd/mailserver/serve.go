@@ -207,9 +207,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 	return failure
 }
 
-// collectListeners gathers the protocol files' listeners and gives every
-// configured [listen] key that no protocol serves yet a placeholder, so
-// each configured port is bound (and a port conflict found) at start-up.
+// collectListeners gathers the protocol files' listeners and checks that
+// every configured [listen] key is served exactly once.
 func collectListeners(e *env) ([]listenerSpec, error) {
 	var specs []listenerSpec
 	for _, f := range []func(*env) ([]listenerSpec, error){smtpListeners, pop3Listeners, imapListeners} {
@@ -238,8 +237,7 @@ func collectListeners(e *env) ([]listenerSpec, error) {
 	}
 	for _, l := range e.cfg.Listen.entries() {
 		if l.addr != "" && !served[l.key] {
-			e.log.Warn("no protocol server for this listener yet; connections are closed", "key", l.key)
-			specs = append(specs, e.listener(l.key, &placeholderService{}))
+			return nil, fmt.Errorf("internal error: no server for [listen] %s", l.key)
 		}
 	}
 	return specs, nil
@@ -292,54 +290,4 @@ func distinctServices(bound []boundListener) []service {
 		}
 	}
 	return out
-}
-
-// placeholderService holds a configured port whose protocol server is not
-// built in: it completes the TLS handshake on implicit-TLS ports, then
-// closes each connection.
-type placeholderService struct {
-	mu     sync.Mutex
-	ln     []net.Listener
-	closed bool
-}
-
-func (p *placeholderService) Serve(ln net.Listener) error {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		ln.Close()
-		return nil
-	}
-	p.ln = append(p.ln, ln)
-	p.mu.Unlock()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			p.mu.Lock()
-			closed := p.closed
-			p.mu.Unlock()
-			if closed {
-				return nil
-			}
-			return err
-		}
-		go func() {
-			defer c.Close()
-			if tc, ok := c.(*tls.Conn); ok {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				tc.HandshakeContext(ctx) // the peer learns the outcome
-			}
-		}()
-	}
-}
-
-func (p *placeholderService) Shutdown(context.Context) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.closed = true
-	for _, ln := range p.ln {
-		ln.Close()
-	}
-	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/tls"
@@ -70,9 +71,9 @@ func TestBindAllClosesOnFailure(t *testing.T) {
 	defer busy.Close()
 
 	specs := []listenerSpec{
-		{key: "smtp", addr: freeAddr, svc: &placeholderService{}},
-		{key: "pop3", addr: "", svc: &placeholderService{}},
-		{key: "imap", addr: busy.Addr().String(), svc: &placeholderService{}},
+		{key: "smtp", addr: freeAddr, svc: &nopService{}},
+		{key: "pop3", addr: "", svc: &nopService{}},
+		{key: "imap", addr: busy.Addr().String(), svc: &nopService{}},
 	}
 	_, err = bindAll(specs, nil)
 	var be *bindError
@@ -198,3 +199,9 @@ func handshake(t *testing.T, addr, name string, ca *x509.Certificate) *x509.Cert
 	defer conn.Close()
 	return conn.ConnectionState().PeerCertificates[0]
 }
+
+// nopService stands in for a protocol server where only binding matters.
+type nopService struct{}
+
+func (*nopService) Serve(net.Listener) error       { return nil }
+func (*nopService) Shutdown(context.Context) error { return nil }
