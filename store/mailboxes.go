@@ -248,34 +248,26 @@ func (s *Store) Mailboxes(ctx context.Context, userID uint64) ([]Mailbox, error)
 
 // MailboxByName returns a mailbox and its counters (ErrNoSuchMailbox).
 func (s *Store) MailboxByName(ctx context.Context, userID uint64, name string) (*Mailbox, error) {
-	var out Mailbox
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		acct, err := account(tx, userID)
-		if err != nil {
-			return err
-		}
-		r, err := getMailboxByName(acct, name)
-		if err != nil {
-			return err
-		}
-		out = r.mailbox(acct.Bucket([]byte("subs")).Get([]byte(r.Name)) != nil)
-		return nil
+	return s.mailbox(ctx, userID, func(acct *bolt.Bucket) (*mailboxRecord, error) {
+		return getMailboxByName(acct, name)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 // MailboxByID returns a mailbox by ID (ErrNoSuchMailbox if deleted).
 func (s *Store) MailboxByID(ctx context.Context, userID, mailboxID uint64) (*Mailbox, error) {
+	return s.mailbox(ctx, userID, func(acct *bolt.Bucket) (*mailboxRecord, error) {
+		return getMailboxByID(acct, mailboxID)
+	})
+}
+
+func (s *Store) mailbox(ctx context.Context, userID uint64, find func(acct *bolt.Bucket) (*mailboxRecord, error)) (*Mailbox, error) {
 	var out Mailbox
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		acct, err := account(tx, userID)
 		if err != nil {
 			return err
 		}
-		r, err := getMailboxByID(acct, mailboxID)
+		r, err := find(acct)
 		if err != nil {
 			return err
 		}

@@ -499,24 +499,14 @@ func (s *Store) copyOrMove(ctx context.Context, userID, srcID uint64, uids []uin
 
 func (s *Store) copyMessages(tx *bolt.Tx, acct *bolt.Bucket, userID uint64, src, dst *mailboxRecord, uids []uint32, ch *changes) (*CopyResult, error) {
 	res := &CopyResult{MailboxID: dst.ID, UIDValidity: dst.UIDValidity}
-	msgs := acct.Bucket(msgBucketKey(src.ID))
-	var recs []messageRecord
-	var bytes int64
-	for _, uid := range uids {
-		v := msgs.Get(u32(uid))
-		if v == nil {
-			continue
-		}
-		rec, err := decodeMessage(v)
-		if err != nil {
-			return nil, fmt.Errorf("message %d: %w", uid, err)
-		}
-		recs = append(recs, rec)
-		res.SrcUIDs = append(res.SrcUIDs, uid)
-		bytes += rec.size
+	recs, found, err := existingMessages(acct.Bucket(msgBucketKey(src.ID)), uids)
+	if err != nil || len(recs) == 0 {
+		return res, err
 	}
-	if len(recs) == 0 {
-		return res, nil
+	res.SrcUIDs = found
+	var bytes int64
+	for _, rec := range recs {
+		bytes += rec.size
 	}
 	q, err := s.quotaOf(tx, userID)
 	if err != nil {
@@ -551,23 +541,11 @@ func (s *Store) copyMessages(tx *bolt.Tx, acct *bolt.Bucket, userID uint64, src,
 // dst are the same mailbox the messages get new UIDs.
 func moveMessages(tx *bolt.Tx, acct *bolt.Bucket, userID uint64, src, dst *mailboxRecord, uids []uint32, ch *changes) (*CopyResult, error) {
 	res := &CopyResult{MailboxID: dst.ID, UIDValidity: dst.UIDValidity}
-	msgs := acct.Bucket(msgBucketKey(src.ID))
-	var recs []messageRecord
-	for _, uid := range uids {
-		v := msgs.Get(u32(uid))
-		if v == nil {
-			continue
-		}
-		rec, err := decodeMessage(v)
-		if err != nil {
-			return nil, fmt.Errorf("message %d: %w", uid, err)
-		}
-		recs = append(recs, rec)
-		res.SrcUIDs = append(res.SrcUIDs, uid)
+	recs, found, err := existingMessages(acct.Bucket(msgBucketKey(src.ID)), uids)
+	if err != nil || len(recs) == 0 {
+		return res, err
 	}
-	if len(recs) == 0 {
-		return res, nil
-	}
+	res.SrcUIDs = found
 	for i, uid := range res.SrcUIDs {
 		if err := removeMessage(acct, src, uid, &recs[i]); err != nil {
 			return nil, err
@@ -599,4 +577,24 @@ func moveMessages(tx *bolt.Tx, acct *bolt.Bucket, userID uint64, src, dst *mailb
 	ch.emit(Event{Kind: EventExpunge, UserID: userID, MailboxID: src.ID, Mailbox: src.Name,
 		UIDs: res.SrcUIDs, ModSeq: src.HighestModSeq, Messages: src.Messages})
 	return res, nil
+}
+
+// existingMessages decodes the messages of uids that exist in msgs, in
+// order, and returns them with their UIDs.
+func existingMessages(msgs *bolt.Bucket, uids []uint32) ([]messageRecord, []uint32, error) {
+	var recs []messageRecord
+	var found []uint32
+	for _, uid := range uids {
+		v := msgs.Get(u32(uid))
+		if v == nil {
+			continue
+		}
+		rec, err := decodeMessage(v)
+		if err != nil {
+			return nil, nil, fmt.Errorf("message %d: %w", uid, err)
+		}
+		recs = append(recs, rec)
+		found = append(found, uid)
+	}
+	return recs, found, nil
 }
