@@ -214,8 +214,24 @@ func messagesBucket(tx *bolt.Tx, userID, mailboxID uint64) (*bolt.Bucket, error)
 	return msgs, nil
 }
 
+// mailboxTx finds a user's account bucket and one of their mailboxes.
+func mailboxTx(tx *bolt.Tx, userID, mailboxID uint64) (*bolt.Bucket, *mailboxRecord, error) {
+	acct, err := account(tx, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := getMailboxByID(acct, mailboxID)
+	return acct, m, err
+}
+
+// sortedUnique returns uids ascending without duplicates: uids itself when
+// it already is (the common case: a session's UID sets), else a sorted copy.
 func sortedUnique(uids []uint32) []uint32 {
-	if slices.IsSorted(uids) && len(slices.Compact(slices.Clone(uids))) == len(uids) {
+	strictly := true
+	for i := 1; i < len(uids) && strictly; i++ {
+		strictly = uids[i-1] < uids[i]
+	}
+	if strictly {
 		return uids
 	}
 	out := slices.Clone(uids)
@@ -273,11 +289,7 @@ func (s *Store) StoreFlags(ctx context.Context, userID, mailboxID uint64, uids [
 	var res *StoreFlagsResult
 	err := s.update(ctx, func(tx *bolt.Tx, ch *changes) error {
 		res = &StoreFlagsResult{}
-		acct, err := account(tx, userID)
-		if err != nil {
-			return err
-		}
-		m, err := getMailboxByID(acct, mailboxID)
+		acct, m, err := mailboxTx(tx, userID, mailboxID)
 		if err != nil {
 			return err
 		}
@@ -379,11 +391,7 @@ func (s *Store) Expunge(ctx context.Context, userID, mailboxID uint64, opts Expu
 	var removed []uint32
 	err := s.update(ctx, func(tx *bolt.Tx, ch *changes) error {
 		removed = nil
-		acct, err := account(tx, userID)
-		if err != nil {
-			return err
-		}
-		m, err := getMailboxByID(acct, mailboxID)
+		acct, m, err := mailboxTx(tx, userID, mailboxID)
 		if err != nil {
 			return err
 		}
@@ -472,11 +480,7 @@ func (s *Store) copyOrMove(ctx context.Context, userID, srcID uint64, uids []uin
 	uids = sortedUnique(uids)
 	var res *CopyResult
 	err := s.update(ctx, func(tx *bolt.Tx, ch *changes) error {
-		acct, err := account(tx, userID)
-		if err != nil {
-			return err
-		}
-		src, err := getMailboxByID(acct, srcID)
+		acct, src, err := mailboxTx(tx, userID, srcID)
 		if err != nil {
 			return err
 		}
