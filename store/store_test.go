@@ -671,6 +671,9 @@ func TestConcurrentDelivery(t *testing.T) {
 	}
 	txs := s.commits.Load() - txBefore
 	t.Logf("%d deliveries in %d write transactions", workers*each, txs)
+	if txs >= workers*each {
+		t.Errorf("%d commits for %d concurrent deliveries: no commit was shared", txs, workers*each)
+	}
 }
 
 // TestBatchFailureIsolated: an operation that fails inside a shared commit
