@@ -59,6 +59,9 @@ type Options struct {
 	AuthCacheTTL time.Duration
 	// MaxBatch bounds the operations in one group commit. Default 512.
 	MaxBatch int
+	// Postmaster receives postmaster@ and abuse@ of every local domain
+	// (RFC 5321 §4.5.1, RFC 2142); "" means the first user created.
+	Postmaster string
 }
 
 // Store is the mail store. It is safe for concurrent use.
