@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -17,8 +18,12 @@ import (
 // outcome together with the DSN it calls for, in one transaction. It
 // reports whether the scheduler must read the due index (a DSN was queued
 // for remote delivery).
-func (q *Queue) attempt(ctx context.Context, j job) bool {
-	if ctx.Err() != nil {
+//
+// stop ends when the queue shuts down: no new session is opened then.
+// ctx ends when the shutdown timeout has passed: the connections in use
+// are cut, and the recipients they carried are recorded as not attempted.
+func (q *Queue) attempt(stop, ctx context.Context, j job) bool {
+	if stop.Err() != nil {
 		return false
 	}
 	// Recording must survive shutdown: what was done must be written.
@@ -26,14 +31,16 @@ func (q *Queue) attempt(ctx context.Context, j job) bool {
 	now := time.Now()
 	var msg store.QueuedMessage
 	var claimed []store.QueuedRecipient
+	var prevLast []time.Time // LastAttempt before the claim
 	_, err := q.st.QueueUpdate(rec, j.id, func(m *store.QueuedMessage) (*store.Submission, error) {
-		claimed = claimed[:0]
+		claimed, prevLast = claimed[:0], prevLast[:0]
 		expires := m.Created.Add(q.opts.Lifetime)
 		for i := range m.Recipients {
 			r := &m.Recipients[i]
 			if !r.State.Pending() || r.NextAttempt.After(now) || q.destination(r.Address) != j.dest {
 				continue
 			}
+			prevLast = append(prevLast, r.LastAttempt)
 			r.Attempts++
 			r.LastAttempt = now
 			r.NextAttempt = q.nextAttempt(now, r.Attempts, expires)
@@ -52,13 +59,23 @@ func (q *Queue) attempt(ctx context.Context, j job) bool {
 	if len(claimed) == 0 {
 		return false
 	}
-	outs := q.deliver(ctx, j.dest, &msg, claimed)
-	return q.record(rec, &msg, claimed, outs)
+	outs := q.deliver(stop, ctx, j.dest, &msg, claimed)
+	if ctx.Err() != nil {
+		// Cut by the end of the shutdown timeout: what failed without a
+		// reply from the remote was not attempted.
+		for i := range outs {
+			if outs[i].state == store.RcptDeferred && !outs[i].remote {
+				outs[i].interrupted = true
+			}
+		}
+	}
+	return q.record(rec, &msg, claimed, prevLast, outs)
 }
 
 // deliver sends msg to the claimed recipients of one destination and
-// returns their outcomes, in order.
-func (q *Queue) deliver(ctx context.Context, dest string, msg *store.QueuedMessage, rcpts []store.QueuedRecipient) []outcome {
+// returns their outcomes, in order. Once stop has ended, no session is
+// opened: the recipients are then not attempted.
+func (q *Queue) deliver(stop, ctx context.Context, dest string, msg *store.QueuedMessage, rcpts []store.QueuedRecipient) []outcome {
 	fail := func(o outcome) []outcome {
 		out := make([]outcome, len(rcpts))
 		for i := range out {
@@ -71,6 +88,9 @@ func (q *Queue) deliver(ctx context.Context, dest string, msg *store.QueuedMessa
 		if try == 0 {
 			cn = q.pool.get(dest)
 		}
+		if cn == nil && stop.Err() != nil {
+			return fail(notAttempted())
+		}
 		if cn == nil {
 			var o *outcome
 			if cn, o = q.connect(ctx, dest); o != nil {
@@ -78,6 +98,9 @@ func (q *Queue) deliver(ctx context.Context, dest string, msg *store.QueuedMessa
 			}
 		}
 		out, usable, stale := q.send(cn, msg, rcpts)
+		for i := range out {
+			out[i].tls = cn.tls
+		}
 		if stale {
 			// Closed by the server while idle. Once more over a fresh
 			// session: the other pooled ones are likely closed too.
@@ -87,6 +110,7 @@ func (q *Queue) deliver(ctx context.Context, dest string, msg *store.QueuedMessa
 			}
 		}
 		if usable && !stale && ctx.Err() == nil {
+			// At shutdown too: the pool's closeAll then ends it with QUIT.
 			q.pool.put(cn)
 		} else {
 			cn.abort()
@@ -105,13 +129,19 @@ func (q *Queue) deliver(ctx context.Context, dest string, msg *store.QueuedMessa
 
 // record writes the outcomes of an attempt, decides which recipients
 // expire or get a delay warning, and queues the DSN for them in the same
-// transaction.
-func (q *Queue) record(ctx context.Context, msg *store.QueuedMessage, rcpts []store.QueuedRecipient, outs []outcome) bool {
+// transaction. A recipient whose outcome is interrupted is put back as it
+// was before the attempt (prevLast holds its LastAttempt then), due now.
+func (q *Queue) record(ctx context.Context, msg *store.QueuedMessage, rcpts []store.QueuedRecipient, prevLast []time.Time, outs []outcome) bool {
 	now := time.Now()
 	expires := msg.Created.Add(q.opts.Lifetime)
 	var notes []dsnRecipient
 	for i := range rcpts {
 		r, o := &rcpts[i], &outs[i]
+		if o.interrupted {
+			q.log.Info("delivery interrupted by shutdown, not counted as an attempt",
+				"queue_id", msg.ID, "from", msg.Sender, "to", r.Address, "relay", o.remoteMTA, "reason", o.String())
+			continue
+		}
 		action := ""
 		switch o.state {
 		case store.RcptDelivered:
@@ -150,6 +180,13 @@ func (q *Queue) record(ctx context.Context, msg *store.QueuedMessage, rcpts []st
 				continue // bounced or changed by an administrator meanwhile
 			}
 			r, o := &m.Recipients[k], &outs[i]
+			if o.interrupted {
+				// Not attempted: undo the claim, and due at once.
+				r.Attempts = max(0, rcpts[i].Attempts-1)
+				r.LastAttempt = prevLast[i]
+				r.NextAttempt = now
+				continue
+			}
 			r.State = o.state
 			r.LastCode, r.LastEnhanced, r.LastError, r.RemoteMTA = o.code, o.enhanced, o.String(), o.remoteMTA
 			if o.state == store.RcptDeferred {
@@ -192,11 +229,13 @@ func (q *Queue) makeDSN(ctx context.Context, msg *store.QueuedMessage, notes []d
 }
 
 // logAttempt writes the one line per recipient and attempt, in the spirit
-// of Postfix's "status=sent/deferred/bounced".
+// of Postfix's "status=sent/deferred/bounced"; tls= names the TLS version
+// of the session (Postfix's "TLS connection established ... TLSv1.3"), or
+// "none" when the message went, or would have gone, in plaintext.
 func (q *Queue) logAttempt(msg *store.QueuedMessage, r *store.QueuedRecipient, o *outcome, now time.Time) {
 	status := map[store.RecipientState]string{store.RcptDelivered: "sent", store.RcptDeferred: "deferred", store.RcptFailed: "bounced"}[o.state]
 	q.log.Info("delivery",
 		"queue_id", msg.ID, "from", msg.Sender, "to", r.Address, "relay", o.remoteMTA,
 		"attempt", r.Attempts, "delay", now.Sub(msg.Created).Round(time.Millisecond).String(),
-		"status", status, "code", o.code, "dsn", o.enhanced, "reply", o.String())
+		"status", status, "tls", cmp.Or(o.tls, "none"), "code", o.code, "dsn", o.enhanced, "reply", o.String())
 }

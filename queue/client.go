@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -24,7 +25,7 @@ type conn struct {
 	raw      *trackedConn
 	host     string // the MX or relay host name (Remote-MTA)
 	dest     string // the destination key it belongs to (connection pool)
-	tls      bool
+	tls      string // TLS version ("TLS1.3"), "" for a plaintext session
 	dsn      bool // the server supports DSN (RFC 3461)
 	utf8     bool // SMTPUTF8 (RFC 6531)
 	eightBit bool // 8BITMIME (RFC 6152)
@@ -33,9 +34,14 @@ type conn struct {
 	stop     func() bool
 }
 
+// quitTimeout bounds the wait for the reply to QUIT, which ends idle
+// sessions (also at shutdown): nothing depends on that reply.
+const quitTimeout = 2 * time.Second
+
 // close ends the session politely (QUIT) and releases the connection.
 func (cn *conn) close() {
 	cn.stop()
+	cn.c.CommandTimeout = quitTimeout
 	_ = cn.c.Quit() // QUIT closes the connection on success
 	_ = cn.c.Close()
 }
@@ -88,7 +94,7 @@ func (q *Queue) connect(ctx context.Context, dest string) (*conn, *outcome) {
 				return cn, nil
 			}
 			if ctx.Err() != nil {
-				o := tempFail("4.4.2", "delivery interrupted by shutdown")
+				o := notAttempted()
 				return nil, &o
 			}
 			o := fromError(err, host)
@@ -208,12 +214,12 @@ func (q *Queue) open(ctx context.Context, host string, addr netip.AddrPort, impl
 func (q *Queue) greeted(ctx context.Context, c *smtp.Client, raw *trackedConn, host string, isTLS bool) *conn {
 	c.CommandTimeout = q.opts.CommandTimeout
 	c.SubmissionTimeout = q.opts.FinalTimeout
+	cn := &conn{c: c, raw: raw, host: host}
 	if isTLS {
-		if _, ok := c.TLSConnectionState(); !ok {
-			isTLS = false
+		if st, ok := c.TLSConnectionState(); ok {
+			cn.tls = tlsVersionName(st.Version)
 		}
 	}
-	cn := &conn{c: c, raw: raw, host: host, tls: isTLS}
 	cn.dsn, _ = c.Extension("DSN")
 	cn.utf8, _ = c.Extension("SMTPUTF8")
 	cn.eightBit, _ = c.Extension("8BITMIME")
@@ -222,6 +228,12 @@ func (q *Queue) greeted(ctx context.Context, c *smtp.Client, raw *trackedConn, h
 	}
 	cn.stop = context.AfterFunc(ctx, func() { raw.Close() })
 	return cn
+}
+
+// tlsVersionName is the version for the log: "TLS1.3" (one word, so
+// that tls=TLS1.3 stays one field of a log line).
+func tlsVersionName(v uint16) string {
+	return strings.ReplaceAll(tls.VersionName(v), " ", "")
 }
 
 // dial opens a TCP connection with the configured dialer.

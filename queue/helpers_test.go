@@ -115,7 +115,7 @@ func (d *fakeDNS) serve(w dns.ResponseWriter, req *dns.Msg) {
 	w.WriteMsg(m)
 }
 
-func (d *fakeDNS) resolver() *net.Resolver { return NewResolver(d.addr) }
+func (d *fakeDNS) resolver() Resolver { return NewResolver(d.addr) }
 
 // txn is one mail transaction a remote server accepted.
 type txn struct {

@@ -23,6 +23,11 @@ type outcome struct {
 	// extension, so NOTIFY=SUCCESS gets a "relayed" DSN from us
 	// (RFC 3461 §6.2.3).
 	dsnRelayed bool
+	// interrupted: the attempt was cut by shutdown before the remote
+	// answered; record undoes the claim instead of counting a failure.
+	interrupted bool
+	// tls is the TLS version of the session ("TLS1.3"), "" without TLS.
+	tls string
 }
 
 // String is the one-line form kept in LastError and the logs.
@@ -38,6 +43,14 @@ func delivered(mta, reply string, relayed bool) outcome {
 		reply = rest // the enhanced code, which we print ourselves
 	}
 	return outcome{state: store.RcptDelivered, code: 250, enhanced: "2.0.0", text: reply, remote: true, remoteMTA: mta, dsnRelayed: relayed}
+}
+
+// notAttempted is the outcome of a recipient whose delivery was not
+// started (or was cut) because the queue is shutting down.
+func notAttempted() outcome {
+	o := tempFail("4.4.2", "delivery interrupted by shutdown")
+	o.interrupted = true
+	return o
 }
 
 // tempFail and permFail are failures decided here (no remote reply).

@@ -91,9 +91,11 @@ func (p *connPool) closeAll() {
 	p.conns = map[string][]*pooledConn{}
 	p.closed = true
 	p.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, pc := range all {
 		if pc.timer.Stop() {
-			pc.cn.close()
+			wg.Go(pc.cn.close) // in parallel: each waits for its QUIT reply
 		}
 	}
+	wg.Wait()
 }

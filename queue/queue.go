@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -26,14 +27,37 @@ type Store interface {
 	OpenBody(bodyID uint64) (*store.BodyReader, error)
 }
 
-// Defaults of the Options fields left zero.
+// Defaults of the Options fields left zero; cmd/mailserver's embedded
+// configuration uses the same constants.
 const (
-	DefaultConcurrency          = 16
-	DefaultPerDomainConcurrency = 4
-	DefaultRetryInitial         = 5 * time.Minute
-	DefaultRetryMax             = time.Hour
-	DefaultLifetime             = 5 * 24 * time.Hour
-	DefaultRemotePort           = 25
+	// DefaultConcurrency bounds the deliveries in flight.
+	DefaultConcurrency = 32
+	// DefaultPerDomainConcurrency is Postfix's
+	// default_destination_concurrency_limit (20).
+	DefaultPerDomainConcurrency = 20
+	// Retry numbers follow Postfix (minimal_backoff_time 300s, a cap near
+	// maximal_backoff_time 4000s, maximal_queue_lifetime 5d); RFC 5321
+	// §4.5.4.1 asks for at least 30 minutes between retries in general
+	// and a give-up time of 4-5 days.
+	DefaultRetryInitial = 5 * time.Minute
+	DefaultRetryMax     = time.Hour
+	DefaultLifetime     = 5 * 24 * time.Hour
+	// DefaultDelayWarning is the configuration's default for DelayWarning
+	// (Postfix's delay_warning_time 4h); in Options, zero turns the
+	// warning off.
+	DefaultDelayWarning = 4 * time.Hour
+	DefaultRemotePort   = 25
+	// Timeouts of RFC 5321 §4.5.3.2.
+	DefaultConnectTimeout = 30 * time.Second
+	DefaultCommandTimeout = 5 * time.Minute  // §4.5.3.2.1-3: greeting, MAIL, RCPT
+	DefaultDataTimeout    = 3 * time.Minute  // §4.5.3.2.5: per block of data
+	DefaultFinalTimeout   = 10 * time.Minute // §4.5.3.2.6: after the final dot
+	// DefaultIdleTimeout is how long a session is kept for the next
+	// message to the same destination.
+	DefaultIdleTimeout = 5 * time.Second
+	// DefaultShutdownTimeout is how long, after Run's context ends, the
+	// deliveries in flight may take to finish.
+	DefaultShutdownTimeout = 20 * time.Second
 )
 
 // Options configure a Queue. The zero value delivers directly to MX hosts
@@ -60,8 +84,9 @@ type Options struct {
 	DelayWarning time.Duration
 
 	// Resolver looks up MX and address records; nil is the system
-	// resolver. NewResolver builds one that asks a given server.
-	Resolver *net.Resolver
+	// resolver (net.DefaultResolver). NewResolver builds one that asks a
+	// given server.
+	Resolver Resolver
 	// RemotePort is the TCP port dialled on MX hosts (default 25).
 	RemotePort int
 	// Dial opens connections (default: a net.Dialer with ConnectTimeout).
@@ -90,6 +115,12 @@ type Options struct {
 	// IdleTimeout is how long a connection is kept for the next message
 	// to the same destination (default 5s).
 	IdleTimeout time.Duration
+	// ShutdownTimeout is how long the deliveries in flight when Run's
+	// context ends may take to finish (default 20s). One still running
+	// then is cut and recorded as not attempted: its recipients are due
+	// at once, with their attempt count unchanged, so the next start
+	// retries them without waiting for the backoff.
+	ShutdownTimeout time.Duration
 }
 
 // Relay is a smarthost: all remote mail goes to Host ("host:port"),
@@ -101,16 +132,51 @@ type Relay struct {
 	ImplicitTLS bool // TLS from the first byte (port 465) rather than STARTTLS
 }
 
+// Resolver is the DNS the queue uses (a *net.Resolver satisfies it).
+type Resolver interface {
+	LookupMX(ctx context.Context, name string) ([]*net.MX, error)
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
 // NewResolver returns a resolver that sends every query to the DNS server
 // at addr (host:port), as the [delivery] resolver setting asks.
-func NewResolver(addr string) *net.Resolver {
-	return &net.Resolver{
+func NewResolver(addr string) Resolver {
+	return &serverResolver{addr: addr, r: &net.Resolver{
 		PreferGo: true, // the cgo resolver ignores Dial
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, network, addr)
 		},
+	}}
+}
+
+// serverResolver asks one DNS server. Its errors name that server: Go's
+// resolver fills net.DNSError.Server with the resolv.conf server it meant
+// to ask, which Dial above never reaches.
+type serverResolver struct {
+	addr string
+	r    *net.Resolver
+}
+
+func (s *serverResolver) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
+	mxs, err := s.r.LookupMX(ctx, name)
+	return mxs, s.fix(err)
+}
+
+func (s *serverResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	addrs, err := s.r.LookupNetIP(ctx, network, host)
+	return addrs, s.fix(err)
+}
+
+// fix puts the configured server into a DNS error.
+func (s *serverResolver) fix(err error) error {
+	var de *net.DNSError
+	if errors.As(err, &de) {
+		c := *de
+		c.Server = s.addr
+		return &c
 	}
+	return err
 }
 
 func (o *Options) setDefaults() {
@@ -142,23 +208,26 @@ func (o *Options) setDefaults() {
 		o.RemotePort = DefaultRemotePort
 	}
 	if o.ConnectTimeout <= 0 {
-		o.ConnectTimeout = 30 * time.Second
+		o.ConnectTimeout = DefaultConnectTimeout
 	}
 	if o.Dial == nil {
 		d := &net.Dialer{Timeout: o.ConnectTimeout}
 		o.Dial = d.DialContext
 	}
 	if o.CommandTimeout <= 0 {
-		o.CommandTimeout = 5 * time.Minute
+		o.CommandTimeout = DefaultCommandTimeout
 	}
 	if o.DataTimeout <= 0 {
-		o.DataTimeout = 3 * time.Minute
+		o.DataTimeout = DefaultDataTimeout
 	}
 	if o.FinalTimeout <= 0 {
-		o.FinalTimeout = 10 * time.Minute
+		o.FinalTimeout = DefaultFinalTimeout
 	}
 	if o.IdleTimeout <= 0 {
-		o.IdleTimeout = 5 * time.Second
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = DefaultShutdownTimeout
 	}
 }
 

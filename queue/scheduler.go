@@ -36,6 +36,8 @@ type scheduler struct {
 	running  int              // workers in flight
 	perDest  map[string]int   // workers in flight per destination
 	done     chan jobResult   // worker results
+	stop     context.Context  // Run's context: start no new delivery
+	dctx     context.Context  // deliveries' context: cancelled when the shutdown timeout ends
 	nready   int              // total jobs in ready
 	partial  bool             // the last scan hit its limit
 	lastScan time.Time
@@ -45,8 +47,14 @@ type scheduler struct {
 // Run is the delivery scheduler: a single goroutine that sleeps until the
 // earliest next attempt recorded in the store (or until Submit announces
 // new mail), starts deliveries within the global and per-destination
-// limits, and collects their results. It returns when ctx is cancelled,
-// after the deliveries in flight have recorded their outcome.
+// limits, and collects their results.
+//
+// When ctx is cancelled, Run starts no new delivery and waits for those
+// in flight, up to Options.ShutdownTimeout: a transaction under way
+// finishes and is recorded as usual. One that is still running then is
+// cut and recorded as not attempted (see record), so that it is retried
+// at once on the next start instead of after the backoff. Run returns
+// when every delivery has recorded its outcome.
 func (q *Queue) Run(ctx context.Context) error {
 	s := &scheduler{
 		q: q, known: map[job]bool{}, ready: map[string][]job{},
@@ -54,13 +62,14 @@ func (q *Queue) Run(ctx context.Context) error {
 		timer: time.NewTimer(time.Hour),
 	}
 	defer s.timer.Stop()
-	defer q.pool.closeAll()
-	// Workers stop dialling when ctx ends but record what they did with
-	// a context of their own.
+	// Deliveries run under their own context, which outlives ctx by the
+	// shutdown timeout; ctx itself only tells them not to start one.
+	dctx, abort := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop, s.dctx = ctx, dctx
 	defer func() {
-		for s.running > 0 {
-			s.finish(<-s.done)
-		}
+		s.drain(abort)
+		q.pool.closeAll()
+		abort()
 	}()
 	// Start-up: everything due (including what was queued before a
 	// restart) comes from the index.
@@ -97,6 +106,20 @@ func (q *Queue) Run(ctx context.Context) error {
 				}
 			}
 		}
+	}
+}
+
+// drain waits for the workers in flight, calling abort (which cuts their
+// connections) when the shutdown timeout has passed.
+func (s *scheduler) drain(abort context.CancelFunc) {
+	if s.running == 0 {
+		return
+	}
+	s.q.log.Info("queue: waiting for deliveries in flight", "deliveries", s.running, "timeout", s.q.opts.ShutdownTimeout)
+	grace := time.AfterFunc(s.q.opts.ShutdownTimeout, abort)
+	defer grace.Stop()
+	for s.running > 0 {
+		s.finish(<-s.done)
 	}
 }
 
@@ -167,7 +190,7 @@ func (s *scheduler) dispatch(ctx context.Context) {
 			s.perDest[d]++
 			progress = true
 			go func() {
-				s.done <- jobResult{job: j, scan: s.q.attempt(ctx, j)}
+				s.done <- jobResult{job: j, scan: s.q.attempt(s.stop, s.dctx, j)}
 			}()
 		}
 	}
