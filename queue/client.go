@@ -26,11 +26,11 @@ type conn struct {
 	host     string // the MX or relay host name (Remote-MTA)
 	dest     string // the destination key it belongs to (connection pool)
 	tls      string // TLS version ("TLS1.3"), "" for a plaintext session
-	dsn      bool // the server supports DSN (RFC 3461)
-	utf8     bool // SMTPUTF8 (RFC 6531)
-	eightBit bool // 8BITMIME (RFC 6152)
-	maxSize  int  // SIZE limit, 0 if none
-	reused   bool // taken from the pool: a first failure may be its age
+	dsn      bool   // the server supports DSN (RFC 3461)
+	utf8     bool   // SMTPUTF8 (RFC 6531)
+	eightBit bool   // 8BITMIME (RFC 6152)
+	maxSize  int    // SIZE limit, 0 if none
+	reused   bool   // taken from the pool: a first failure may be its age
 	stop     func() bool
 }
 
