@@ -168,9 +168,14 @@ func (e *testEnv) launch(t *testing.T) (*server, bool) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// done closes only when every line the child wrote is in s.log: Wait
+	// returns once the pipe's last bytes are read, which can be before
+	// the scanner below has appended the last line ("msg=stopped").
+	scanned := make(chan struct{})
 	go func() {
 		s.err = cmd.Wait()
 		pw.Close()
+		<-scanned
 		close(s.done)
 	}()
 	readyc := make(chan map[string]string, 1)
@@ -190,6 +195,7 @@ func (e *testEnv) launch(t *testing.T) (*server, bool) {
 			}
 		}
 		io.Copy(io.Discard, pr)
+		close(scanned)
 	}()
 	t.Cleanup(func() {
 		select {
