@@ -59,6 +59,22 @@ func (m Mode) String() string {
 // ErrServerClosed is returned by Serve after Shutdown or Close.
 var ErrServerClosed = errors.New("smtpd: server closed")
 
+// Defaults for Options fields left zero, and for the connection limits
+// cmd gives NewConnLimiter.
+const (
+	DefaultMaxMessageBytes = 25 << 20
+	DefaultMaxRecipients   = 100
+	DefaultMaxLineLength   = 2000
+	// DefaultReadTimeout is RFC 5321 §4.5.3.2.7's 5 minutes per command.
+	DefaultReadTimeout = 5 * time.Minute
+	DefaultDataTimeout = 10 * time.Minute
+	// DefaultMaxConnections bounds the sessions over all SMTP listeners.
+	DefaultMaxConnections = 200
+	// DefaultMaxConnectionsPerIP is Postfix's
+	// smtpd_client_connection_count_limit (50).
+	DefaultMaxConnectionsPerIP = 50
+)
+
 // Options configure a Server. Store, Queue and Hostname are required;
 // TLSConfig is required for ModeSubmissions and enables STARTTLS otherwise.
 type Options struct {
@@ -130,19 +146,19 @@ func NewServer(opts Options) (*Server, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.MaxMessageBytes <= 0 {
-		opts.MaxMessageBytes = 25 << 20
+		opts.MaxMessageBytes = DefaultMaxMessageBytes
 	}
 	if opts.MaxRecipients <= 0 {
-		opts.MaxRecipients = 100
+		opts.MaxRecipients = DefaultMaxRecipients
 	}
 	if opts.MaxLineLength <= 0 {
-		opts.MaxLineLength = 2000
+		opts.MaxLineLength = DefaultMaxLineLength
 	}
 	if opts.ReadTimeout <= 0 {
-		opts.ReadTimeout = 5 * time.Minute
+		opts.ReadTimeout = DefaultReadTimeout
 	}
 	if opts.DataTimeout <= 0 {
-		opts.DataTimeout = 10 * time.Minute
+		opts.DataTimeout = DefaultDataTimeout
 	}
 	if opts.isLoopback == nil {
 		opts.isLoopback = netip.Addr.IsLoopback
