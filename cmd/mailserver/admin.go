@@ -135,7 +135,20 @@ func storeOptions(cfg *Config, log *slog.Logger) *store.Options {
 		AuthMaxFailures:    cfg.Auth.MaxFailures,
 		AuthFailureWindow:  cfg.Auth.FailureWindow.Duration,
 		DefaultLoginDomain: cfg.Auth.DefaultDomain,
+		Postmaster:         cfg.Postmaster,
 	}
+}
+
+// seedDomains adds the config's domains to the store (those already
+// there stay): whatever opens the database, serve or a CLI command,
+// sees them as local domains.
+func seedDomains(ctx context.Context, st *store.Store, cfg *Config) error {
+	for _, d := range cfg.Domains {
+		if err := st.AddDomain(ctx, d); err != nil && !errors.Is(err, store.ErrExists) {
+			return fmt.Errorf("add domain %q from the config: %w", d, err)
+		}
+	}
+	return nil
 }
 
 // dbPath is the database file inside the data directory.
@@ -167,6 +180,13 @@ func openAdmin(ctx context.Context, cfg *Config, log *slog.Logger) (admin, error
 			return nil, fmt.Errorf("%w, but its admin socket %s does not answer; is it still starting?", err, sock)
 		}
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	// A running server added its config's domains when it started; here
+	// no server runs, so the command does it (before the first start,
+	// "user add alice@DOMAIN" needs DOMAIN).
+	if err := seedDomains(ctx, st, cfg); err != nil {
+		st.Close()
+		return nil, err
 	}
 	return &directAdmin{st: st, owned: true, q: cliQueue(st, cfg, log)}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -163,8 +164,19 @@ func (c *cli) domainCmd(ctx context.Context, args []string) error {
 			if err != nil {
 				return err
 			}
+			cfg, err := c.config()
+			if err != nil {
+				return err
+			}
 			return c.withAdmin(ctx, func(a admin) error {
-				if err := a.AddDomain(ctx, name); err != nil {
+				err := a.AddDomain(ctx, name)
+				if errors.Is(err, store.ErrExists) && slices.ContainsFunc(cfg.Domains, func(d string) bool { return strings.EqualFold(d, name) }) {
+					// Added from the config's domains already (by serve or
+					// by opening the database for this command).
+					fmt.Fprintf(c.stdout, "domain %s is already local (listed in the config's domains)\n", name)
+					return nil
+				}
+				if err != nil {
 					return fmt.Errorf("add domain: %w", err)
 				}
 				fmt.Fprintf(c.stdout, "added domain %s\n", name)

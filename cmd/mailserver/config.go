@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,12 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/mailserver/mailserver/imapd"
+	"github.com/mailserver/mailserver/pop3d"
+	"github.com/mailserver/mailserver/queue"
+	"github.com/mailserver/mailserver/smtpd"
+	"github.com/mailserver/mailserver/store"
 )
 
 // Config is the whole configuration. Every key has a default
@@ -22,6 +29,10 @@ type Config struct {
 	DataDir  string   `toml:"data_dir"`  // database, certificate and admin socket; relative to the working directory
 	Domains  []string `toml:"domains"`   // local domains, added to the store at every start
 	LogLevel string   `toml:"log_level"` // debug, info, warn or error
+	// Postmaster receives postmaster@ and abuse@ of every local domain
+	// (RFC 5321 §4.5.1, RFC 2142) unless a user or alias has that exact
+	// address; "" means the first user created.
+	Postmaster string `toml:"postmaster"`
 
 	Listen   ListenConfig   `toml:"listen"`
 	TLS      TLSConfig      `toml:"tls"`
@@ -132,7 +143,9 @@ type QuotaConfig struct {
 }
 
 // defaultConfig returns the embedded defaults. Hostname is filled in by
-// loadConfig, because asking the OS can fail.
+// loadConfig, because asking the OS can fail. Where a package has a
+// default for a setting, it is that package's exported constant: one
+// source for each default.
 func defaultConfig() Config {
 	return Config{
 		DataDir:  "./data",
@@ -153,30 +166,31 @@ func defaultConfig() Config {
 			FailureWindow:            duration{5 * time.Minute},
 		},
 		SMTP: SMTPConfig{
-			MaxMessageBytes:     25 << 20,
-			MaxRecipients:       100,
+			MaxMessageBytes:     smtpd.DefaultMaxMessageBytes,
+			MaxRecipients:       smtpd.DefaultMaxRecipients,
 			TrustedNetworks:     []string{},
-			MaxConnections:      200,
-			MaxConnectionsPerIP: 20,
-			ReadTimeout:         duration{5 * time.Minute},
-			DataTimeout:         duration{10 * time.Minute},
-			MaxLineLength:       2000,
+			MaxConnections:      smtpd.DefaultMaxConnections,
+			MaxConnectionsPerIP: smtpd.DefaultMaxConnectionsPerIP,
+			ReadTimeout:         duration{smtpd.DefaultReadTimeout},
+			DataTimeout:         duration{smtpd.DefaultDataTimeout},
+			MaxLineLength:       smtpd.DefaultMaxLineLength,
 		},
-		// Retry numbers follow Postfix (minimal_backoff_time 300s,
-		// maximal_backoff_time 4000s, maximal_queue_lifetime 5d,
-		// delay_warning_time 4h).
+		// The queue's constants cite their sources (Postfix's numbers).
 		Delivery: DeliveryConfig{
-			RemotePort:           25,
-			Concurrency:          32,
-			PerDomainConcurrency: 20,
-			RetryInitial:         duration{5 * time.Minute},
-			RetryMax:             duration{time.Hour},
-			Lifetime:             duration{120 * time.Hour},
-			DelayWarning:         duration{4 * time.Hour},
+			RemotePort:           queue.DefaultRemotePort,
+			Concurrency:          queue.DefaultConcurrency,
+			PerDomainConcurrency: queue.DefaultPerDomainConcurrency,
+			RetryInitial:         duration{queue.DefaultRetryInitial},
+			RetryMax:             duration{queue.DefaultRetryMax},
+			Lifetime:             duration{queue.DefaultLifetime},
+			DelayWarning:         duration{queue.DefaultDelayWarning},
 			RelayTLS:             "starttls",
 		},
-		POP3: POP3Config{MaxConnections: 200},
-		IMAP: IMAPConfig{MaxConnections: 500, MaxConnectionsPerUser: 50},
+		POP3: POP3Config{MaxConnections: pop3d.DefaultMaxConnections},
+		IMAP: IMAPConfig{
+			MaxConnections:        imapd.DefaultMaxConnections,
+			MaxConnectionsPerUser: imapd.DefaultMaxConnectionsPerUser,
+		},
 	}
 }
 
@@ -260,6 +274,11 @@ func (c *Config) validate() error {
 	}
 	if _, err := parseLogLevel(c.LogLevel); err != nil {
 		bad("log_level", "%v", err)
+	}
+	if c.Postmaster != "" {
+		if at := strings.LastIndexByte(c.Postmaster, '@'); at <= 0 || at == len(c.Postmaster)-1 || strings.ContainsAny(c.Postmaster, " \t\r\n<>") {
+			bad("postmaster", "%q is not an address like \"admin@example.com\"", c.Postmaster)
+		}
 	}
 
 	seen := map[string]string{}
@@ -401,4 +420,20 @@ func (d duration) MarshalText() ([]byte, error) {
 		s = s[:len(s)-2]
 	}
 	return []byte(s), nil
+}
+
+// logPostmaster reports at start-up where postmaster@ and abuse@ mail goes
+// (RFC 5321 §4.5.1: every SMTP server MUST accept it), with a warning when
+// nowhere: no postmaster in the config and no user yet.
+func logPostmaster(ctx context.Context, st *store.Store, log *slog.Logger) {
+	pm, err := st.Postmaster(ctx)
+	switch {
+	case err != nil:
+		log.Warn("cannot tell who receives postmaster mail", "err", err)
+	case pm == "":
+		log.Warn("no postmaster: mail to postmaster@ and abuse@ of the local domains is refused until a user exists; " +
+			"set postmaster in the config or add a user")
+	default:
+		log.Info("postmaster", "address", pm)
+	}
 }

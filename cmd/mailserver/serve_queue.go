@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"github.com/mailserver/mailserver/queue"
 )
@@ -16,7 +17,13 @@ import (
 // in env.
 //
 // The queue's Run is the outbound delivery scheduler.
+//
+// It is also the start-up step after the store is open and the config's
+// domains are in it, so it logs where postmaster mail goes.
 func workers(e *env) ([]worker, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	logPostmaster(ctx, e.store, e.log)
 	e.queue = queue.New(e.store, queueOptions(e.cfg, e))
 	return []worker{e.queue}, nil
 }
@@ -36,6 +43,10 @@ func queueOptions(cfg *Config, e *env) queue.Options {
 		RemotePort:           d.RemotePort,
 		RequireTLS:           d.RequireTLS,
 		SelfAddrs:            selfAddrs(cfg),
+		// Deliveries in flight at SIGTERM may take two thirds of serve's
+		// shutdown budget; the rest is for the listeners, which serve
+		// stops first, and for recording.
+		ShutdownTimeout: shutdownTimeout * 2 / 3,
 	}
 	if d.Resolver != "" {
 		opts.Resolver = queue.NewResolver(d.Resolver)
