@@ -232,6 +232,13 @@ func (s *server) stop(t *testing.T) {
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	s.waitStopped(t)
+}
+
+// waitStopped waits for serve to exit after SIGTERM and checks it stopped
+// cleanly.
+func (s *server) waitStopped(t *testing.T) {
+	t.Helper()
 	select {
 	case <-s.done:
 	case <-time.After(startupLimit):
