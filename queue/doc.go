@@ -35,6 +35,16 @@
 //     DSN), never for the null sender. An entry leaves the queue when no
 //     recipient is pending.
 //
+// # Stopping
+//
+// When Run's context ends, no new job starts and no new session is opened;
+// the transactions under way go on for up to Options.ShutdownTimeout and
+// are recorded as usual. A job still running then has its connection cut,
+// and its recipients that got no reply are recorded as not attempted: the
+// claim of step 1 is undone (attempt count and last attempt as before) and
+// their next attempt is now, so the next start sends them at once rather
+// than after the backoff. Idle pooled sessions end with QUIT.
+//
 // # Guarantees
 //
 //   - A message is acknowledged (Submit returns) only once committed; it
@@ -43,8 +53,9 @@
 //   - Local copies are stored at Submit, once; delivery never touches them,
 //     so no crash or retry can duplicate them.
 //   - A remote recipient may receive a message twice only if the process
-//     dies between the remote's 250 and the recording of it (at most one
-//     message per connection in flight).
+//     dies between the remote's 250 and the recording of it, or the
+//     shutdown timeout cuts a session after the final dot and before the
+//     reply (at most one message per connection in flight; RFC 1047).
 //   - Unknown means temporary: only a 5xx reply, a DNS answer that the
 //     domain does not exist or accepts no mail (null MX), a mail loop, a
 //     message the remote cannot take (SMTPUTF8, 8BITMIME, SIZE) or the end

@@ -431,8 +431,8 @@ func logPostmaster(ctx context.Context, st *store.Store, log *slog.Logger) {
 	case err != nil:
 		log.Warn("cannot tell who receives postmaster mail", "err", err)
 	case pm == "":
-		log.Warn("no postmaster: mail to postmaster@ and abuse@ of the local domains is refused until a user exists; " +
-			"set postmaster in the config or add a user")
+		log.Warn("no postmaster: mail to postmaster@ and abuse@ of the local domains has nowhere to go; " +
+			"set postmaster in the config, or add a user (the first user created is the postmaster)")
 	default:
 		log.Info("postmaster", "address", pm)
 	}
