@@ -338,3 +338,31 @@ func (s *readmeServer) stop(t *testing.T) {
 		t.Fatalf("README: ./mailserver serve did not stop after Ctrl-C")
 	}
 }
+
+// TestReadmeCommandsListEveryCommand: README's Commands block names every
+// command the binary has, and no other (issue 10, item 23: queue and help
+// were missing).
+func TestReadmeCommandsListEveryCommand(t *testing.T) {
+	blocks := fencedBlocks(t, readmeSection(t, "Commands"))
+	if len(blocks) == 0 {
+		t.Fatal("README's Commands section has no code block")
+	}
+	listed := map[string]bool{}
+	for _, l := range strings.Split(blocks[0].body, "\n") {
+		if f := strings.Fields(l); len(f) > 0 && f[0] != "mailserver" {
+			listed[f[0]] = true
+		}
+	}
+	have := map[string]bool{}
+	for _, c := range commands() {
+		have[c.name] = true
+		if !listed[c.name] {
+			t.Errorf("README's Commands list leaves out %q (%s)", c.name, c.summary)
+		}
+	}
+	for name := range listed {
+		if !have[name] {
+			t.Errorf("README's Commands list names %q, which mailserver does not have", name)
+		}
+	}
+}
