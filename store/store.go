@@ -59,23 +59,29 @@ type Options struct {
 	AuthCacheTTL time.Duration
 	// MaxBatch bounds the operations in one group commit. Default 512.
 	MaxBatch int
+	// Postmaster is the address that receives mail for postmaster@ and
+	// abuse@ of every local domain (RFC 5321 §4.5.1, RFC 2142) and for the
+	// bare "postmaster", unless a user or alias with that exact address
+	// exists. It may be local or external. Empty: the first user created.
+	Postmaster string
 }
 
 // Store is the mail store. It is safe for concurrent use.
 type Store struct {
-	db       *bolt.DB
-	log      *slog.Logger
-	opts     Options
-	hub      *hub
-	limiter  *authlimit.Limiter
-	verified *verifiedCache
-	ops      chan *op
-	done     chan struct{}
-	closing  chan struct{}
-	closeMu  sync.RWMutex // held for reading while an op is handed over
-	closed   bool
-	dummyPwd string        // hash verified for unknown users, so timing does not tell
-	commits  atomic.Uint64 // write transactions committed (group commits)
+	db        *bolt.DB
+	log       *slog.Logger
+	opts      Options
+	hub       *hub
+	limiter   *authlimit.Limiter
+	verified  *verifiedCache
+	ops       chan *op
+	done      chan struct{}
+	closing   chan struct{}
+	closeMu   sync.RWMutex // held for reading while an op is handed over
+	closed    bool
+	dummyPwd  string         // hash verified for unknown users, so timing does not tell
+	firstUser firstUserCache // the default postmaster
+	commits   atomic.Uint64  // write transactions committed (group commits)
 }
 
 var (
@@ -116,6 +122,13 @@ func Open(path string, opts *Options) (*Store, error) {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 512
+	}
+	if o.Postmaster != "" {
+		l, d, err := CanonicalAddress(o.Postmaster)
+		if err != nil {
+			return nil, fmt.Errorf("store: postmaster: %w", err)
+		}
+		o.Postmaster = l + "@" + d
 	}
 	if o.AuthCacheTTL == 0 {
 		o.AuthCacheTTL = time.Hour

@@ -125,6 +125,7 @@ func (s *Store) AddUser(ctx context.Context, address, password string) (*User, e
 		}
 		return nil
 	})
+	s.firstUser.invalidate()
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +135,7 @@ func (s *Store) AddUser(ctx context.Context, address, password string) (*User, e
 // DeleteUser removes an account and all its mail.
 func (s *Store) DeleteUser(ctx context.Context, address string) error {
 	address = canonicalOrRaw(address)
+	defer s.firstUser.invalidate()
 	return s.update(ctx, func(tx *bolt.Tx, ch *changes) error {
 		rec, err := getUser(tx, address)
 		if err != nil {
