@@ -56,6 +56,47 @@
 // returns, and every subscriber sees every user's events in the order they
 // became durable (what IMAP's sequence number bookkeeping needs).
 //
+// # Logins
+//
+// Authenticate is the one place SMTP AUTH, POP3 and IMAP check passwords.
+// Failed logins are throttled per client network (package authlimit, in
+// the manner of Dovecot's auth penalty): each distinct failure (the same
+// user and wrong password count once) delays every later attempt from the
+// network, the right password included, by 0, 2, 4, 8, then 15 s counted
+// from the last failure; a success clears that penalty. A sustained
+// guessing run (by default 100 distinct failures per hour per network) is
+// refused outright with ErrThrottled until its score drains. The delay is
+// slept holding no lock and no hash slot, and ends with ctx.
+// Password hashes (argon2id, 19 MiB each) are computed in at most
+// Options.PasswordHashSlots (default runtime.NumCPU()) at a time; an
+// attempt that finds no slot within PasswordHashWait gets
+// ErrAuthUnavailable. A login answered by the auth cache needs no slot.
+//
+// # Failed logins: the log line
+//
+// Every failed login is logged by the store, in one line at level WARN
+// through the configured slog handler (text by default), and by nobody
+// else:
+//
+//	time=2026-12-01T10:00:00.000Z level=WARN msg="authentication failed" protocol=imap remote=203.0.113.5 user=alice@example.test reason=password
+//
+//   - protocol: smtp, submission, pop3 or imap.
+//   - remote: the client's IP address (IPv4-mapped IPv6 as IPv4); empty
+//     for logins without a network peer (the admin CLI).
+//   - user: the login name as the client sent it (at most 256 bytes),
+//     quoted by slog when it contains spaces, '=' or '"'. It comes after
+//     remote, so that a pattern anchored on remote= never reads a client's
+//     choice.
+//   - reason: password (a wrong password for an existing user),
+//     unknown-user (no such user; the client gets the same answer),
+//     throttled (refused unchecked during a guessing run), or
+//     unavailable (no password-hash slot came free: the server's
+//     problem, not the client's; fail2ban filters should not count it).
+//
+// A fail2ban filter matches it with
+//
+//	failregex = level=WARN msg="authentication failed" protocol=\S+ remote=<HOST> user=.* reason=(?:password|unknown-user|throttled)$
+//
 // # Invariants
 //
 //   - UIDs are strictly ascending per mailbox and never reused; a deleted

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +28,8 @@ var (
 	ErrInvalidAddress  = errors.New("store: invalid address")
 	ErrInvalidName     = errors.New("store: invalid mailbox name")
 	ErrAuthFailed      = errors.New("store: authentication failed")
-	ErrThrottled       = errors.New("store: too many failed logins, try later")
+	ErrThrottled       = errors.New("store: too many failed logins from this network, try again later")
+	ErrAuthUnavailable = errors.New("store: authentication temporarily unavailable, try again later")
 	ErrOverQuota       = errors.New("store: quota exceeded")
 	ErrNoSuchMailbox   = errors.New("store: no such mailbox")
 	ErrMailboxExists   = errors.New("store: mailbox already exists")
@@ -46,11 +48,34 @@ type Options struct {
 	Logger      *slog.Logger
 	// DefaultQuota applies to users whose own quota is zero.
 	DefaultQuota Quota
-	// AuthMaxFailures failed logins from one client network within
-	// AuthFailureWindow make further attempts fail with ErrThrottled.
-	// Defaults 5 and 5 minutes.
+	// AuthMaxFailures and AuthFailureWindow are ignored.
+	//
+	// Deprecated: the throttle no longer locks networks out after a fixed
+	// number of failures; see AuthDelays and the fields after it.
 	AuthMaxFailures   int
 	AuthFailureWindow time.Duration
+	// AuthDelays[n] is how long after a network's last failed login an
+	// attempt from a network with n distinct recent failures waits before
+	// it is checked; the last entry applies to every larger n. Default
+	// authlimit.DefaultDelays: 0, 2, 4, 8, 15 s (Dovecot's auth penalty).
+	AuthDelays []time.Duration
+	// AuthPenaltyTimeout: a network with no failure for this long starts
+	// over. Default authlimit.DefaultPenaltyTimeout (1 h).
+	AuthPenaltyTimeout time.Duration
+	// AuthGuessLimit distinct failures from one network within
+	// AuthGuessWindow (a score that drains at that rate) are a guessing
+	// run: further attempts get ErrThrottled unchecked until the score has
+	// drained below the limit. Defaults authlimit.DefaultGuessLimit (100)
+	// and authlimit.DefaultGuessWindow (1 h).
+	AuthGuessLimit  int
+	AuthGuessWindow time.Duration
+	// PasswordHashSlots bounds concurrent password hash computations
+	// (argon2id: 19 MiB and ~55 ms of a core each). Default
+	// runtime.NumCPU().
+	PasswordHashSlots int
+	// PasswordHashWait is how long a login waits for a slot before it
+	// fails with ErrAuthUnavailable. Default DefaultPasswordHashWait (2 s).
+	PasswordHashWait time.Duration
 	// DefaultLoginDomain completes login names without "@domain" in
 	// Authenticate ("alice" is alice@DefaultLoginDomain). Empty: none.
 	DefaultLoginDomain string
@@ -68,11 +93,15 @@ type Options struct {
 
 // Store is the mail store. It is safe for concurrent use.
 type Store struct {
-	db        *bolt.DB
-	log       *slog.Logger
-	opts      Options
-	hub       *hub
-	limiter   *authlimit.Limiter
+	db      *bolt.DB
+	log     *slog.Logger
+	opts    Options
+	hub     *hub
+	limiter *authlimit.Limiter
+	// hashSlots bounds concurrent password hashing (one token per slot).
+	hashSlots chan struct{}
+	// sleep waits out a login delay (tests replace it).
+	sleep     func(ctx context.Context, d time.Duration) error
 	verified  *verifiedCache
 	ops       chan *op
 	done      chan struct{}
@@ -114,11 +143,11 @@ func Open(path string, opts *Options) (*Store, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.AuthMaxFailures <= 0 {
-		o.AuthMaxFailures = 5
+	if o.PasswordHashSlots <= 0 {
+		o.PasswordHashSlots = runtime.NumCPU()
 	}
-	if o.AuthFailureWindow <= 0 {
-		o.AuthFailureWindow = 5 * time.Minute
+	if o.PasswordHashWait <= 0 {
+		o.PasswordHashWait = DefaultPasswordHashWait
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 512
@@ -167,15 +196,22 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("store: initialise %s: %w", path, err)
 	}
 	s := &Store{
-		db:       db,
-		log:      o.Logger,
-		opts:     o,
-		hub:      newHub(),
-		limiter:  authlimit.New(o.AuthMaxFailures, o.AuthFailureWindow),
-		verified: newVerifiedCache(o.AuthCacheTTL, 10000),
-		ops:      make(chan *op, 1024),
-		done:     make(chan struct{}),
-		closing:  make(chan struct{}),
+		db:   db,
+		log:  o.Logger,
+		opts: o,
+		hub:  newHub(),
+		limiter: authlimit.New(authlimit.Config{
+			Delays:         o.AuthDelays,
+			PenaltyTimeout: o.AuthPenaltyTimeout,
+			GuessLimit:     o.AuthGuessLimit,
+			GuessWindow:    o.AuthGuessWindow,
+		}),
+		hashSlots: make(chan struct{}, o.PasswordHashSlots),
+		sleep:     sleepCtx,
+		verified:  newVerifiedCache(o.AuthCacheTTL, 10000),
+		ops:       make(chan *op, 1024),
+		done:      make(chan struct{}),
+		closing:   make(chan struct{}),
 	}
 	s.dummyPwd, err = hashPassword("not a password of anyone")
 	if err != nil {
