@@ -309,7 +309,7 @@ func (s *Store) DeleteMailbox(ctx context.Context, userID uint64, name string, r
 			victims = append(victims, children...)
 		}
 		for _, v := range victims {
-			if err := dropMessages(tx, acct, v.ID); err != nil {
+			if err := dropMessages(tx, ch, acct, v.ID); err != nil {
 				return err
 			}
 			if err := acct.DeleteBucket(msgBucketKey(v.ID)); err != nil {

@@ -101,16 +101,19 @@ type Store struct {
 	// hashSlots bounds concurrent password hashing (one token per slot).
 	hashSlots chan struct{}
 	// sleep waits out a login delay (tests replace it).
-	sleep     func(ctx context.Context, d time.Duration) error
-	verified  *verifiedCache
-	ops       chan *op
-	done      chan struct{}
-	closing   chan struct{}
-	closeMu   sync.RWMutex // held for reading while an op is handed over
-	closed    bool
-	dummyPwd  string         // hash verified for unknown users, so timing does not tell
-	firstUser firstUserCache // the default postmaster
-	commits   atomic.Uint64  // write transactions committed (group commits)
+	sleep    func(ctx context.Context, d time.Duration) error
+	verified *verifiedCache
+	ops      chan *op
+	done     chan struct{}
+	// bodies keeps unreferenced bodies while readers need them.
+	bodies        *bodyKeeper
+	collectorDone chan struct{}
+	closing       chan struct{}
+	closeMu       sync.RWMutex // held for reading while an op is handed over
+	closed        bool
+	dummyPwd      string         // hash verified for unknown users, so timing does not tell
+	firstUser     firstUserCache // the default postmaster
+	commits       atomic.Uint64  // write transactions committed (group commits)
 }
 
 var (
@@ -124,9 +127,10 @@ var (
 	bucketBodyCache = []byte("bodycache")
 	bucketQueue     = []byte("queue")
 	bucketQueueDue  = []byte("queuedue")
+	bucketBodyGC    = []byte("bodygc")
 
 	topBuckets = [][]byte{bucketMeta, bucketDomains, bucketUsers, bucketAliases, bucketAccounts,
-		bucketBodies, bucketChunks, bucketBodyCache, bucketQueue, bucketQueueDue}
+		bucketBodies, bucketChunks, bucketBodyCache, bucketQueue, bucketQueueDue, bucketBodyGC}
 )
 
 const schemaVersion = 1
@@ -177,6 +181,7 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	collected := 0
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range topBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -185,11 +190,16 @@ func Open(path string, opts *Options) (*Store, error) {
 		}
 		meta := tx.Bucket(bucketMeta)
 		if v := meta.Get([]byte("version")); v == nil {
-			return meta.Put([]byte("version"), u32(schemaVersion))
+			if err := meta.Put([]byte("version"), u32(schemaVersion)); err != nil {
+				return err
+			}
 		} else if got := be32(v); got != schemaVersion {
 			return fmt.Errorf("schema version %d, this program knows %d", got, schemaVersion)
 		}
-		return nil
+		// Bodies left unreferenced by the last run (see bodyKeeper).
+		var err error
+		collected, err = collectGarbageAtOpen(tx)
+		return err
 	})
 	if err != nil {
 		db.Close()
@@ -206,19 +216,25 @@ func Open(path string, opts *Options) (*Store, error) {
 			GuessLimit:     o.AuthGuessLimit,
 			GuessWindow:    o.AuthGuessWindow,
 		}),
-		hashSlots: make(chan struct{}, o.PasswordHashSlots),
-		sleep:     sleepCtx,
-		verified:  newVerifiedCache(o.AuthCacheTTL, 10000),
-		ops:       make(chan *op, 1024),
-		done:      make(chan struct{}),
-		closing:   make(chan struct{}),
+		hashSlots:     make(chan struct{}, o.PasswordHashSlots),
+		sleep:         sleepCtx,
+		verified:      newVerifiedCache(o.AuthCacheTTL, 10000),
+		ops:           make(chan *op, 1024),
+		done:          make(chan struct{}),
+		bodies:        newBodyKeeper(),
+		collectorDone: make(chan struct{}),
+		closing:       make(chan struct{}),
 	}
 	s.dummyPwd, err = hashPassword("not a password of anyone")
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
+	if collected > 0 {
+		s.log.Info("deleted bodies left unreferenced by the last run", "bodies", collected)
+	}
 	go s.commitLoop()
+	go s.collectLoop()
 	return s, nil
 }
 
@@ -233,6 +249,7 @@ func (s *Store) Close() error {
 	s.closeMu.Unlock()
 	close(s.closing)
 	<-s.done
+	<-s.collectorDone
 	return s.db.Close()
 }
 

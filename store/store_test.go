@@ -327,6 +327,7 @@ func TestDeliverSharedBodyAndRead(t *testing.T) {
 	if _, err := s.Expunge(ctx, bob.ID, res.Local[1].MailboxID, ExpungeOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	collectBodies(t, s)
 	if _, err := s.OpenBody(mb[0].BodyID); !errors.Is(err, ErrNoSuchMessage) {
 		t.Fatalf("body not freed: %v", err)
 	}
@@ -336,8 +337,9 @@ func TestDeliverSharedBodyAndRead(t *testing.T) {
 // assertNoBodies checks that no body or chunk is left (every reference gone).
 func assertNoBodies(t *testing.T, s *Store) {
 	t.Helper()
+	collectBodies(t, s)
 	s.db.View(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketBodies, bucketChunks, bucketBodyCache} {
+		for _, b := range [][]byte{bucketBodies, bucketChunks, bucketBodyCache, bucketBodyGC} {
 			if n := tx.Bucket(b).Stats().KeyN; n != 0 {
 				t.Errorf("%s: %d keys left", b, n)
 			}

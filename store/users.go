@@ -144,7 +144,7 @@ func (s *Store) DeleteUser(ctx context.Context, address string) error {
 			mboxes := acct.Bucket([]byte("mboxes"))
 			c := mboxes.Cursor()
 			for k, _ := c.First(); k != nil; k, _ = c.Next() {
-				if err := dropMessages(tx, acct, be64(k)); err != nil {
+				if err := dropMessages(tx, ch, acct, be64(k)); err != nil {
 					return err
 				}
 			}
