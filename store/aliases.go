@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -19,9 +20,12 @@ type Alias struct {
 // canonicalAliasKey validates and canonicalises an alias address.
 func canonicalAliasKey(address string) (key, domain string, err error) {
 	if strings.HasPrefix(address, "@") {
+		if len(address) > 256 || !utf8.ValidString(address) { // RFC 5321 §4.5.3.1.2
+			return "", "", invalidAddress(address)
+		}
 		d := CanonicalDomain(address[1:])
 		if !validDomain(d) {
-			return "", "", fmt.Errorf("%w: %q", ErrInvalidAddress, address)
+			return "", "", invalidAddress(address)
 		}
 		return "@" + d, d, nil
 	}
