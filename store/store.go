@@ -48,16 +48,16 @@ type Options struct {
 	Logger      *slog.Logger
 	// DefaultQuota applies to users whose own quota is zero.
 	DefaultQuota Quota
-	// AuthMaxFailures and AuthFailureWindow are ignored.
-	//
-	// Deprecated: the throttle no longer locks networks out after a fixed
-	// number of failures; see AuthDelays and the fields after it.
+	// AuthMaxFailures and AuthFailureWindow are ignored, kept only until
+	// the configuration stops setting them: the throttle no longer locks
+	// a network out after a fixed number of failures (see AuthDelays and
+	// the fields after it). To be removed.
 	AuthMaxFailures   int
 	AuthFailureWindow time.Duration
 	// AuthDelays[n] is how long after a network's last failed login an
 	// attempt from a network with n distinct recent failures waits before
 	// it is checked; the last entry applies to every larger n. Default
-	// authlimit.DefaultDelays: 0, 2, 4, 8, 15 s (Dovecot's auth penalty).
+	// authlimit.DefaultDelays(): 0, 2, 4, 8, 15 s (Dovecot's auth penalty).
 	AuthDelays []time.Duration
 	// AuthPenaltyTimeout: a network with no failure for this long starts
 	// over. Default authlimit.DefaultPenaltyTimeout (1 h).

@@ -41,13 +41,13 @@ import (
 	"time"
 )
 
-// Defaults for Config fields left zero. This is their one source.
-var (
-	// DefaultDelays are Dovecot's auth penalty steps
-	// (AUTH_PENALTY_INIT_SECS 2, doubling, AUTH_PENALTY_MAX_SECS 15).
-	DefaultDelays = []time.Duration{0, 2 * time.Second, 4 * time.Second, 8 * time.Second, 15 * time.Second}
-)
+// DefaultDelays returns the default Config.Delays: Dovecot's auth penalty
+// steps (AUTH_PENALTY_INIT_SECS 2, doubling, AUTH_PENALTY_MAX_SECS 15).
+func DefaultDelays() []time.Duration {
+	return []time.Duration{0, 2 * time.Second, 4 * time.Second, 8 * time.Second, 15 * time.Second}
+}
 
+// Defaults for the other Config fields left zero. This is their one source.
 const (
 	// DefaultPenaltyTimeout is how long a network's penalty lasts after
 	// its last failure (Dovecot's AUTH_PENALTY_TIMEOUT).
@@ -70,7 +70,8 @@ const (
 type Config struct {
 	// Delays[n] is how long after a network's last failure an attempt
 	// from a network with penalty n waits; the last entry applies to every
-	// larger penalty. Delays[0] is normally 0.
+	// larger penalty. Delays[0], for a network without failures, is
+	// never used: such a network is not delayed.
 	Delays []time.Duration
 	// PenaltyTimeout: a network with no failure for this long starts over.
 	PenaltyTimeout time.Duration
@@ -110,9 +111,10 @@ type network struct {
 // New returns a limiter.
 func New(cfg Config) *Limiter {
 	if len(cfg.Delays) == 0 {
-		cfg.Delays = DefaultDelays
+		cfg.Delays = DefaultDelays()
+	} else {
+		cfg.Delays = append([]time.Duration(nil), cfg.Delays...)
 	}
-	cfg.Delays = append([]time.Duration(nil), cfg.Delays...)
 	if cfg.PenaltyTimeout <= 0 {
 		cfg.PenaltyTimeout = DefaultPenaltyTimeout
 	}
