@@ -204,3 +204,38 @@ func TestGuessingRunRefusedOverIMAP(t *testing.T) {
 		t.Errorf("%d throttled lines, want 6", n)
 	}
 }
+
+// TestLoginFloodGetsTemporaryFailure: while every password-hash slot is
+// busy (a login flood), a login that needs a hash computation waits
+// PasswordHashWait and then gets each protocol's temporary failure
+// (IMAP NO [UNAVAILABLE], SMTP 454 4.7.0, POP3 -ERR [SYS/TEMP]) instead of
+// one more 19 MiB argon2id computation; once a slot is free it succeeds.
+// (Before, nothing bounded the computations: there was no slot to fill.)
+func TestLoginFloodGetsTemporaryFailure(t *testing.T) {
+	log, logs := captureLogger()
+	st := openStore(t, &store.Options{Logger: log, PasswordHashSlots: 1, PasswordHashWait: 20 * time.Millisecond})
+	is, err := imapd.New(imapd.Options{Store: st, AllowPlaintextOnLoopback: true, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := smtpd.NewServer(smtpd.Options{Mode: smtpd.ModeSubmission, Hostname: "mx.example.test", Store: st,
+		Queue: noQueue{}, AllowPlaintextOnLoopback: true, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := pop3d.New(st, pop3d.Options{Hostname: "pop.example.test", AllowPlaintextOnLoopback: true, Logger: log})
+	imap, pop, smtp := serve(t, is), serve(t, ps), serve(t, ss)
+	attempts := []string{"imap LOGIN alice@example.test secret", "smtp PLAIN alice@example.test secret", "pop3 USER alice@example.test secret"}
+	release := store.OccupyHashSlots(st)
+	got := runLogins(t, imap, pop, smtp, attempts)
+	release()
+	if len(got) != 3 || !strings.Contains(got[0], "[UNAVAILABLE]") || !strings.HasPrefix(got[1], "454") || !strings.Contains(got[2], "[SYS/TEMP]") {
+		t.Fatalf("with every slot busy: %q", got)
+	}
+	if got := runLogins(t, imap, pop, smtp, attempts); strings.Join(got, ",") != "OK,OK,OK" {
+		t.Fatalf("with a free slot: %q", got)
+	}
+	if n := strings.Count(logs.String(), "reason=unavailable"); n != 3 {
+		t.Fatalf("%d unavailable lines:\n%s", n, logs)
+	}
+}
