@@ -41,7 +41,10 @@ const testPass = "correct horse battery"
 
 func newTestEnv(t testing.TB, mod ...func(*Options)) *testEnv {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "mail.db"), nil)
+	// Login delays of milliseconds and a short guessing run, so that
+	// throttling tests do not wait for the defaults (seconds, 100 guesses).
+	st, err := store.Open(filepath.Join(t.TempDir(), "mail.db"), &store.Options{
+		AuthDelays: []time.Duration{0, time.Millisecond}, AuthGuessLimit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

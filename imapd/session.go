@@ -14,7 +14,7 @@ import (
 
 // Store is what imapd needs from the mail store (*store.Store).
 type Store interface {
-	Authenticate(ctx context.Context, remote netip.Addr, address, password string) (*store.User, error)
+	Authenticate(ctx context.Context, l store.Login) (*store.User, error)
 	Watch(userID uint64, fn func(store.Event)) (cancel func())
 
 	Mailboxes(ctx context.Context, userID uint64) ([]store.Mailbox, error)
@@ -104,13 +104,14 @@ func (s *session) Login(username, password string) error {
 	if _, isTLS := s.conn.NetConn().(*tls.Conn); !isTLS && !(s.srv.opts.AllowPlaintextOnLoopback && s.remote.IsLoopback()) {
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodePrivacyRequired, Text: "TLS is required to log in"}
 	}
-	u, err := s.srv.opts.Store.Authenticate(s.ctx, s.remote, username, password)
+	// The store logs every failure in its one documented line.
+	u, err := s.srv.opts.Store.Authenticate(s.ctx, store.Login{Protocol: "imap", Remote: s.remote, Username: username, Password: password})
 	switch {
 	case errors.Is(err, store.ErrThrottled):
-		s.srv.log.Warn("imap login throttled", "remote", s.remote)
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable, Text: "Too many failed logins, try again later"}
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable, Text: "Too many failed logins from your network, try again later"}
+	case errors.Is(err, store.ErrAuthUnavailable):
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable, Text: "Authentication temporarily unavailable, try again later"}
 	case errors.Is(err, store.ErrAuthFailed):
-		s.srv.log.Info("imap login failed", "remote", s.remote)
 		return imapserver.ErrAuthFailed
 	case err != nil:
 		return s.fail("login", err)

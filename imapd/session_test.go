@@ -99,12 +99,12 @@ func TestAuthenticatePlainAndThrottle(t *testing.T) {
 	// "\0alice@example.test\0correct horse battery"
 	rc.ok(`AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUudGVzdABjb3JyZWN0IGhvcnNlIGJhdHRlcnk=`)
 
-	// Failed logins from one network are throttled (shared with SMTP and
-	// POP3 through store.Authenticate): after the limit even the right
-	// password is refused.
+	// A guessing run from one network (distinct passwords; shared with
+	// SMTP and POP3 through store.Authenticate) is refused: after the
+	// limit even the right password.
 	bad := e.raw()
-	for i := 0; i < 5; i++ {
-		bad.no(`LOGIN bob@example.test "nope"`)
+	for i := 0; i < 10; i++ {
+		bad.no(fmt.Sprintf(`LOGIN bob@example.test "nope%d"`, i))
 	}
 	if got := bad.no(`LOGIN bob@example.test "` + testPass + `"`); !strings.Contains(got, "UNAVAILABLE") {
 		t.Errorf("throttled login: %s", got)

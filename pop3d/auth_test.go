@@ -2,9 +2,11 @@ package pop3d
 
 import (
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailserver/mailserver/store"
 )
@@ -141,18 +143,18 @@ func TestTooManyAuthFailuresCloses(t *testing.T) {
 }
 
 // TestThrottled: the store's failed-login throttle (shared with SMTP and
-// IMAP) refuses even the right password for a while.
+// IMAP) refuses a guessing run, even the right password, for a while.
 func TestThrottled(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.MaxAuthFailures = 100 })
 	// Reopen the store with a low limit.
 	e.srv.Close()
 	e.st.Close()
-	e.openStore(&store.Options{AuthMaxFailures: 2})
+	e.openStore(&store.Options{AuthGuessLimit: 2, AuthDelays: []time.Duration{0, time.Millisecond}})
 	e.startServer(func(o *Options) { o.MaxAuthFailures = 100 })
 	c := dial(t, e.addr)
-	for range 2 {
+	for i := range 2 {
 		c.expectOK("USER " + alice)
-		c.expectErr("PASS wrong", " [AUTH]")
+		c.expectErr(fmt.Sprint("PASS wrong", i), " [AUTH]")
 	}
 	c.expectOK("USER " + alice)
 	r := c.expectErr("PASS "+password, " [SYS/TEMP]")

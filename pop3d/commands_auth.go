@@ -145,16 +145,13 @@ func (s *session) authFailed() error {
 // login checks the credentials, takes the maildrop lock and enters
 // TRANSACTION (RFC 1939 §7).
 func (s *session) login(name, pass string) error {
-	u, err := s.srv.st.Authenticate(s.ctx, s.remote, name, pass)
+	// The store logs every failure in its one documented line.
+	u, err := s.srv.st.Authenticate(s.ctx, store.Login{Protocol: "pop3", Remote: s.remote, Username: name, Password: pass})
 	if errors.Is(err, store.ErrAuthFailed) {
 		s.authFailures++
-		s.log.Info("pop3 login failed", "user", name)
 		return s.authFailed()
 	}
 	if err != nil {
-		if errors.Is(err, store.ErrThrottled) {
-			s.log.Warn("pop3 login throttled", "user", name)
-		}
 		return err
 	}
 	// RFC 1939 §8 and RFC 2449 §8.1.1: one session per maildrop.

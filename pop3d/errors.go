@@ -71,6 +71,9 @@ func (s *session) replyFor(err error) (line string, closeAfter bool) {
 		// Throttling is per client network, never per user, so this
 		// says nothing about the account.
 		return "-ERR [" + codeSysTemp + "] too many failed logins from your network, try again later", true
+	case errors.Is(err, store.ErrAuthUnavailable):
+		// RFC 3206 §4: SYS/TEMP, a temporary server problem.
+		return "-ERR [" + codeSysTemp + "] authentication temporarily unavailable, try again later", false
 	case errors.Is(err, store.ErrClosed), errors.Is(err, context.Canceled):
 		return "-ERR [" + codeSysTemp + "] server shutting down", true
 	default:

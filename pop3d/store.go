@@ -2,7 +2,6 @@ package pop3d
 
 import (
 	"context"
-	"net/netip"
 
 	"github.com/mailserver/mailserver/store"
 )
@@ -10,7 +9,7 @@ import (
 // Store is what the POP3 server needs from the mail store; *store.Store
 // satisfies it.
 type Store interface {
-	Authenticate(ctx context.Context, remote netip.Addr, address, password string) (*store.User, error)
+	Authenticate(ctx context.Context, l store.Login) (*store.User, error)
 	MailboxByName(ctx context.Context, userID uint64, name string) (*store.Mailbox, error)
 	ListMessages(ctx context.Context, userID, mailboxID uint64, lo, hi uint32) ([]store.Message, error)
 	OpenBody(bodyID uint64) (*store.BodyReader, error)

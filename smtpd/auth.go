@@ -5,6 +5,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/mailserver/mailserver/store"
 )
 
 // authAllowed reports whether AUTH may happen on this session: only on the
@@ -52,11 +54,15 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 }
 
 // authenticate checks a login through the store, which throttles failed
-// attempts per client network (shared with POP3 and IMAP).
+// attempts per client network (shared with POP3 and IMAP) and logs every
+// failure in its one documented line.
 func (s *session) authenticate(username, password string) error {
-	u, err := s.srv.opts.Store.Authenticate(s.srv.ctx, s.ip, username, password)
+	protocol := "submission"
+	if s.srv.opts.Mode == ModeMX {
+		protocol = "smtp"
+	}
+	u, err := s.srv.opts.Store.Authenticate(s.srv.ctx, store.Login{Protocol: protocol, Remote: s.ip, Username: username, Password: password})
 	if err != nil {
-		s.log.Warn("authentication failed", "user", username, "err", err)
 		r := reply(s.log, "AUTH", err)
 		if r == errTemporary {
 			// RFC 4954 §6: 454 4.7.0 for a temporary failure.

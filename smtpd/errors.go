@@ -84,6 +84,9 @@ func reply(log *slog.Logger, what string, err error) error {
 		return errTooLarge
 	case errors.Is(err, store.ErrThrottled):
 		return errAuthThrottled
+	case errors.Is(err, store.ErrAuthUnavailable):
+		// RFC 4954 §6: 454 4.7.0 for a temporary authentication failure.
+		return errAuthTemporary
 	case errors.Is(err, store.ErrAuthFailed):
 		return smtp.ErrAuthFailed
 	case errors.Is(err, queue.ErrLoop):

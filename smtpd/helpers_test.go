@@ -56,7 +56,10 @@ type testEnv struct {
 func newTestEnv(t testing.TB, tweak func(*Options)) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Open(filepath.Join(dir, "mail.db"), nil)
+	// Login delays of milliseconds and a short guessing run, so that
+	// throttling tests do not wait for the defaults (seconds, 100 guesses).
+	st, err := store.Open(filepath.Join(dir, "mail.db"), &store.Options{
+		AuthDelays: []time.Duration{0, time.Millisecond}, AuthGuessLimit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

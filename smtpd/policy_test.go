@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -223,8 +224,9 @@ func TestAuthThrottled(t *testing.T) {
 	rc := dialRaw(t, e.sub)
 	rc.cmd("EHLO client.test", 250)
 	code := 0
-	for i := 0; i < 8 && code != 454; i++ {
-		rc.write(plain("guess") + "\r\n")
+	// A guessing run: distinct passwords (the same one counts once).
+	for i := 0; i < 12 && code != 454; i++ {
+		rc.write(plain(fmt.Sprint("guess", i)) + "\r\n")
 		c, text, err := rc.readReply()
 		if err != nil {
 			t.Fatal(err)

@@ -24,7 +24,7 @@ type Store interface {
 	Resolve(ctx context.Context, address string) ([]store.Route, bool, error)
 	CheckQuota(ctx context.Context, userID uint64, size int64) error
 	MaySendAs(ctx context.Context, user *store.User, address string) (bool, error)
-	Authenticate(ctx context.Context, remote netip.Addr, address, password string) (*store.User, error)
+	Authenticate(ctx context.Context, l store.Login) (*store.User, error)
 }
 
 // Submitter takes accepted messages durably (*queue.Queue).

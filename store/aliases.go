@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -19,9 +20,12 @@ type Alias struct {
 // canonicalAliasKey validates and canonicalises an alias address.
 func canonicalAliasKey(address string) (key, domain string, err error) {
 	if strings.HasPrefix(address, "@") {
+		if len(address) > 256 || !utf8.ValidString(address) { // RFC 5321 §4.5.3.1.2
+			return "", "", invalidAddress(address)
+		}
 		d := CanonicalDomain(address[1:])
 		if !validDomain(d) {
-			return "", "", fmt.Errorf("%w: %q", ErrInvalidAddress, address)
+			return "", "", invalidAddress(address)
 		}
 		return "@" + d, d, nil
 	}
@@ -105,11 +109,24 @@ const maxAliasDepth = 10
 
 // Resolve routes an address. For an address in a local domain it returns
 // the accounts and external addresses mail for it reaches, following
-// aliases (recursively), subaddresses (user+tag delivers to user) and the
-// domain's catch-all, in that order of precedence; ErrNotFound if nothing
-// matches (RFC 5321 550 5.1.1). local is false, with no routes, for an
-// address outside the local domains. Duplicates are removed.
+// aliases (recursively), subaddresses (user+tag delivers to user), the
+// postmaster and abuse role addresses (see Postmaster) and the domain's
+// catch-all, in that order of precedence; ErrNotFound if nothing matches
+// (RFC 5321 550 5.1.1). local is false, with no routes, for an address
+// outside the local domains. The bare "postmaster" (any case, no domain:
+// RFC 5321 §4.5.1) is local and resolves like postmaster@ of a local
+// domain. Duplicates are removed.
 func (s *Store) Resolve(ctx context.Context, address string) (routes []Route, local bool, err error) {
+	if strings.EqualFold(address, "postmaster") {
+		err = s.view(ctx, func(tx *bolt.Tx) error {
+			routes, err = s.newResolver(tx).postmaster(0)
+			return err
+		})
+		if err == nil && len(routes) == 0 {
+			err = fmt.Errorf("%s: %w", address, ErrNotFound)
+		}
+		return routes, true, err
+	}
 	l, d, err := CanonicalAddress(address)
 	if err != nil {
 		return nil, false, err
@@ -119,8 +136,7 @@ func (s *Store) Resolve(ctx context.Context, address string) (routes []Route, lo
 			return nil
 		}
 		local = true
-		seen := map[string]bool{}
-		routes, err = resolve(tx, l, d, 0, seen)
+		routes, err = s.newResolver(tx).resolve(l, d, 0)
 		return err
 	})
 	if err != nil {
@@ -132,16 +148,33 @@ func (s *Store) Resolve(ctx context.Context, address string) (routes []Route, lo
 	return routes, local, nil
 }
 
-func resolve(tx *bolt.Tx, local, domain string, depth int, seen map[string]bool) ([]Route, error) {
+// resolver follows one address through users, aliases and role addresses
+// inside one read transaction.
+type resolver struct {
+	s    *Store
+	tx   *bolt.Tx
+	seen map[string]bool
+	// inPostmaster is set while the postmaster's own address is being
+	// resolved: a role address met there resolves like any other, so a
+	// postmaster configured as postmaster@ of a local domain cannot loop.
+	inPostmaster bool
+}
+
+func (s *Store) newResolver(tx *bolt.Tx) *resolver {
+	return &resolver{s: s, tx: tx, seen: map[string]bool{}}
+}
+
+func (r *resolver) resolve(local, domain string, depth int) ([]Route, error) {
 	if depth > maxAliasDepth {
 		return nil, fmt.Errorf("store: alias chain for %s@%s too deep", local, domain)
 	}
+	tx := r.tx
 	if tx.Bucket(bucketDomains).Get([]byte(domain)) == nil {
 		addr := local + "@" + domain
-		if seen[addr] {
+		if r.seen[addr] {
 			return nil, nil
 		}
-		seen[addr] = true
+		r.seen[addr] = true
 		return []Route{{Remote: addr}}, nil
 	}
 	candidates := []string{local + "@" + domain}
@@ -149,28 +182,31 @@ func resolve(tx *bolt.Tx, local, domain string, depth int, seen map[string]bool)
 		candidates = append(candidates, base+"@"+domain)
 	}
 	for _, addr := range candidates {
-		if r, err := getUser(tx, addr); err == nil {
-			if seen[addr] {
+		if u, err := getUser(tx, addr); err == nil {
+			if r.seen[addr] {
 				return nil, nil
 			}
-			seen[addr] = true
-			return []Route{{Local: r.user()}}, nil
+			r.seen[addr] = true
+			return []Route{{Local: u.user()}}, nil
 		}
 		if v := tx.Bucket(bucketAliases).Get([]byte(addr)); v != nil {
-			return expandAlias(tx, addr, v, depth, seen)
+			return r.expandAlias(addr, v, depth)
 		}
 	}
+	if isRoleLocalPart(local) && !r.inPostmaster {
+		return r.postmaster(depth)
+	}
 	if v := tx.Bucket(bucketAliases).Get([]byte("@" + domain)); v != nil {
-		return expandAlias(tx, "@"+domain, v, depth, seen)
+		return r.expandAlias("@"+domain, v, depth)
 	}
 	return nil, nil
 }
 
-func expandAlias(tx *bolt.Tx, key string, v []byte, depth int, seen map[string]bool) ([]Route, error) {
-	if seen["alias:"+key] {
+func (r *resolver) expandAlias(key string, v []byte, depth int) ([]Route, error) {
+	if r.seen["alias:"+key] {
 		return nil, nil // a loop: this alias is already being expanded
 	}
-	seen["alias:"+key] = true
+	r.seen["alias:"+key] = true
 	var targets []string
 	if err := json.Unmarshal(v, &targets); err != nil {
 		return nil, fmt.Errorf("alias %s: %w", key, err)
@@ -181,11 +217,11 @@ func expandAlias(tx *bolt.Tx, key string, v []byte, depth int, seen map[string]b
 		if err != nil {
 			continue
 		}
-		r, err := resolve(tx, l, d, depth+1, seen)
+		routes, err := r.resolve(l, d, depth+1)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r...)
+		out = append(out, routes...)
 	}
 	return out, nil
 }
@@ -209,7 +245,7 @@ func (s *Store) MaySendAs(ctx context.Context, user *User, address string) (bool
 			if v == nil {
 				continue
 			}
-			routes, err := expandAlias(tx, key, v, 0, map[string]bool{})
+			routes, err := s.newResolver(tx).expandAlias(key, v, 0)
 			if err != nil {
 				return err
 			}

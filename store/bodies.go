@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -237,8 +239,11 @@ func putBody(tx *bolt.Tx, b *Body, refs uint32) (uint64, error) {
 	return id, bodies.Put(u64(id), rec.encode())
 }
 
-// refBody adds delta references to a body and frees it when none remain.
-func refBody(tx *bolt.Tx, id uint64, delta int) error {
+// refBody adds delta references to a body. One left without references
+// is not deleted here (a reader may be sending it): its count is set to 0,
+// it is listed in bodygc, and ch hands it to the bodyKeeper after the
+// commit (see bodykeeper.go).
+func refBody(tx *bolt.Tx, ch *changes, id uint64, delta int) error {
 	bodies := tx.Bucket(bucketBodies)
 	v := bodies.Get(u64(id))
 	if v == nil {
@@ -252,6 +257,35 @@ func refBody(tx *bolt.Tx, id uint64, delta int) error {
 	if n > 0 {
 		rec.refs = uint32(n)
 		return bodies.Put(u64(id), rec.encode())
+	}
+	if rec.refs == 0 {
+		return nil // already unreferenced
+	}
+	rec.refs = 0
+	if err := bodies.Put(u64(id), rec.encode()); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketBodyGC).Put(u64(id), nil); err != nil {
+		return err
+	}
+	ch.freed = append(ch.freed, id)
+	return nil
+}
+
+// deleteBody deletes an unreferenced body: its chunks, cache and record.
+// A body that is gone, or referenced again, is left alone.
+func deleteBody(tx *bolt.Tx, id uint64) error {
+	bodies := tx.Bucket(bucketBodies)
+	v := bodies.Get(u64(id))
+	if v == nil {
+		return nil
+	}
+	rec, err := decodeBody(v)
+	if err != nil {
+		return fmt.Errorf("body %d: %w", id, err)
+	}
+	if rec.refs > 0 {
+		return nil
 	}
 	chunks := tx.Bucket(bucketChunks)
 	for i := range rec.chunks {
@@ -267,8 +301,13 @@ func refBody(tx *bolt.Tx, id uint64, delta int) error {
 
 // BodyReader reads a stored body one chunk per short read transaction, so
 // no transaction is held while the caller writes to a slow network peer.
-// It implements io.Reader, io.ReaderAt and io.Seeker. It is not safe for
-// concurrent use.
+// It implements io.Reader, io.ReaderAt, io.Seeker and io.Closer. It is not
+// safe for concurrent use.
+//
+// An open reader pins its body: the body stays readable to its last byte
+// even if every message using it is expunged meanwhile. The pin ends with
+// Close, when Read reaches the end, or (for a reader dropped without
+// either) when the reader is garbage collected; callers should Close.
 type BodyReader struct {
 	s      *Store
 	id     uint64
@@ -277,10 +316,46 @@ type BodyReader struct {
 	off    int64
 	buf    []byte // cached chunk
 	bufIdx int64  // its number, -1 if none
+	pin    *bodyPin
 }
 
-// OpenBody opens a body by the BodyID of one of the caller's messages.
+// bodyPin is a BodyReader's pin, apart from the reader so that a cleanup
+// can release it once the reader is unreachable.
+type bodyPin struct {
+	k       *bodyKeeper
+	id      uint64
+	done    atomic.Bool
+	cleanup runtime.Cleanup
+}
+
+func (p *bodyPin) release() {
+	if p.done.CompareAndSwap(false, true) {
+		p.k.unpin(p.id)
+	}
+}
+
+// OpenBody opens a body by the BodyID of one of the caller's messages. It
+// fails with ErrNoSuchMessage only for a body that is gone: one whose
+// messages were all expunged but that is not deleted yet still opens
+// (RFC 2180 §4.1 lets a session read messages it has not been told are
+// expunged).
 func (s *Store) OpenBody(bodyID uint64) (*BodyReader, error) {
+	rec, err := s.pinBody(bodyID)
+	if err != nil {
+		return nil, err
+	}
+	p := &bodyPin{k: s.bodies, id: bodyID}
+	r := &BodyReader{s: s, id: bodyID, size: rec.size, first: int64(rec.first), bufIdx: -1, pin: p}
+	p.cleanup = runtime.AddCleanup(r, func(p *bodyPin) { p.release() }, p)
+	return r, nil
+}
+
+// pinBody pins a body and reads its record in a transaction begun after
+// the pin (see bodyKeeper for why that order matters).
+func (s *Store) pinBody(bodyID uint64) (bodyRecord, error) {
+	if !s.bodies.pin(bodyID) {
+		return bodyRecord{}, fmt.Errorf("body %d: %w", bodyID, ErrNoSuchMessage)
+	}
 	var rec bodyRecord
 	err := s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketBodies).Get(u64(bodyID))
@@ -292,9 +367,18 @@ func (s *Store) OpenBody(bodyID uint64) (*BodyReader, error) {
 		return err
 	})
 	if err != nil {
-		return nil, err
+		s.bodies.unpin(bodyID)
+		return bodyRecord{}, err
 	}
-	return &BodyReader{s: s, id: bodyID, size: rec.size, first: int64(rec.first), bufIdx: -1}, nil
+	return rec, nil
+}
+
+// Close releases the reader's pin on its body. Reading after Close still
+// works while the body exists.
+func (r *BodyReader) Close() error {
+	r.pin.cleanup.Stop()
+	r.pin.release()
+	return nil
 }
 
 // Size is the body's length.
@@ -349,6 +433,7 @@ func (r *BodyReader) ReadAt(p []byte, off int64) (int, error) {
 // Read implements io.Reader.
 func (r *BodyReader) Read(p []byte) (int, error) {
 	if r.off >= r.size {
+		r.Close() // read to the end: the body is no longer needed
 		return 0, io.EOF
 	}
 	if rem := r.size - r.off; int64(len(p)) > rem {
@@ -392,21 +477,16 @@ const appendBodyChunksPerTx = 16
 // AppendBody appends a whole body to dst and returns the extended slice,
 // copying each chunk once, straight from the database's memory map: for
 // protocol code that sends whole bodies from a reused buffer.
+// Like a BodyReader, it pins the body while it reads.
 func (s *Store) AppendBody(dst []byte, bodyID uint64) ([]byte, error) {
-	var rec bodyRecord
+	rec, err := s.pinBody(bodyID)
+	if err != nil {
+		return dst, err
+	}
+	defer s.bodies.unpin(bodyID)
+	dst = slices.Grow(dst, int(rec.size))
 	for n := uint32(0); ; {
 		err := s.db.View(func(tx *bolt.Tx) error {
-			if n == 0 {
-				v := tx.Bucket(bucketBodies).Get(u64(bodyID))
-				if v == nil {
-					return fmt.Errorf("body %d: %w", bodyID, ErrNoSuchMessage)
-				}
-				var err error
-				if rec, err = decodeBody(v); err != nil {
-					return err
-				}
-				dst = slices.Grow(dst, int(rec.size))
-			}
 			chunks := tx.Bucket(bucketChunks)
 			for end := min(rec.chunks, n+appendBodyChunksPerTx); n < end; n++ {
 				v := chunks.Get(chunkKey(bodyID, n))

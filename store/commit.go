@@ -22,6 +22,7 @@ type op struct {
 // changes collects what an operation did, for the hub after the commit.
 type changes struct {
 	events []Event
+	freed  []uint64 // bodies left without references (see bodyKeeper)
 }
 
 func (c *changes) emit(e Event) { c.events = append(c.events, e) }
@@ -138,6 +139,11 @@ var errOpFailed = errors.New("operation failed")
 // the callers.
 func (s *Store) finish(ops []*op, committed bool) {
 	if committed {
+		var freed []uint64
+		for _, o := range ops {
+			freed = append(freed, o.ch.freed...)
+		}
+		s.bodies.freed(freed)
 		for _, o := range ops {
 			for _, e := range o.ch.events {
 				e.Origin = originFrom(o.ctx)

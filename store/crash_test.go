@@ -18,6 +18,10 @@ func TestMain(m *testing.M) {
 		crashChild(dir)
 		return
 	}
+	if dir := os.Getenv("STORE_PINNED_CRASH_CHILD"); dir != "" {
+		pinnedCrashChild(dir)
+		return
+	}
 	os.Exit(m.Run())
 }
 

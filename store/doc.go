@@ -19,6 +19,7 @@
 //	bodies     u64 body ID → bodyRecord (refcount, size, chunk count)
 //	chunks     u64 body ID ‖ u32 chunk number → at most ChunkSize bytes
 //	bodycache  u64 body ID → opaque bytes (protocol caches, e.g. IMAP BODYSTRUCTURE)
+//	bodygc     u64 body ID → nil (bodies with no reference left, to delete)
 //	queue      u64 queue ID → QueuedMessage (JSON)
 //	queuedue   u64 unix nanos ‖ u64 queue ID → nil (index: First() is the next due)
 //
@@ -31,10 +32,20 @@
 // the whole batch, no orphan files to collect), and a body is never one huge
 // contiguous value: the freelist reuses chunk-sized runs of pages. A body
 // delivered to several local recipients, or copied between mailboxes, is
-// stored once and reference counted; the last reference frees it.
+// stored once and reference counted.
 // Readers fetch one chunk per short read transaction (BodyReader), so a slow
 // client never pins a transaction, and a writer that needs to grow the
 // memory map never waits for a network write.
+//
+// A body outlives its last reader: the transaction that drops its last
+// reference sets the count to 0 and lists it in bodygc; it is deleted by a
+// later transaction of the collector only when no open BodyReader pins it
+// and no hold (HoldBodies) taken before it was freed is open (bodykeeper.go).
+// So a download that has started (POP3 RETR, IMAP FETCH) gets every byte
+// although another session expunges the message meanwhile, and a command
+// that reads records and bodies in separate transactions can hold the
+// bodies it finds. Pins and holds live in memory: Open deletes whatever
+// bodygc lists (a crash or Close left it), before anyone can read.
 //
 // # Durability and group commit
 //
@@ -56,11 +67,54 @@
 // returns, and every subscriber sees every user's events in the order they
 // became durable (what IMAP's sequence number bookkeeping needs).
 //
+// # Logins
+//
+// Authenticate is the one place SMTP AUTH, POP3 and IMAP check passwords.
+// Failed logins are throttled per client network (package authlimit, in
+// the manner of Dovecot's auth penalty): each distinct failure (the same
+// user and wrong password count once) delays every later attempt from the
+// network, the right password included, by 0, 2, 4, 8, then 15 s counted
+// from the last failure; a success clears that penalty. A sustained
+// guessing run (by default 100 distinct failures per hour per network) is
+// refused outright with ErrThrottled until its score drains. The delay is
+// slept holding no lock and no hash slot, and ends with ctx.
+// Password hashes (argon2id, 19 MiB each) are computed in at most
+// Options.PasswordHashSlots (default runtime.NumCPU()) at a time; an
+// attempt that finds no slot within PasswordHashWait gets
+// ErrAuthUnavailable. A login answered by the auth cache needs no slot.
+//
+// # Failed logins: the log line
+//
+// Every failed login is logged by the store, in one line at level WARN
+// through the configured slog handler (text by default), and by nobody
+// else:
+//
+//		time=2026-12-01T10:00:00.000Z level=WARN msg="authentication failed" protocol=imap remote=203.0.113.5 user=alice@example.test reason=password
+//
+//	  - protocol: smtp, submission, pop3 or imap.
+//	  - remote: the client's IP address (IPv4-mapped IPv6 as IPv4); empty
+//	    for logins without a network peer (the admin CLI).
+//	  - user: the login name as the client sent it (at most 256 bytes),
+//	    quoted by slog when it contains spaces, '=' or '"'. It comes after
+//	    remote, so that a pattern anchored on remote= never reads a client's
+//	    choice.
+//	  - reason: password (a wrong password for an existing user),
+//	    unknown-user (no such user; the client gets the same answer),
+//	    throttled (refused unchecked during a guessing run), or
+//	    unavailable (no password-hash slot came free: the server's
+//	    problem, not the client's; fail2ban filters should not count it).
+//
+// A fail2ban filter matches it with
+//
+//	failregex = level=WARN msg="authentication failed" protocol=\S+ remote=<HOST> user=.* reason=(?:password|unknown-user|throttled)$
+//
 // # Invariants
 //
 //   - UIDs are strictly ascending per mailbox and never reused; a deleted
 //     and re-created mailbox gets a new UIDVALIDITY.
 //   - No transaction is held across network I/O: bodies are read into memory
 //     (ReadBody) before their operation is queued, and read back in chunks.
+//   - A body with references is never deleted; one without is deleted only
+//     when no reader can reach it, and at the latest at the next Open.
 //   - Mailbox names are keys, never file paths.
 package store

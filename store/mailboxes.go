@@ -309,7 +309,7 @@ func (s *Store) DeleteMailbox(ctx context.Context, userID uint64, name string, r
 			victims = append(victims, children...)
 		}
 		for _, v := range victims {
-			if err := dropMessages(tx, acct, v.ID); err != nil {
+			if err := dropMessages(tx, ch, acct, v.ID); err != nil {
 				return err
 			}
 			if err := acct.DeleteBucket(msgBucketKey(v.ID)); err != nil {
@@ -436,7 +436,8 @@ func (s *Store) Subscribe(ctx context.Context, userID uint64, name string) error
 	return s.setSubscribed(ctx, userID, name, true)
 }
 
-// Unsubscribe removes name from the subscriptions; the mailbox need not exist.
+// Unsubscribe removes name from the subscriptions; the mailbox need not
+// exist, and a name that is not subscribed is no error.
 func (s *Store) Unsubscribe(ctx context.Context, userID uint64, name string) error {
 	return s.setSubscribed(ctx, userID, name, false)
 }
@@ -453,9 +454,9 @@ func (s *Store) setSubscribed(ctx context.Context, userID uint64, name string, o
 		}
 		subs := acct.Bucket([]byte("subs"))
 		if !on {
-			if subs.Get([]byte(canon)) == nil {
-				return fmt.Errorf("%q: not subscribed: %w", canon, ErrNotFound)
-			}
+			// RFC 9051 §6.3.8 leaves unsubscribing a name that is not
+			// subscribed to the server; like Dovecot, it succeeds
+			// (Thunderbird sends it after every RENAME and delete).
 			return subs.Delete([]byte(canon))
 		}
 		if acct.Bucket([]byte("mboxnames")).Get([]byte(canon)) == nil {

@@ -53,7 +53,7 @@ func removeMessage(acct *bolt.Bucket, m *mailboxRecord, uid uint32, rec *message
 
 // dropMessages releases the bodies and usage of all messages of a mailbox
 // (being deleted).
-func dropMessages(tx *bolt.Tx, acct *bolt.Bucket, mboxID uint64) error {
+func dropMessages(tx *bolt.Tx, ch *changes, acct *bolt.Bucket, mboxID uint64) error {
 	msgs := acct.Bucket(msgBucketKey(mboxID))
 	if msgs == nil {
 		return nil
@@ -65,7 +65,7 @@ func dropMessages(tx *bolt.Tx, acct *bolt.Bucket, mboxID uint64) error {
 		if err != nil {
 			return fmt.Errorf("message %d: %w", be32(k), err)
 		}
-		if err := refBody(tx, rec.bodyID, -1); err != nil {
+		if err := refBody(tx, ch, rec.bodyID, -1); err != nil {
 			return err
 		}
 		bytes += rec.size
@@ -436,7 +436,7 @@ func (s *Store) Expunge(ctx context.Context, userID, mailboxID uint64, opts Expu
 			if err := removeMessage(acct, m, v.uid, &v.rec); err != nil {
 				return err
 			}
-			if err := refBody(tx, v.rec.bodyID, -1); err != nil {
+			if err := refBody(tx, ch, v.rec.bodyID, -1); err != nil {
 				return err
 			}
 			bytes += v.rec.size
@@ -525,7 +525,7 @@ func (s *Store) copyMessages(tx *bolt.Tx, acct *bolt.Bucket, userID uint64, src,
 		if err != nil {
 			return nil, err
 		}
-		if err := refBody(tx, recs[i].bodyID, 1); err != nil {
+		if err := refBody(tx, ch, recs[i].bodyID, 1); err != nil {
 			return nil, err
 		}
 		res.DstUIDs = append(res.DstUIDs, uid)

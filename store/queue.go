@@ -117,14 +117,14 @@ func putQueued(tx *bolt.Tx, m *QueuedMessage, isNew bool) (uint64, error) {
 }
 
 // dropQueued removes m's record, due entry and body reference.
-func dropQueued(tx *bolt.Tx, m *QueuedMessage) error {
+func dropQueued(tx *bolt.Tx, ch *changes, m *QueuedMessage) error {
 	if err := unindexQueued(tx, m); err != nil {
 		return err
 	}
 	if err := tx.Bucket(bucketQueue).Delete(u64(m.ID)); err != nil {
 		return err
 	}
-	return refBody(tx, m.BodyID, -1)
+	return refBody(tx, ch, m.BodyID, -1)
 }
 
 func unindexQueued(tx *bolt.Tx, m *QueuedMessage) error {
@@ -230,7 +230,7 @@ func (s *Store) QueueUpdate(ctx context.Context, id uint64, fn func(m *QueuedMes
 			if err := tx.Bucket(bucketQueue).Delete(u64(m.ID)); err != nil {
 				return err
 			}
-			return refBody(tx, m.BodyID, -1)
+			return refBody(tx, ch, m.BodyID, -1)
 		}
 		if _, err := putQueued(tx, m, false); err != nil {
 			return err
@@ -243,11 +243,11 @@ func (s *Store) QueueUpdate(ctx context.Context, id uint64, fn func(m *QueuedMes
 
 // QueueDelete removes a message from the queue without any delivery or DSN.
 func (s *Store) QueueDelete(ctx context.Context, id uint64) error {
-	return s.update(ctx, func(tx *bolt.Tx, _ *changes) error {
+	return s.update(ctx, func(tx *bolt.Tx, ch *changes) error {
 		m, err := getQueued(tx, id)
 		if err != nil {
 			return err
 		}
-		return dropQueued(tx, m)
+		return dropQueued(tx, ch, m)
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +28,8 @@ var (
 	ErrInvalidAddress  = errors.New("store: invalid address")
 	ErrInvalidName     = errors.New("store: invalid mailbox name")
 	ErrAuthFailed      = errors.New("store: authentication failed")
-	ErrThrottled       = errors.New("store: too many failed logins, try later")
+	ErrThrottled       = errors.New("store: too many failed logins from this network, try again later")
+	ErrAuthUnavailable = errors.New("store: authentication temporarily unavailable, try again later")
 	ErrOverQuota       = errors.New("store: quota exceeded")
 	ErrNoSuchMailbox   = errors.New("store: no such mailbox")
 	ErrMailboxExists   = errors.New("store: mailbox already exists")
@@ -46,11 +48,28 @@ type Options struct {
 	Logger      *slog.Logger
 	// DefaultQuota applies to users whose own quota is zero.
 	DefaultQuota Quota
-	// AuthMaxFailures failed logins from one client network within
-	// AuthFailureWindow make further attempts fail with ErrThrottled.
-	// Defaults 5 and 5 minutes.
-	AuthMaxFailures   int
-	AuthFailureWindow time.Duration
+	// AuthDelays[n] is how long after a network's last failed login an
+	// attempt from a network with n distinct recent failures waits before
+	// it is checked; the last entry applies to every larger n. Default
+	// authlimit.DefaultDelays(): 0, 2, 4, 8, 15 s (Dovecot's auth penalty).
+	AuthDelays []time.Duration
+	// AuthPenaltyTimeout: a network with no failure for this long starts
+	// over. Default authlimit.DefaultPenaltyTimeout (1 h).
+	AuthPenaltyTimeout time.Duration
+	// AuthGuessLimit distinct failures from one network within
+	// AuthGuessWindow (a score that drains at that rate) are a guessing
+	// run: further attempts get ErrThrottled unchecked until the score has
+	// drained below the limit. Defaults authlimit.DefaultGuessLimit (100)
+	// and authlimit.DefaultGuessWindow (1 h).
+	AuthGuessLimit  int
+	AuthGuessWindow time.Duration
+	// PasswordHashSlots bounds concurrent password hash computations
+	// (argon2id: 19 MiB and ~55 ms of a core each). Default
+	// runtime.NumCPU().
+	PasswordHashSlots int
+	// PasswordHashWait is how long a login waits for a slot before it
+	// fails with ErrAuthUnavailable. Default DefaultPasswordHashWait (2 s).
+	PasswordHashWait time.Duration
 	// DefaultLoginDomain completes login names without "@domain" in
 	// Authenticate ("alice" is alice@DefaultLoginDomain). Empty: none.
 	DefaultLoginDomain string
@@ -59,26 +78,36 @@ type Options struct {
 	AuthCacheTTL time.Duration
 	// MaxBatch bounds the operations in one group commit. Default 512.
 	MaxBatch int
-	// Postmaster receives postmaster@ and abuse@ of every local domain
-	// (RFC 5321 §4.5.1, RFC 2142); "" means the first user created.
+	// Postmaster is the address that receives mail for postmaster@ and
+	// abuse@ of every local domain (RFC 5321 §4.5.1, RFC 2142) and for the
+	// bare "postmaster", unless a user or alias with that exact address
+	// exists. It may be local or external. Empty: the first user created.
 	Postmaster string
 }
 
 // Store is the mail store. It is safe for concurrent use.
 type Store struct {
-	db       *bolt.DB
-	log      *slog.Logger
-	opts     Options
-	hub      *hub
-	limiter  *authlimit.Limiter
+	db      *bolt.DB
+	log     *slog.Logger
+	opts    Options
+	hub     *hub
+	limiter *authlimit.Limiter
+	// hashSlots bounds concurrent password hashing (one token per slot).
+	hashSlots chan struct{}
+	// sleep waits out a login delay (tests replace it).
+	sleep    func(ctx context.Context, d time.Duration) error
 	verified *verifiedCache
 	ops      chan *op
 	done     chan struct{}
-	closing  chan struct{}
-	closeMu  sync.RWMutex // held for reading while an op is handed over
-	closed   bool
-	dummyPwd string        // hash verified for unknown users, so timing does not tell
-	commits  atomic.Uint64 // write transactions committed (group commits)
+	// bodies keeps unreferenced bodies while readers need them.
+	bodies        *bodyKeeper
+	collectorDone chan struct{}
+	closing       chan struct{}
+	closeMu       sync.RWMutex // held for reading while an op is handed over
+	closed        bool
+	dummyPwd      string         // hash verified for unknown users, so timing does not tell
+	firstUser     firstUserCache // the default postmaster
+	commits       atomic.Uint64  // write transactions committed (group commits)
 }
 
 var (
@@ -92,9 +121,10 @@ var (
 	bucketBodyCache = []byte("bodycache")
 	bucketQueue     = []byte("queue")
 	bucketQueueDue  = []byte("queuedue")
+	bucketBodyGC    = []byte("bodygc")
 
 	topBuckets = [][]byte{bucketMeta, bucketDomains, bucketUsers, bucketAliases, bucketAccounts,
-		bucketBodies, bucketChunks, bucketBodyCache, bucketQueue, bucketQueueDue}
+		bucketBodies, bucketChunks, bucketBodyCache, bucketQueue, bucketQueueDue, bucketBodyGC}
 )
 
 const schemaVersion = 1
@@ -111,14 +141,21 @@ func Open(path string, opts *Options) (*Store, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.AuthMaxFailures <= 0 {
-		o.AuthMaxFailures = 5
+	if o.PasswordHashSlots <= 0 {
+		o.PasswordHashSlots = runtime.NumCPU()
 	}
-	if o.AuthFailureWindow <= 0 {
-		o.AuthFailureWindow = 5 * time.Minute
+	if o.PasswordHashWait <= 0 {
+		o.PasswordHashWait = DefaultPasswordHashWait
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 512
+	}
+	if o.Postmaster != "" {
+		l, d, err := CanonicalAddress(o.Postmaster)
+		if err != nil {
+			return nil, fmt.Errorf("store: postmaster: %w", err)
+		}
+		o.Postmaster = l + "@" + d
 	}
 	if o.AuthCacheTTL == 0 {
 		o.AuthCacheTTL = time.Hour
@@ -138,6 +175,7 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	collected := 0
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range topBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -146,33 +184,51 @@ func Open(path string, opts *Options) (*Store, error) {
 		}
 		meta := tx.Bucket(bucketMeta)
 		if v := meta.Get([]byte("version")); v == nil {
-			return meta.Put([]byte("version"), u32(schemaVersion))
+			if err := meta.Put([]byte("version"), u32(schemaVersion)); err != nil {
+				return err
+			}
 		} else if got := be32(v); got != schemaVersion {
 			return fmt.Errorf("schema version %d, this program knows %d", got, schemaVersion)
 		}
-		return nil
+		// Bodies left unreferenced by the last run (see bodyKeeper).
+		var err error
+		collected, err = collectGarbageAtOpen(tx)
+		return err
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: initialise %s: %w", path, err)
 	}
 	s := &Store{
-		db:       db,
-		log:      o.Logger,
-		opts:     o,
-		hub:      newHub(),
-		limiter:  authlimit.New(o.AuthMaxFailures, o.AuthFailureWindow),
-		verified: newVerifiedCache(o.AuthCacheTTL, 10000),
-		ops:      make(chan *op, 1024),
-		done:     make(chan struct{}),
-		closing:  make(chan struct{}),
+		db:   db,
+		log:  o.Logger,
+		opts: o,
+		hub:  newHub(),
+		limiter: authlimit.New(authlimit.Config{
+			Delays:         o.AuthDelays,
+			PenaltyTimeout: o.AuthPenaltyTimeout,
+			GuessLimit:     o.AuthGuessLimit,
+			GuessWindow:    o.AuthGuessWindow,
+		}),
+		hashSlots:     make(chan struct{}, o.PasswordHashSlots),
+		sleep:         sleepCtx,
+		verified:      newVerifiedCache(o.AuthCacheTTL, 10000),
+		ops:           make(chan *op, 1024),
+		done:          make(chan struct{}),
+		bodies:        newBodyKeeper(),
+		collectorDone: make(chan struct{}),
+		closing:       make(chan struct{}),
 	}
 	s.dummyPwd, err = hashPassword("not a password of anyone")
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
+	if collected > 0 {
+		s.log.Info("deleted bodies left unreferenced by the last run", "bodies", collected)
+	}
 	go s.commitLoop()
+	go s.collectLoop()
 	return s, nil
 }
 
@@ -187,6 +243,7 @@ func (s *Store) Close() error {
 	s.closeMu.Unlock()
 	close(s.closing)
 	<-s.done
+	<-s.collectorDone
 	return s.db.Close()
 }
 

@@ -164,7 +164,7 @@ func (s *Store) submitTx(tx *bolt.Tx, sub *Submission, date time.Time, ch *chang
 		res.QueueID = qid
 	}
 	if refs > 1 {
-		if err := refBody(tx, bodyID, int(refs)-1); err != nil {
+		if err := refBody(tx, ch, bodyID, int(refs)-1); err != nil {
 			return nil, fmt.Errorf("store: body refs: %w", err)
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/netip"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -84,7 +82,7 @@ func (s *Store) AddUser(ctx context.Context, address, password string) (*User, e
 	if password == "" {
 		return nil, fmt.Errorf("store: empty password for %s", address)
 	}
-	hash, err := hashPassword(password)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +123,7 @@ func (s *Store) AddUser(ctx context.Context, address, password string) (*User, e
 		}
 		return nil
 	})
+	s.firstUser.invalidate()
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +133,7 @@ func (s *Store) AddUser(ctx context.Context, address, password string) (*User, e
 // DeleteUser removes an account and all its mail.
 func (s *Store) DeleteUser(ctx context.Context, address string) error {
 	address = canonicalOrRaw(address)
+	defer s.firstUser.invalidate()
 	return s.update(ctx, func(tx *bolt.Tx, ch *changes) error {
 		rec, err := getUser(tx, address)
 		if err != nil {
@@ -144,7 +144,7 @@ func (s *Store) DeleteUser(ctx context.Context, address string) error {
 			mboxes := acct.Bucket([]byte("mboxes"))
 			c := mboxes.Cursor()
 			for k, _ := c.First(); k != nil; k, _ = c.Next() {
-				if err := dropMessages(tx, acct, be64(k)); err != nil {
+				if err := dropMessages(tx, ch, acct, be64(k)); err != nil {
 					return err
 				}
 			}
@@ -161,7 +161,7 @@ func (s *Store) SetPassword(ctx context.Context, address, password string) error
 	if password == "" {
 		return fmt.Errorf("store: empty password for %s", address)
 	}
-	hash, err := hashPassword(password)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -220,48 +220,6 @@ func (s *Store) UserByAddress(ctx context.Context, address string) (*User, error
 		return nil
 	})
 	return u, err
-}
-
-// Authenticate checks a login. remote is the client's address, for the
-// failed-login throttle that SMTP, POP3 and IMAP share; the zero Addr is not
-// throttled. It returns ErrThrottled while remote has failed too often, and
-// ErrAuthFailed for an unknown user or a wrong password alike, after the
-// same work in both cases.
-func (s *Store) Authenticate(ctx context.Context, remote netip.Addr, address, password string) (*User, error) {
-	if !s.limiter.Allowed(remote) {
-		return nil, ErrThrottled
-	}
-	if !strings.Contains(address, "@") && s.opts.DefaultLoginDomain != "" {
-		address += "@" + s.opts.DefaultLoginDomain
-	}
-	var rec *userRecord
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		r, err := getUser(tx, canonicalOrRaw(address))
-		if err == nil {
-			rec = r
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if rec != nil && s.verified.ok(rec.ID, rec.Hash, password) {
-		return rec.user(), nil
-	}
-	hash := s.dummyPwd
-	if rec != nil {
-		hash = rec.Hash
-	}
-	ok, err := verifyPassword(hash, password)
-	if err != nil {
-		s.log.Error("password hash unusable", "user", address, "err", err)
-	}
-	if !ok || rec == nil {
-		s.limiter.Failed(remote)
-		return nil, ErrAuthFailed
-	}
-	s.verified.remember(rec.ID, rec.Hash, password)
-	return rec.user(), nil
 }
 
 // EffectiveQuota is u's quota with the store's defaults filled in.

@@ -132,8 +132,10 @@ func storeOptions(cfg *Config, log *slog.Logger) *store.Options {
 			MaxBytes:    cfg.Quota.DefaultMaxBytes,
 			MaxMessages: cfg.Quota.DefaultMaxMessages,
 		},
-		AuthMaxFailures:    cfg.Auth.MaxFailures,
-		AuthFailureWindow:  cfg.Auth.FailureWindow.Duration,
+		AuthDelays:         unwrapDurations(cfg.Auth.LoginDelays),
+		AuthGuessLimit:     cfg.Auth.GuessLimit,
+		AuthGuessWindow:    cfg.Auth.GuessWindow.Duration,
+		PasswordHashSlots:  cfg.Auth.HashSlots,
 		DefaultLoginDomain: cfg.Auth.DefaultDomain,
 		Postmaster:         cfg.Postmaster,
 	}

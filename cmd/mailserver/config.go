@@ -19,6 +19,7 @@ import (
 	"github.com/mailserver/mailserver/queue"
 	"github.com/mailserver/mailserver/smtpd"
 	"github.com/mailserver/mailserver/store"
+	"github.com/mailserver/mailserver/store/authlimit"
 )
 
 // Config is the whole configuration. Every key has a default
@@ -88,8 +89,18 @@ type AuthConfig struct {
 	// AllowPlaintextOnLoopback permits AUTH/LOGIN without TLS from 127.0.0.0/8
 	// and ::1 (useful for local scripts and tests); elsewhere TLS is required.
 	AllowPlaintextOnLoopback bool     `toml:"allow_plaintext_on_loopback"`
-	MaxFailures              int      `toml:"max_failures"`   // failed logins per client IP within failure_window
-	FailureWindow            duration `toml:"failure_window"` // before further attempts are refused
+	// LoginDelays[n] is how long after a client network's last failed
+	// login the next attempt from a network with n distinct recent
+	// failures waits before it is checked (the last entry applies to
+	// every larger n), like Dovecot's auth penalty; a success clears it.
+	LoginDelays []delay `toml:"login_delays"`
+	// GuessLimit distinct failures from one network within GuessWindow
+	// are a guessing run, refused outright until it drains.
+	GuessLimit  int      `toml:"guess_limit"`
+	GuessWindow duration `toml:"guess_window"`
+	// HashSlots bounds concurrent password hash checks (argon2id, 19 MiB
+	// each); 0 = one per core.
+	HashSlots int `toml:"hash_slots"`
 	// DefaultDomain completes a login name given without "@domain"
 	// ("alice" logs in as alice@DefaultDomain), like Dovecot's
 	// auth_default_realm. Empty: logins need the full address.
@@ -162,8 +173,9 @@ func defaultConfig() Config {
 		},
 		Auth: AuthConfig{
 			AllowPlaintextOnLoopback: true,
-			MaxFailures:              5,
-			FailureWindow:            duration{5 * time.Minute},
+			LoginDelays:              durations(authlimit.DefaultDelays()),
+			GuessLimit:               authlimit.DefaultGuessLimit,
+			GuessWindow:              duration{authlimit.DefaultGuessWindow},
 		},
 		SMTP: SMTPConfig{
 			MaxMessageBytes:     smtpd.DefaultMaxMessageBytes,
@@ -310,8 +322,14 @@ func (c *Config) validate() error {
 			bad(key, "must be a positive duration like \"5m\"")
 		}
 	}
-	positive("auth.max_failures", int64(c.Auth.MaxFailures))
-	positiveDuration("auth.failure_window", c.Auth.FailureWindow)
+	if len(c.Auth.LoginDelays) == 0 {
+		bad("auth.login_delays", "needs at least one entry (\"0s\" for no delay)")
+	}
+	positive("auth.guess_limit", int64(c.Auth.GuessLimit))
+	positiveDuration("auth.guess_window", c.Auth.GuessWindow)
+	if c.Auth.HashSlots < 0 {
+		bad("auth.hash_slots", "%d is negative (0 = one per core)", c.Auth.HashSlots)
+	}
 
 	positive("smtp.max_message_bytes", c.SMTP.MaxMessageBytes)
 	positive("smtp.max_recipients", int64(c.SMTP.MaxRecipients))
@@ -393,6 +411,35 @@ func parseLogLevel(s string) (slog.Level, error) {
 // duration is a time.Duration written in the config as a string that
 // time.ParseDuration accepts ("5m", "120h"); "" is zero.
 type duration struct{ time.Duration }
+
+// delay is a duration where zero means no wait, not "off": it is
+// written "0s".
+type delay struct{ duration }
+
+func (d delay) MarshalText() ([]byte, error) {
+	if d.Duration == 0 {
+		return []byte("0s"), nil
+	}
+	return d.duration.MarshalText()
+}
+
+// durations wraps ds for the config.
+func durations(ds []time.Duration) []delay {
+	out := make([]delay, len(ds))
+	for i, d := range ds {
+		out[i] = delay{duration{d}}
+	}
+	return out
+}
+
+// unwrapDurations is the inverse of durations.
+func unwrapDurations(ds []delay) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Duration
+	}
+	return out
+}
 
 func (d *duration) UnmarshalText(text []byte) error {
 	if len(text) == 0 {

@@ -56,7 +56,7 @@ func TestValidateNamesKey(t *testing.T) {
 		{"[listen]\nsmtp = \"25\"", "listen.smtp"},
 		{"[listen]\nimap = \":1143\"\nimaps = \":1143\"", "listen.imaps"},
 		{"[tls]\ncert = \"c.pem\"", "tls"},
-		{"[auth]\nmax_failures = 0", "auth.max_failures"},
+		{"[auth]\nguess_limit = 0", "auth.guess_limit"},
 		{"[smtp]\ntrusted_networks = [\"10.0.0.1\"]", "smtp.trusted_networks"},
 		{"[smtp]\nmax_line_length = 998", "smtp.max_line_length"},
 		{"[smtp]\nread_timeout = \"\"", "smtp.read_timeout"},
@@ -85,7 +85,7 @@ func TestDecodeRejectsUnknownAndBadTypes(t *testing.T) {
 		{"hostnme = \"x\"", "hostnme"},
 		{"[smtp]\nmax_recipents = 3", "smtp.max_recipents"},
 		{"[imapd]\nmax_connections = 3", "imapd"},
-		{"[auth]\nfailure_window = \"5 min\"", "5 min"},
+		{"[auth]\nguess_window = \"5 min\"", "5 min"},
 		{"[smtp]\nmax_recipients = \"ten\"", "max_recipients"},
 	} {
 		cfg := defaultConfig()
