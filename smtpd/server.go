@@ -111,8 +111,10 @@ type Server struct {
 	// busy counts messages being received or stored, which Shutdown
 	// waits for.
 	busy atomic.Int64
-	// data knows how to read go-smtp's DATA reader fast (dotreader.go).
-	data dataLayouts
+	// hooks are where smtpd reaches into go-smtp, if the guard passed
+	// (gosmtpguard.go); rw is the command filter's rewriter.
+	hooks goSMTPHooks
+	rw    *rewriter
 }
 
 // NewServer checks opts, fills in defaults and returns a Server.
@@ -151,6 +153,11 @@ func NewServer(opts Options) (*Server, error) {
 		opts.now = time.Now
 	}
 	s := &Server{opts: opts, log: opts.Logger.With("listener", opts.Mode.String())}
+	s.hooks = goSMTPGuard()
+	for _, off := range s.hooks.off {
+		s.log.Warn("go-smtp workaround off: behaviour of go-smtp as it is", "reason", off)
+	}
+	s.rw = newRewriter(opts.MaxLineLength)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	be := smtp.BackendFunc(s.newSession)
