@@ -45,10 +45,16 @@ var (
 	// Content.
 	errTooLarge = &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "Message too large"}
 	errBareCRLF = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
-		Message: "Message contains a bare CR, or a bare LF next to a '.' line; lines must end in CRLF (RFC 5321 §2.3.8)"}
-	errLineTooLong = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Line too long (RFC 5321 §4.5.3.1.6)"}
+		Message: "Message contains a bare CR, or a bare LF next to a '.' line; lines must end in CRLF (RFC 5321 section 2.3.8)"}
+	errLineTooLong = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Line too long (RFC 5321 section 4.5.3.1.6)"}
 	errLoop        = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 4, 6}, Message: "Mail loop detected: too many Received headers"}
-	errBadHeader   = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Malformed message header"}
+	// Originator fields of a submission, RFC 5322 §3.6, §3.6.2.
+	errOneFrom    = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "A message needs exactly one From: header field (RFC 5322 section 3.6)"}
+	errOneSender  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "A message may have at most one Sender: header field (RFC 5322 section 3.6)"}
+	errBadFrom    = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Malformed From: header field"}
+	errBadSender  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Sender: must name exactly one mailbox (RFC 5322 section 3.6.2)"}
+	errNeedSender = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "A From: with several mailboxes needs a Sender: (RFC 5322 section 3.6.2)"}
+	errBadHeader  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Malformed message header"}
 	// RFC 3030 §2 leaves "BDAT 0 LAST" as a whole message open; an
 	// empty message is no message (RFC 5322 §3.6: From and Date are
 	// required).
