@@ -42,9 +42,18 @@ func (s *session) Data(r io.Reader) error {
 	id := newID()
 	submission := s.srv.opts.Mode != ModeMX
 	received := s.received(id, &tx)
-	dr, done := s.srv.hooks.fast.fastData(r, s.conn)
+	dr, done := r, func() {}
+	if s.filter != nil {
+		// The fast path relies on the filter (gosmtpguard.go).
+		dr, done = s.srv.hooks.fast.fastData(r, s.conn)
+	}
 	defer done()
 	scan := &contentScanner{r: dr}
+	if bdat {
+		// go-smtp sets its line limit to 0 while it copies BDAT chunks;
+		// the same limit as for DATA applies (RFC 5321 §4.5.3.1.6).
+		scan.maxLine = s.srv.opts.MaxLineLength
+	}
 	var body *store.Body
 	var err error
 	if submission {

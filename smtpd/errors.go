@@ -2,10 +2,12 @@ package smtpd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
+	"syscall"
 
 	"github.com/emersion/go-smtp"
 
@@ -107,8 +109,9 @@ func reply(log *slog.Logger, what string, err error) error {
 		return errLineTooLong
 	case isTimeout(err):
 		return errDataTimeout
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, smtp.ErrDataReset), errors.Is(err, net.ErrClosed):
-		// The client went away or aborted BDAT; nothing was stored.
+	case isClientGone(err):
+		// The client went away or aborted BDAT; nothing was stored. A
+		// client's doing, so not an error of ours (info, not ERROR).
 		log.Info("message transfer aborted", "during", what, "err", err)
 		return errAborted
 	case errors.Is(err, store.ErrClosed), errors.Is(err, context.Canceled):
@@ -116,6 +119,18 @@ func reply(log *slog.Logger, what string, err error) error {
 	}
 	log.Error("internal error", "during", what, "err", err)
 	return errTemporary
+}
+
+// isClientGone reports whether err means the client's connection ended or
+// broke (EOF in the middle, reset, a broken TLS stream) or the client
+// aborted BDAT (RSET, or the connection ended between chunks).
+func isClientGone(err error) bool {
+	var op *net.OpError
+	var rh tls.RecordHeaderError
+	var alert tls.AlertError
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, smtp.ErrDataReset) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.As(err, &op) || errors.As(err, &rh) || errors.As(err, &alert)
 }
 
 // isTimeout reports whether err is a network timeout.

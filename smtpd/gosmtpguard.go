@@ -46,9 +46,12 @@ var goSMTPGuard = sync.OnceValue(checkGoSMTP)
 // dotReader must read every case of dataCorpus exactly as go-smtp's own
 // reader does (data, error, and the replies and commands that follow),
 // and the command filter must give the replies of filterChecks.
-func checkGoSMTP() goSMTPHooks {
+func checkGoSMTP() goSMTPHooks { return guardFor(linkedGoSMTP()) }
+
+// guardFor is checkGoSMTP for the go-smtp of that version and hash.
+func guardFor(v, sum string) goSMTPHooks {
 	var h goSMTPHooks
-	if v, sum := linkedGoSMTP(); v != verifiedGoSMTPVersion || sum != verifiedGoSMTPSum {
+	if v != verifiedGoSMTPVersion || sum != verifiedGoSMTPSum {
 		h.off = append(h.off, fmt.Sprintf("go-smtp %s (%s) is not the verified %s", v, sum, verifiedGoSMTPVersion))
 		return h
 	}
