@@ -142,4 +142,3 @@ func TestBDATEmptyAndLineRules(t *testing.T) {
 		t.Errorf("INBOX: %d messages, want only the one within the limit", len(got))
 	}
 }
-
