@@ -146,6 +146,16 @@ func verifyFastPath(cl *connLayout) (*fastPath, error) {
 		return nil, errors.New("go-smtp's line limit is not laid out as expected")
 	}
 	fp := &fastPath{data: dl, line: ll}
+	if err := compareOnCorpus(cl, fp.fastData); err != nil {
+		return nil, err
+	}
+	return fp, nil
+}
+
+// compareOnCorpus runs dataCorpus through go-smtp twice, Data reading
+// go-smtp's reader as it is and through read, and reports the first
+// difference.
+func compareOnCorpus(cl *connLayout, read dataReadFunc) error {
 	for _, in := range dataCorpus() {
 		// Whatever the case left open ends here.
 		in += "\r\n.\r\nNOOP\r\nQUIT\r\n"
@@ -155,11 +165,11 @@ func verifyFastPath(cl *connLayout) (*fastPath, error) {
 				rest = in[:len(in)/2]
 			}
 			ref := &guardProbe{conn: cl, rw: newRewriter(guardMaxLine)}
-			fast := &guardProbe{conn: cl, rw: ref.rw, fast: fp}
+			fast := &guardProbe{conn: cl, rw: ref.rw, read: read}
 			refOut, err1 := ref.run(guardPrefix, rest, hangUp)
 			fastOut, err2 := fast.run(guardPrefix, rest, hangUp)
 			if err := errors.Join(err1, err2); err != nil {
-				return nil, err
+				return err
 			}
 			if hangUp {
 				refOut, fastOut = "", "" // the replies race with the hang-up
@@ -168,13 +178,16 @@ func verifyFastPath(cl *connLayout) (*fastPath, error) {
 			// line limit refuses a whole read, dotReader the line.
 			sameData := bytes.Equal(ref.data, fast.data) || ref.dataErr == smtp.ErrTooLongLine
 			if refOut != fastOut || !sameData || fmt.Sprint(ref.dataErr) != fmt.Sprint(fast.dataErr) {
-				return nil, fmt.Errorf("differs from go-smtp's reader on %q: replies %q / %q, data %q / %q, error %v / %v",
+				return fmt.Errorf("differs from go-smtp's reader on %q: replies %q / %q, data %q / %q, error %v / %v",
 					rest, refOut, fastOut, ref.data, fast.data, ref.dataErr, fast.dataErr)
 			}
 		}
 	}
-	return fp, nil
+	return nil
 }
+
+// dataReadFunc is how Data reads go-smtp's reader (fastPath.fastData).
+type dataReadFunc func(r io.Reader, c *smtp.Conn) (io.Reader, func())
 
 const guardPrefix = "EHLO guard.test\r\nMAIL FROM:<a@guard.test>\r\nRCPT TO:<b@guard.test>\r\nDATA\r\n"
 
@@ -253,7 +266,7 @@ func replyCodes(out string) string {
 
 // guardProbe runs one transcript through a go-smtp server.
 type guardProbe struct {
-	fast *fastPath
+	read dataReadFunc // nil: go-smtp's reader as it is
 	conn *connLayout
 	rw   *rewriter
 
@@ -382,7 +395,10 @@ func (s *guardSession) Data(r io.Reader) error {
 	if _, bdat := r.(*io.PipeReader); !bdat && s.filter != nil {
 		s.filter.beginData()
 	}
-	dr, done := s.p.fast.fastData(r, s.conn)
+	dr, done := r, func() {}
+	if s.p.read != nil {
+		dr, done = s.p.read(r, s.conn)
+	}
 	b, err := io.ReadAll(dr)
 	done()
 	s.p.mu.Lock()
