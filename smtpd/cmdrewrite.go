@@ -43,12 +43,12 @@ func newRewriter(maxLine int) *rewriter {
 func (rw *rewriter) command(line []byte) ([]byte, int64) {
 	// The way go-smtp's parseCmd splits a line.
 	s := string(bytes.TrimRight(line, "\r\n"))
-	if len(s) >= 8 && strings.EqualFold(s[:8], "STARTTLS") {
-		// go-smtp takes any line beginning with STARTTLS for STARTTLS
-		// and ignores the rest; RFC 3207 §4: "501 Syntax error (no
-		// parameters allowed)". A line go-smtp cannot split gets its
-		// "501 5.5.2 Bad command".
-		if strings.TrimSpace(s[8:]) != "" {
+	if up := strings.ToUpper(s); strings.HasPrefix(up, "STARTTLS") {
+		// go-smtp takes any line beginning with STARTTLS (its test, to
+		// the letter) for STARTTLS and ignores the rest; RFC 3207 §4:
+		// "501 Syntax error (no parameters allowed)". A line go-smtp
+		// cannot split gets its "501 5.5.2 Bad command".
+		if strings.TrimSpace(up) != "STARTTLS" {
 			return []byte("XSTARTTLS\r\n"), 0
 		}
 		return line, 0

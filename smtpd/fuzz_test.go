@@ -184,3 +184,42 @@ func (r *splitReader) Read(p []byte) (int, error) {
 	r.b = r.b[k:]
 	return k, nil
 }
+
+// FuzzCommandFilter: the command filter passes any stream through
+// unchanged when no line needs rewriting (rewrites only touch lines that
+// go-smtp would answer wrongly), whatever the read sizes, with a number of
+// reads linear in the input (an operation count, not a clock).
+func FuzzCommandFilter(f *testing.F) {
+	for _, s := range []string{
+		"EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nBDAT 5 LAST\r\nRCPT TO:<Postmaster>\r\nQUIT\r\n",
+		"NOOP\r\n" + strings.Repeat("x", 5000) + "\r\nNOOP\r\n", "BDAT 3\r\nab", "partial",
+	} {
+		f.Add([]byte(s), uint8(7))
+	}
+	f.Fuzz(func(t *testing.T, in []byte, size uint8) {
+		rw := newRewriter(100)
+		changes := false
+		for _, l := range bytes.SplitAfter(in, []byte("\n")) {
+			if out, _ := rw.command(l); !bytes.Equal(out, l) {
+				changes = true
+			}
+		}
+		fl := newCommandFilter(bytes.NewReader(in), nil, rw, 100)
+		var out []byte
+		buf := make([]byte, int(size)%64+1)
+		reads := 0
+		for {
+			n, err := fl.Read(buf)
+			out = append(out, buf[:n]...)
+			if reads++; reads > 4*len(in)+8 {
+				t.Fatalf("%d reads for %d octets", reads, len(in))
+			}
+			if err != nil {
+				break
+			}
+		}
+		if !changes && !bytes.Equal(in, out) {
+			t.Fatalf("%q became %q", in, out)
+		}
+	})
+}
