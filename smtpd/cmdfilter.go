@@ -123,8 +123,13 @@ func (f *commandFilter) take(p []byte, n int) int {
 }
 
 func (f *commandFilter) readChunk(p []byte) (int, error) {
-	if f.r == f.w {
-		if err := f.fill(); err != nil {
+	p = p[:min(int64(len(p)), f.chunk)]
+	var n int
+	if f.r < f.w {
+		n = f.take(p, len(p))
+	} else {
+		var err error
+		if n, err = f.readDirect(p); err != nil {
 			if err == io.EOF {
 				// RFC 3030 §2: the chunk is exactly as long as BDAT said.
 				err = io.ErrUnexpectedEOF
@@ -132,7 +137,6 @@ func (f *commandFilter) readChunk(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	n := f.take(p, int(min(f.chunk, int64(f.w-f.r))))
 	if f.chunk -= int64(n); f.chunk == 0 {
 		f.mode = modeCommand
 	}
@@ -140,18 +144,45 @@ func (f *commandFilter) readChunk(p []byte) (int, error) {
 }
 
 func (f *commandFilter) readDot(p []byte) (int, error) {
-	if f.r == f.w {
-		if err := f.fill(); err != nil {
-			return 0, err
+	if f.r < f.w {
+		k, end := dotScan(&f.dot, f.buf[f.r:min(f.w, f.r+len(p))])
+		n := f.take(p, k)
+		if end {
+			f.mode = modeCommand
 		}
+		return n, nil
 	}
-	avail := f.buf[f.r:min(f.w, f.r+len(p))]
-	k, end := dotScan(&f.dot, avail)
-	n := f.take(p, k)
+	// Straight into p (the bulk of a message): no copy through buf.
+	n, err := f.readDirect(p)
+	if err != nil {
+		return 0, err
+	}
+	k, end := dotScan(&f.dot, p[:n])
 	if end {
+		// What follows the end of data waits for go-smtp's next read.
+		if n-k > len(f.buf) {
+			f.buf = make([]byte, n-k)
+		}
+		f.r, f.w = 0, copy(f.buf, p[k:n])
 		f.mode = modeCommand
 	}
-	return n, nil
+	return k, nil
+}
+
+// readDirect reads src into p, when nothing is buffered; src's error comes
+// with no data (the error after data is kept for the next read).
+func (f *commandFilter) readDirect(p []byte) (int, error) {
+	if f.srcErr != nil {
+		return 0, f.srcErr
+	}
+	n, err := f.src.Read(p)
+	if err != nil {
+		f.srcErr = err
+		if n > 0 {
+			err = nil
+		}
+	}
+	return n, err
 }
 
 func (f *commandFilter) readCommand(p []byte) (int, error) {

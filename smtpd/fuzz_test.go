@@ -187,12 +187,14 @@ func (r *splitReader) Read(p []byte) (int, error) {
 
 // FuzzCommandFilter: the command filter passes any stream through
 // unchanged when no line needs rewriting (rewrites only touch lines that
-// go-smtp would answer wrongly), whatever the read sizes, with a number of
-// reads linear in the input (an operation count, not a clock).
+// go-smtp would answer wrongly; DATA content and BDAT chunks are never
+// touched), whatever the read sizes, with a number of reads linear in the
+// input (an operation count, not a clock).
 func FuzzCommandFilter(f *testing.F) {
 	for _, s := range []string{
 		"EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nBDAT 5 LAST\r\nRCPT TO:<Postmaster>\r\nQUIT\r\n",
 		"NOOP\r\n" + strings.Repeat("x", 5000) + "\r\nNOOP\r\n", "BDAT 3\r\nab", "partial",
+		"DATA\r\nRCPT TO:<Postmaster>\r\n.\r\nQUIT\r\n", "DATA\r\n\r\r\n.\r\n" + strings.Repeat("y", 300) + "\r\n.\r\n",
 	} {
 		f.Add([]byte(s), uint8(7))
 	}
@@ -211,6 +213,9 @@ func FuzzCommandFilter(f *testing.F) {
 		for {
 			n, err := fl.Read(buf)
 			out = append(out, buf[:n]...)
+			if fl.mode == modeCommand && len(fl.out) == 0 && (string(out) == "DATA\r\n" || bytes.HasSuffix(out, []byte("\nDATA\r\n"))) {
+				fl.beginData() // as Session.Data does after go-smtp's 354
+			}
 			if reads++; reads > 4*len(in)+8 {
 				t.Fatalf("%d reads for %d octets", reads, len(in))
 			}
