@@ -120,7 +120,10 @@ func dataCorpus() []string {
 	for _, n := range []int{guardMaxLine - 3, guardMaxLine - 2, guardMaxLine - 1, guardMaxLine, guardMaxLine + 1} {
 		l := strings.Repeat("l", n)
 		c = append(c, l+"\r\n.\r\n", "a\r\n"+l+"\r\n.\r\n", "a\n"+l+"\n.\r\n", l+"\r\r\n.\r\n",
-			"."+l+"\r\n.\r\n", "a\r\n"+l+"\r\n"+l+"\r\n.\r\n")
+			"."+l+"\r\n.\r\n", "a\r\n"+l+"\r\n"+l+"\r\n.\r\n",
+			// A long line, then what would be an end of data if the
+			// octet that broke the limit were lost, then a message.
+			l+"\r\r\n.\r\n"+next+".\r\n", "a\r\n"+l+"\r\r\n.\r\n"+next+".\r\n")
 	}
 	return c
 }
