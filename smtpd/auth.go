@@ -41,16 +41,25 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	case sasl.Plain:
 		// RFC 4616: an authorization identity other than the user's own
 		// is not supported.
-		return sasl.NewPlainServer(func(identity, username, password string) error {
+		return s.guardSASL(sasl.NewPlainServer(func(identity, username, password string) error {
 			if identity != "" && !strings.EqualFold(identity, username) {
 				return errAuthzMismatch
 			}
 			return s.authenticate(username, password)
-		}), nil
+		})), nil
 	case sasl.Login:
-		return &loginServer{authenticate: s.authenticate}, nil
+		return s.guardSASL(&loginServer{authenticate: s.authenticate}), nil
 	}
 	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+// guardSASL puts the mechanism behind the command filter's check of
+// base64 (cmdrewrite.go saslGuard), when the filter is on.
+func (s *session) guardSASL(m sasl.Server) sasl.Server {
+	if s.filter == nil {
+		return m
+	}
+	return &saslGuard{next: m.Next, invalid: s.srv.rw.saslInvalid, filter: s.filter}
 }
 
 // authenticate checks a login through the store, which throttles failed

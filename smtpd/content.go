@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+
+	"github.com/emersion/go-smtp"
 )
 
 // contentScanner passes message data through unchanged and notes what
@@ -12,9 +14,15 @@ import (
 // (a smuggled end-of-data), and whether it holds 8-bit octets.
 type contentScanner struct {
 	r io.Reader
+	// maxLine > 0 bounds the octets of a line, its line ending included
+	// (as go-smtp's line limit counts): a longer line fails the read
+	// with smtp.ErrTooLongLine.
+	maxLine int
 
 	smuggling bool // bare CR, or "." line next to a bare LF
 	eightBit  bool
+	octets    int64 // read so far
+	lineLen   int   // octets of the current line (when maxLine > 0)
 
 	pendingCR bool // the last octet was CR
 	prevBare  bool // the previous line ended in a bare LF
@@ -24,11 +32,32 @@ type contentScanner struct {
 
 func (c *contentScanner) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	c.octets += int64(n)
+	if c.maxLine > 0 && !c.countLines(p[:n]) {
+		return 0, smtp.ErrTooLongLine
+	}
 	c.scan(p[:n])
 	if err == io.EOF && (c.pendingCR || c.dot && c.line == 1 && c.prevBare) {
 		c.smuggling = true // data ending in a bare CR, or in "<LF>."
 	}
 	return n, err
+}
+
+// countLines adds p to the line lengths and reports whether every line
+// stayed within maxLine.
+func (c *contentScanner) countLines(p []byte) bool {
+	for {
+		lf := bytes.IndexByte(p, '\n')
+		if lf < 0 {
+			c.lineLen += len(p)
+			return c.lineLen <= c.maxLine
+		}
+		if c.lineLen+lf+1 > c.maxLine {
+			return false
+		}
+		c.lineLen = 0
+		p = p[lf+1:]
+	}
 }
 
 // scan runs the octets of p through the state machine. In the middle of a

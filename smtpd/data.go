@@ -16,6 +16,15 @@ import (
 // to disk (RFC 5321 §4.1.1.4, §6.1: accepting means taking
 // responsibility).
 func (s *session) Data(r io.Reader) error {
+	// go-smtp v0.25.1 runs Data for BDAT in a goroutine, over a pipe that
+	// the chunks are copied into, and for DATA over its dot reader.
+	_, bdat := r.(*io.PipeReader)
+	if bdat && s.filter == nil {
+		return errNoBDAT
+	}
+	if !bdat && s.filter != nil {
+		s.filter.beginData() // go-smtp has answered DATA with 354
+	}
 	s.srv.busy.Add(1)
 	defer s.srv.busy.Add(-1)
 	if s.raw != nil {
@@ -33,9 +42,18 @@ func (s *session) Data(r io.Reader) error {
 	id := newID()
 	submission := s.srv.opts.Mode != ModeMX
 	received := s.received(id, &tx)
-	dr, done := s.srv.data.fastData(r, s.conn)
+	dr, done := r, func() {}
+	if s.filter != nil {
+		// The fast path relies on the filter (gosmtpguard.go).
+		dr, done = s.srv.hooks.fast.fastData(r, s.conn)
+	}
 	defer done()
 	scan := &contentScanner{r: dr}
+	if bdat {
+		// go-smtp sets its line limit to 0 while it copies BDAT chunks;
+		// the same limit as for DATA applies (RFC 5321 §4.5.3.1.6).
+		scan.maxLine = s.srv.opts.MaxLineLength
+	}
 	var body *store.Body
 	var err error
 	if submission {
@@ -50,6 +68,10 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		s.log.Info("message not received", "id", id, "err", err)
 		return reply(s.log, "DATA", err)
+	}
+	if bdat && scan.octets == 0 {
+		s.log.Info("message refused: empty", "id", id)
+		return errEmptyMessage
 	}
 	if scan.smuggling {
 		s.log.Warn("message refused: bare CR or LF around a dot line (smuggling attempt?)", "id", id, "from", tx.from)

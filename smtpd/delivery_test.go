@@ -110,7 +110,7 @@ with smtplib.SMTP(h, int(p), local_hostname="py.test") as s:
 	script = strings.Replace(script, `s.auth("LOGIN", s.auth_login, initial_response_ok=False)  # placeholder, replaced below`,
 		`s.user, s.password = "bob@example.test", "bob secret"
     s.auth("LOGIN", s.auth_login, initial_response_ok=False)
-    s.sendmail("bob@example.test", ["alice@example.test"], b"Subject: login mech\r\n\r\nhi\r\n")`, 1)
+    s.sendmail("bob@example.test", ["alice@example.test"], b"From: bob@example.test\r\nSubject: login mech\r\n\r\nhi\r\n")`, 1)
 	out, err := exec.Command("python3", "-c", script, e.mx, e.sub).CombinedOutput()
 	if err != nil {
 		t.Fatalf("python: %v\n%s", err, out)

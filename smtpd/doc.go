@@ -19,8 +19,10 @@
 //     accepted only over TLS, or in clear text from a loopback address when
 //     Options.AllowPlaintextOnLoopback is set. The envelope sender and the
 //     From: header must be addresses the user may send as
-//     (store.MaySendAs). Message-ID and Date are added when missing
-//     (RFC 6409 §8).
+//     (store.MaySendAs); a submitted message has exactly one From:, at
+//     most one Sender: (required when From: has several mailboxes), and
+//     every address in both must pass MaySendAs (RFC 5322 §3.6).
+//     Message-ID and Date are added when missing (RFC 6409 §8).
 //
 // # Recipient policy (RFC 5321 §3.6, no open relay)
 //
@@ -60,20 +62,61 @@
 // beyond the total or per-IP limit get "421 4.7.0" and are closed. Message
 // size is enforced while reading (552 5.3.4) and nothing is stored.
 //
+// # Where go-smtp (v0.25.1) is worked around
+//
+// go-smtp has no hook for commands and does TLS itself, so smtpd puts a
+// command filter (cmdfilter.go, cmdrewrite.go) into go-smtp's own reader
+// chain, above TLS, at every new session (conninternals.go). It follows
+// the protocol (a command line at a time, BDAT chunks by their size, DATA
+// up to go-smtp's own end-of-data) and rewrites the lines go-smtp answers
+// wrongly into lines it answers right:
+//   - RCPT TO:<Postmaster> without a domain (RFC 5321 §4.5.1; go-smtp: 501)
+//     reaches the store as Resolve("postmaster");
+//   - STARTTLS with an argument gets 501 (RFC 3207 §4; go-smtp: 220) —
+//     once the first EHLO has been seen, since the filter goes in there;
+//   - a SASL response that is not base64 gets 501 5.5.2 (RFC 4954 §4;
+//     go-smtp: 454 4.7.0);
+//   - a repeated MAIL or RCPT parameter (NOTIFY, ORCPT, RET, ENVID, ...),
+//     an ENVID over 100 or an ORCPT over 500 characters get 501 5.5.4
+//     (RFC 3461 §4; go-smtp kept the last of each);
+//   - a BDAT chunk that the connection ends in the middle of fails the
+//     message (RFC 3030 §2; go-smtp stored it and answered 250).
+//
+// The session itself answers a nested MAIL with 503 5.5.1 (RFC 5321
+// §4.1.4), refuses an empty BDAT message, and applies DATA's line limit
+// and bare CR/LF rules to BDAT content (go-smtp sets its line limit to 0
+// for BDAT).
+//
+// Both places where smtpd reaches into go-smtp's unexported fields, this
+// filter and the DATA fast path below, sit behind one behavioural guard
+// (gosmtpguard.go), run once at the first NewServer: the go-smtp linked in
+// must be the verified version (module version and go.sum hash, read with
+// runtime/debug.ReadBuildInfo), the fields must have the expected names
+// and types, and a real go-smtp server on an in-memory connection must
+// behave as expected: the filter's transcripts give the right replies,
+// and dotReader agrees with go-smtp's own reader on a corpus of smuggling
+// variants, size and line limit cases. Otherwise the hook is off and
+// go-smtp's behaviour applies as it is, except that BDAT is refused with
+// 451 (a cut chunk could not be told from a whole one). The start-up log
+// says why (listener=... "go-smtp workaround off").
+//
 // # Performance
 //
 // go-smtp undoes DATA's dot-stuffing and counts line lengths one octet at
 // a time; with 64 KiB messages that was two thirds of the server's CPU.
 // dotreader.go reads the same buffered connection with the same state
-// machine (checked against go-smtp's own reader at first use and by
+// machine (behind the guard above, and compared with go-smtp's reader by
 // FuzzDotReader) but copies whole runs of a line at once, and applies the
 // line length limit line by line. contentScanner likewise skips to the
-// next CR or LF. BenchmarkSMTPSource measures acceptance under Postfix's
-// smtp-source, the load of the shared bench's smtp-accept.
+// next CR or LF. BenchmarkAccept and BenchmarkSMTPSource (Postfix's
+// smtp-source, the load of the shared bench's smtp-accept) measure
+// acceptance with and without the fast path.
 //
 // # Errors
 //
 // All replies come from errors.go: policy refusals are *smtp.SMTPError
 // values, and any other error is logged and answered with a generic
-// "451 4.3.0", so internal error text never reaches the wire.
+// "451 4.3.0", so internal error text never reaches the wire. A client
+// that goes away (EOF, reset, a broken TLS stream) is logged at info, as
+// are go-smtp's own "error handling" lines about such connections.
 package smtpd

@@ -6,7 +6,6 @@ import (
 	"io"
 	"reflect"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"github.com/emersion/go-smtp"
@@ -22,11 +21,13 @@ import (
 // drains the rest of the data) continue where this one stopped.
 //
 // The fields are unexported, so they are reached through reflect and
-// unsafe. Before the first use, lookup verifies the field names
-// and types and runs go-smtp's own reader over known input to confirm the
-// state numbering; if anything differs (another go-smtp version), Data
-// uses go-smtp's reader unchanged (TestFastDataEngaged fails then).
-// FuzzDotReader compares the two readers octet for octet.
+// unsafe, and only after the guard of gosmtpguard.go has passed: the
+// go-smtp linked in is the version verified, its fields have the names and
+// types expected, and, run through a real go-smtp server, dotReader and
+// go-smtp's own reader agree on every case of a corpus of smuggling
+// variants, size limit and line length cases. Otherwise Data uses go-smtp's
+// reader unchanged (TestGoSMTPGuardPasses fails then). FuzzDotReader
+// compares the two readers octet for octet.
 
 // The states of go-smtp's dataReader (constants local to its Read).
 const (
@@ -82,44 +83,6 @@ func lineLayoutOf() (*lineLayout, bool) {
 		}
 	}
 	return l, true
-}
-
-// dataLayouts remembers, per Server, whether the reader type go-smtp
-// passes to Data has the layout dotReader expects (checked once).
-// Data sees two types: the DATA reader and BDAT's pipe.
-type dataLayouts struct {
-	mu     sync.Mutex
-	layout map[reflect.Type]*dataLayout // nil value: not usable
-	line   *lineLayout                  // nil: not usable
-	lineOK bool                         // line was looked at
-}
-
-// lineLimit returns the layout of go-smtp's line limit, checking it once.
-func (ls *dataLayouts) lineLimit() *lineLayout {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	if !ls.lineOK {
-		ls.line, _ = lineLayoutOf()
-		ls.lineOK = true
-	}
-	return ls.line
-}
-
-// lookup returns the layout of t, checking it on first sight.
-func (ls *dataLayouts) lookup(t reflect.Type) *dataLayout {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	l, seen := ls.layout[t]
-	if !seen {
-		if ls.layout == nil {
-			ls.layout = map[reflect.Type]*dataLayout{}
-		}
-		if l2, ok := layoutOf(t); ok && l2.verify() {
-			l = l2
-		}
-		ls.layout[t] = l
-	}
-	return l
 }
 
 // layoutOf checks that t is go-smtp's *dataReader, a *struct{ r
@@ -188,16 +151,22 @@ func (l *dataLayout) verify() bool {
 	return true
 }
 
-// fastData returns a fast reader sharing r's state if r is go-smtp's DATA
-// reader of the verified layout, and r itself otherwise (BDAT's pipe, or
-// an unknown go-smtp). If c is not nil, the reader also takes over c's
-// line length limit until done is called, which Data must do before it
-// returns.
-func (ls *dataLayouts) fastData(r io.Reader, c *smtp.Conn) (_ io.Reader, done func()) {
-	l := ls.lookup(reflect.TypeOf(r))
-	if l == nil {
+// fastPath is dotReader's access to go-smtp's DATA reader and line limit,
+// set only when the guard (gosmtpguard.go) verified both; nil: off.
+type fastPath struct {
+	data *dataLayout
+	line *lineLayout
+}
+
+// fastData returns a fast reader sharing r's state if the fast path is on
+// and r is go-smtp's DATA reader, and r itself otherwise (BDAT's pipe).
+// If c is not nil, the reader also takes over c's line length limit
+// until done is called, which Data must do before it returns.
+func (fp *fastPath) fastData(r io.Reader, c *smtp.Conn) (_ io.Reader, done func()) {
+	if fp == nil || reflect.TypeOf(r) != fp.data.typ {
 		return r, func() {}
 	}
+	l := fp.data
 	p := reflect.ValueOf(r).UnsafePointer()
 	d := &dotReader{
 		br:      *(**bufio.Reader)(unsafe.Add(p, l.r)),
@@ -205,7 +174,7 @@ func (ls *dataLayouts) fastData(r io.Reader, c *smtp.Conn) (_ io.Reader, done fu
 		limited: (*bool)(unsafe.Add(p, l.limited)),
 		rem:     (*int64)(unsafe.Add(p, l.rem)),
 	}
-	ll := ls.lineLimit()
+	ll := fp.line
 	if c == nil || ll == nil {
 		return d, func() {}
 	}
@@ -217,7 +186,9 @@ func (ls *dataLayouts) fastData(r io.Reader, c *smtp.Conn) (_ io.Reader, done fu
 	if *limit <= 0 {
 		return d, func() {}
 	}
-	d.maxLine, *limit = *limit, 0
+	// Start from go-smtp's count: the LF ending the DATA line counts
+	// into the first line of data (the guard found this off by one).
+	d.maxLine, d.lineLen, *limit = *limit, *count, 0
 	return d, func() {
 		*limit = d.maxLine
 		if d.tooLong {
@@ -272,7 +243,7 @@ func (d *dotReader) Read(b []byte) (n int, err error) {
 			}
 			if k > 0 {
 				if d.maxLine > 0 && !d.countLines(buf[:k]) {
-					err = smtp.ErrTooLongLine
+					err = d.lineTooLong()
 					break
 				}
 				copy(b[n:], buf[:k])
@@ -294,7 +265,7 @@ func (d *dotReader) Read(b []byte) (n int, err error) {
 				d.lineLen = 0
 			}
 			if d.lineLen++; d.lineLen > d.maxLine {
-				d.tooLong, err = true, smtp.ErrTooLongLine
+				err = d.lineTooLong()
 				break
 			}
 		}
@@ -343,6 +314,17 @@ func (d *dotReader) Read(b []byte) (n int, err error) {
 		*d.rem -= int64(n)
 	}
 	return n, err
+}
+
+// lineTooLong fails the data as go-smtp's line limit does: it refuses the
+// whole read, so nothing after the long line reaches go-smtp's buffer, and
+// go-smtp's own drain of the data after Data fails at once. dotReader
+// read into the buffer with the limit off, so it drops what is there
+// (the connection is closed after the reply anyway).
+func (d *dotReader) lineTooLong() error {
+	d.tooLong = true
+	d.br.Discard(d.br.Buffered())
+	return smtp.ErrTooLongLine
 }
 
 // countLines counts the octets of p (bare LFs included) into lineLen and

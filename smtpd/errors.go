@@ -2,10 +2,12 @@ package smtpd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
+	"syscall"
 
 	"github.com/emersion/go-smtp"
 
@@ -30,6 +32,8 @@ var (
 	errRelayDenied   = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Relay access denied"}
 	errUnknownUser   = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}
 	errBadRcptSyntax = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax"}
+	errNestedMail    = &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Nested MAIL command"}
+	errBadParam      = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 4}, Message: "Invalid ESMTP parameter value"}
 	errBadFromSyntax = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Bad sender address syntax"}
 	errNotOwner      = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Sender address is not yours"}
 	errFromNotOwner  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "From: header address is not yours"}
@@ -43,11 +47,24 @@ var (
 	// Content.
 	errTooLarge = &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "Message too large"}
 	errBareCRLF = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
-		Message: "Message contains a bare CR, or a bare LF next to a '.' line; lines must end in CRLF (RFC 5321 §2.3.8)"}
-	errLineTooLong = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Line too long (RFC 5321 §4.5.3.1.6)"}
+		Message: "Message contains a bare CR, or a bare LF next to a '.' line; lines must end in CRLF (RFC 5321 section 2.3.8)"}
+	errLineTooLong = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Line too long (RFC 5321 section 4.5.3.1.6)"}
 	errLoop        = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 4, 6}, Message: "Mail loop detected: too many Received headers"}
-	errBadHeader   = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Malformed message header"}
-	errNoneStored  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No recipient could take the message"}
+	// Originator fields of a submission, RFC 5322 §3.6, §3.6.2.
+	errOneFrom    = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "A message needs exactly one From: header field (RFC 5322 section 3.6)"}
+	errOneSender  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "A message may have at most one Sender: header field (RFC 5322 section 3.6)"}
+	errBadFrom    = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Malformed From: header field"}
+	errBadSender  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Sender: must name exactly one mailbox (RFC 5322 section 3.6.2)"}
+	errNeedSender = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "A From: with several mailboxes needs a Sender: (RFC 5322 section 3.6.2)"}
+	errBadHeader  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Malformed message header"}
+	// RFC 3030 §2 leaves "BDAT 0 LAST" as a whole message open; an
+	// empty message is no message (RFC 5322 §3.6: From and Date are
+	// required).
+	errEmptyMessage = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message is empty"}
+	// The command filter is off (another go-smtp), so a chunk cut short
+	// could not be told from a whole one (gosmtpguard.go).
+	errNoBDAT     = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "BDAT is unavailable, use DATA"}
+	errNoneStored = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No recipient could take the message"}
 
 	// Connection level.
 	errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Server shutting down, try again later"}
@@ -95,8 +112,9 @@ func reply(log *slog.Logger, what string, err error) error {
 		return errLineTooLong
 	case isTimeout(err):
 		return errDataTimeout
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, smtp.ErrDataReset), errors.Is(err, net.ErrClosed):
-		// The client went away or aborted BDAT; nothing was stored.
+	case isClientGone(err):
+		// The client went away or aborted BDAT; nothing was stored. A
+		// client's doing, so not an error of ours (info, not ERROR).
 		log.Info("message transfer aborted", "during", what, "err", err)
 		return errAborted
 	case errors.Is(err, store.ErrClosed), errors.Is(err, context.Canceled):
@@ -104,6 +122,18 @@ func reply(log *slog.Logger, what string, err error) error {
 	}
 	log.Error("internal error", "during", what, "err", err)
 	return errTemporary
+}
+
+// isClientGone reports whether err means the client's connection ended or
+// broke (EOF in the middle, reset, a broken TLS stream) or the client
+// aborted BDAT (RSET, or the connection ended between chunks).
+func isClientGone(err error) bool {
+	var op *net.OpError
+	var rh tls.RecordHeaderError
+	var alert tls.AlertError
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, smtp.ErrDataReset) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.As(err, &op) || errors.As(err, &rh) || errors.As(err, &alert)
 }
 
 // isTimeout reports whether err is a network timeout.

@@ -3,6 +3,7 @@ package smtpd
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	gomessage "github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
+	"github.com/emersion/go-smtp"
 
 	"github.com/mailserver/mailserver/store"
 )
@@ -84,9 +86,11 @@ func sanitizeHelo(h string) string {
 }
 
 // checkSubmission applies the submission rules to a message from an
-// authenticated user (RFC 6409 §8): every From: address must be one the
-// user may send as, and a missing Message-ID or Date is supplied. It
-// returns the header fields to add.
+// authenticated user (RFC 6409 §8): exactly one From: field (RFC 5322
+// §3.6), at most one Sender: field with one mailbox, a Sender: when From:
+// names several mailboxes (RFC 5322 §3.6.2), and every address in From:
+// and Sender: one the user may send as; a missing Message-ID or Date is
+// supplied. It returns the header fields to add.
 func (s *session) checkSubmission(body *store.Body, tx *transaction) (string, error) {
 	h, err := textproto.ReadHeader(bufio.NewReader(body.Reader()))
 	if err != nil {
@@ -94,19 +98,19 @@ func (s *session) checkSubmission(body *store.Body, tx *transaction) (string, er
 		return "", errBadHeader
 	}
 	mh := mail.Header{Header: gomessage.Header{Header: h}}
-	if tx.user != nil && mh.Has("From") {
-		from, err := mh.AddressList("From")
-		if err != nil {
-			s.log.Info("malformed From in submission", "err", err)
-			return "", errBadHeader
+	if tx.user != nil {
+		addrs, refusal := originators(h)
+		if refusal != nil {
+			s.log.Info("submission refused", "reason", refusal.Message)
+			return "", refusal
 		}
-		for _, a := range from {
-			ok, err := s.srv.opts.Store.MaySendAs(s.srv.ctx, tx.user, a.Address)
+		for _, a := range addrs {
+			ok, err := s.srv.opts.Store.MaySendAs(s.srv.ctx, tx.user, a)
 			if err != nil {
 				return "", err
 			}
 			if !ok {
-				s.log.Warn("From: refused", "from", a.Address)
+				s.log.Warn("From: or Sender: refused", "address", a)
 				return "", errFromNotOwner
 			}
 		}
@@ -119,4 +123,56 @@ func (s *session) checkSubmission(body *store.Body, tx *transaction) (string, er
 		fmt.Fprintf(&extra, "Date: %s\r\n", s.srv.opts.now().Format(time.RFC1123Z))
 	}
 	return extra.String(), nil
+}
+
+// originators returns the addresses of a message's From: and Sender:
+// fields, or the refusal if the fields break RFC 5322
+// §3.6: exactly one From: with at least one mailbox, at most one Sender:
+// with exactly one, and a Sender: if From: has more than one. Each field
+// value is parsed once (mail.ParseAddressList); fields are read from
+// textproto.Header, which keeps every occurrence (Header.Get returned only
+// the first From: before).
+func originators(h textproto.Header) ([]string, *smtp.SMTPError) {
+	froms, senders := h.Values("From"), h.Values("Sender")
+	if len(froms) != 1 {
+		return nil, errOneFrom
+	}
+	if len(senders) > 1 {
+		return nil, errOneSender
+	}
+	from, err := parseMailboxes(froms[0])
+	if err != nil || len(from) == 0 {
+		return nil, errBadFrom
+	}
+	addrs := from
+	if len(senders) == 1 {
+		sender, err := parseMailboxes(senders[0])
+		if err != nil || len(sender) != 1 {
+			return nil, errBadSender
+		}
+		addrs = append(addrs, sender...)
+	} else if len(from) > 1 {
+		return nil, errNeedSender
+	}
+	return addrs, nil
+}
+
+// maxAddressField bounds the From:/Sender: value parsed; the parser's work
+// is then bounded too (FuzzOriginators checks it is linear).
+const maxAddressField = 16 << 10
+
+// parseMailboxes parses an address-list field value into its addresses.
+func parseMailboxes(v string) ([]string, error) {
+	if len(v) > maxAddressField {
+		return nil, errors.New("address field too long")
+	}
+	list, err := mail.ParseAddressList(v)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(list))
+	for _, a := range list {
+		out = append(out, a.Address)
+	}
+	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,6 +110,8 @@ type Options struct {
 	isLoopback func(netip.Addr) bool
 	// now is the clock for Received and Date (tests); nil means time.Now.
 	now func() time.Time
+	// hooks replaces the guard's verdict (tests); nil means the guard's.
+	hooks *goSMTPHooks
 }
 
 // Server is one SMTP listener role. It is like net/http.Server: Serve,
@@ -127,8 +130,10 @@ type Server struct {
 	// busy counts messages being received or stored, which Shutdown
 	// waits for.
 	busy atomic.Int64
-	// data knows how to read go-smtp's DATA reader fast (dotreader.go).
-	data dataLayouts
+	// hooks are where smtpd reaches into go-smtp, if the guard passed
+	// (gosmtpguard.go); rw is the command filter's rewriter.
+	hooks goSMTPHooks
+	rw    *rewriter
 }
 
 // NewServer checks opts, fills in defaults and returns a Server.
@@ -167,6 +172,14 @@ func NewServer(opts Options) (*Server, error) {
 		opts.now = time.Now
 	}
 	s := &Server{opts: opts, log: opts.Logger.With("listener", opts.Mode.String())}
+	s.hooks = goSMTPGuard()
+	if opts.hooks != nil {
+		s.hooks = *opts.hooks
+	}
+	for _, off := range s.hooks.off {
+		s.log.Warn("go-smtp workaround off: behaviour of go-smtp as it is", "reason", off)
+	}
+	s.rw = newRewriter(opts.MaxLineLength)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	be := smtp.BackendFunc(s.newSession)
@@ -264,11 +277,19 @@ func (s *Server) trusted(ip netip.Addr) bool {
 // slogWriter turns go-smtp's log.Logger output into slog records.
 type slogWriter struct{ log *slog.Logger }
 
+// go-smtp v0.25.1 logs through ErrorLog "error handling <addr>: <err>"
+// when a connection ends with a read error (reset, TLS handshake or record
+// errors, EOF inside a line): the client's doing, logged at info; a
+// recovered panic is an error of ours; anything else a warning.
 func (w slogWriter) Write(p []byte) (int, error) {
-	msg := string(p)
-	if n := len(msg); n > 0 && msg[n-1] == '\n' {
-		msg = msg[:n-1]
+	msg := strings.TrimSuffix(string(p), "\n")
+	switch {
+	case strings.HasPrefix(msg, "error handling "):
+		w.log.Info("connection ended with an error", "msg", msg)
+	case strings.HasPrefix(msg, "panic serving "):
+		w.log.Error("go-smtp", "msg", msg)
+	default:
+		w.log.Warn("go-smtp", "msg", msg)
 	}
-	w.log.Warn("go-smtp", "msg", msg)
 	return len(p), nil
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -25,6 +26,9 @@ type session struct {
 	ip   netip.Addr
 	helo string
 	tls  *tls.ConnectionState // nil without TLS
+	// filter is the command filter in go-smtp's input (cmdfilter.go);
+	// nil if the guard turned it off.
+	filter *commandFilter
 
 	// user is the authenticated account (nil before AUTH). Written by the
 	// AUTH exchange on the connection's goroutine.
@@ -54,6 +58,13 @@ func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 	if st, ok := c.TLSConnectionState(); ok {
 		sess.tls = &st
 	}
+	if s.hooks.conn != nil {
+		// At every NewSession: go-smtp builds a new reader chain after
+		// STARTTLS, and the EHLO after it starts a new session.
+		sess.filter = s.hooks.conn.installFilter(c, func(src io.Reader, pending []byte) *commandFilter {
+			return newCommandFilter(src, pending, s.rw, s.opts.MaxLineLength)
+		})
+	}
 	sess.log = s.log.With("remote", sess.ip.String(), "session", newID())
 	return sess, nil
 }
@@ -79,6 +90,20 @@ func (s *session) Logout() error { return nil }
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if s.srv.closing.Load() {
 		return errShuttingDown
+	}
+	s.mu.Lock()
+	nested := s.hasMail
+	s.mu.Unlock()
+	if nested {
+		// RFC 5321 §4.1.4: MAIL inside a transaction is a bad sequence
+		// (go-smtp v0.25.1 passes it to Session.Mail like the first);
+		// the transaction and its recipients stay as they are.
+		return errNestedMail
+	}
+	if len(opts.EnvelopeID) > maxEnvIDLen {
+		// RFC 3461 §4.4 (the command filter checks the xtext as sent;
+		// this is what is left of the rule when it is off).
+		return errBadParam
 	}
 	submission := s.srv.opts.Mode != ModeMX
 	if submission && s.user == nil {
@@ -115,7 +140,16 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if !utf8 && !isASCII(to) {
 		return errNeedUTF8
 	}
+	if len(opts.OriginalRecipient) > maxORcptLen {
+		return errBadParam // RFC 3461 §4.2
+	}
 	addr, err := recipientAddress(to)
+	if local, ok := cutSuffixFold(to, "@"+postmasterDomain); ok && strings.EqualFold(local, "postmaster") {
+		// RCPT TO:<Postmaster>, as the command filter passes it through
+		// go-smtp (cmdrewrite.go): the store routes the bare postmaster
+		// (RFC 5321 §4.5.1).
+		addr, err = "postmaster", nil
+	}
 	if err != nil {
 		return reply(s.log, "RCPT", err)
 	}
@@ -177,6 +211,14 @@ func recipientAddress(to string) (string, error) {
 		return "", errBadRcptSyntax
 	}
 	return to[:at] + "@" + strings.ToLower(d), nil
+}
+
+// cutSuffixFold is strings.CutSuffix ignoring case.
+func cutSuffixFold(s, suffix string) (string, bool) {
+	if len(s) < len(suffix) || !strings.EqualFold(s[len(s)-len(suffix):], suffix) {
+		return "", false
+	}
+	return s[:len(s)-len(suffix)], true
 }
 
 func isASCII(s string) bool {
