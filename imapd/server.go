@@ -83,11 +83,11 @@ type Server struct {
 	secureLn, plainLn *chanListener
 	inner             sync.WaitGroup
 
-	mu        sync.Mutex
-	sessions  map[*session]struct{}
-	perUser   map[uint64]int
-	closed    bool
-	idle      chan struct{} // closed and replaced when sessions becomes empty
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	perUser  map[uint64]int
+	closed   bool
+	idle     chan struct{} // closed and replaced when sessions becomes empty
 }
 
 // Caps are the capabilities advertised. Every one is served: the library
@@ -124,17 +124,17 @@ func New(opts Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		opts:      opts,
-		log:       log,
-		reg:       newRegistry(opts.Store),
-		bufs:      newBufPool(),
-		headers:   newMemCache[[]byte](headerCacheBytes),
-		infos:     newMemCache[*bodyInfo](infoCacheBytes),
-		sessions:  make(map[*session]struct{}),
-		perUser:   make(map[uint64]int),
-		idle:      make(chan struct{}),
-		secureLn:  newChanListener(),
-		plainLn:   newChanListener(),
+		opts:     opts,
+		log:      log,
+		reg:      newRegistry(opts.Store),
+		bufs:     newBufPool(),
+		headers:  newMemCache[[]byte](headerCacheBytes),
+		infos:    newMemCache[*bodyInfo](infoCacheBytes),
+		sessions: make(map[*session]struct{}),
+		perUser:  make(map[uint64]int),
+		idle:     make(chan struct{}),
+		secureLn: newChanListener(),
+		plainLn:  newChanListener(),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.cache = newCacheWriter(opts.Store, log)
