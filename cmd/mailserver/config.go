@@ -157,7 +157,7 @@ func defaultConfig() Config {
 			MaxRecipients:       100,
 			TrustedNetworks:     []string{},
 			MaxConnections:      200,
-			MaxConnectionsPerIP: 20,
+			MaxConnectionsPerIP: 50, // Postfix smtpd_client_connection_count_limit
 			ReadTimeout:         duration{5 * time.Minute},
 			DataTimeout:         duration{10 * time.Minute},
 			MaxLineLength:       2000,
