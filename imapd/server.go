@@ -79,9 +79,10 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	secure, plain     *imapserver.Server
-	secureLn, plainLn *chanListener
-	inner             sync.WaitGroup
+	// implicit serves implicit TLS (see tlsConn in conn.go).
+	secure, plain, implicit       *imapserver.Server
+	secureLn, plainLn, implicitLn *chanListener
+	inner                         sync.WaitGroup
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
@@ -124,17 +125,18 @@ func New(opts Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		opts:     opts,
-		log:      log,
-		reg:      newRegistry(opts.Store),
-		bufs:     newBufPool(),
-		headers:  newMemCache[[]byte](headerCacheBytes),
-		infos:    newMemCache[*bodyInfo](infoCacheBytes),
-		sessions: make(map[*session]struct{}),
-		perUser:  make(map[uint64]int),
-		idle:     make(chan struct{}),
-		secureLn: newChanListener(),
-		plainLn:  newChanListener(),
+		opts:       opts,
+		log:        log,
+		reg:        newRegistry(opts.Store),
+		bufs:       newBufPool(),
+		headers:    newMemCache[[]byte](headerCacheBytes),
+		infos:      newMemCache[*bodyInfo](infoCacheBytes),
+		sessions:   make(map[*session]struct{}),
+		perUser:    make(map[uint64]int),
+		idle:       make(chan struct{}),
+		secureLn:   newChanListener(),
+		plainLn:    newChanListener(),
+		implicitLn: newChanListener(),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.cache = newCacheWriter(opts.Store, log)
@@ -145,10 +147,13 @@ func New(opts Options) (*Server, error) {
 	s.plain = imapserver.New(&imapserver.Options{
 		NewSession: s.newSession, Caps: caps(), TLSConfig: opts.TLSConfig, Logger: libLog, InsecureAuth: true,
 	})
+	s.implicit = imapserver.New(&imapserver.Options{
+		NewSession: s.newSession, Caps: caps(), Logger: libLog, InsecureAuth: true,
+	})
 	for _, p := range []struct {
 		srv *imapserver.Server
 		ln  *chanListener
-	}{{s.secure, s.secureLn}, {s.plain, s.plainLn}} {
+	}{{s.secure, s.secureLn}, {s.plain, s.plainLn}, {s.implicit, s.implicitLn}} {
 		s.inner.Go(func() { p.srv.Serve(p.ln) })
 	}
 	return s, nil
@@ -191,7 +196,7 @@ func (s *Server) ServeConn(c net.Conn, implicitTLS bool) {
 			tc.Close()
 			return
 		}
-		s.secureLn.deliver(tc)
+		s.implicitLn.deliver(wrapTLS(tc, s.bufs))
 	}()
 }
 
@@ -216,7 +221,7 @@ func (s *Server) handshake(tc *tls.Conn) error {
 // mayLogInPlaintext reports whether c is a plaintext loopback connection
 // allowed to log in without TLS.
 func (s *Server) mayLogInPlaintext(c net.Conn) bool {
-	if _, ok := c.(*tls.Conn); ok || !s.opts.AllowPlaintextOnLoopback {
+	if isTLS(c) || !s.opts.AllowPlaintextOnLoopback {
 		return false
 	}
 	return remoteIP(c).IsLoopback()
@@ -333,6 +338,7 @@ func (s *Server) closeInner() {
 	s.cancel()
 	s.secureLn.Close()
 	s.plainLn.Close()
+	s.implicitLn.Close()
 	s.inner.Wait()
 	s.mu.Lock()
 	for sess := range s.sessions {
