@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -260,4 +261,52 @@ func expectGreeting(t *testing.T, addr, prefix string) {
 	if !strings.HasPrefix(line, prefix) {
 		t.Fatalf("%s: greeting %q, %v; want %q", addr, line, err, prefix)
 	}
+}
+
+// implicitTLSClients logs in over 993, 995 and 465 with Python's imaplib,
+// poplib and smtplib (clients nobody here wrote), reads a message over
+// IMAP and POP3, and prints what it saw.
+const implicitTLSClients = `
+import imaplib, poplib, smtplib, ssl, sys
+imaps, pop3s, subs, user, pw = sys.argv[1:6]
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+def hp(a):
+    h, p = a.rsplit(":", 1); return h, int(p)
+s = smtplib.SMTP_SSL(*hp(subs), context=ctx)
+s.login(user, pw)
+s.sendmail(user, [user], "From: " + user + "\r\nTo: " + user + "\r\nSubject: over 465\r\n\r\nhello\r\n")
+s.quit()
+i = imaplib.IMAP4_SSL(*hp(imaps), ssl_context=ctx)
+caps = i.capabilities
+print("imap caps", "STARTTLS" in caps, "LOGINDISABLED" in caps)
+i.login(user, pw)
+i.select("INBOX")
+typ, d = i.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+print("imap", d[0][1].decode().strip())
+i.logout()
+p = poplib.POP3_SSL(*hp(pop3s), context=ctx)
+p.user(user); p.pass_(pw)
+print("pop3", [l.decode() for l in p.retr(1)[1] if l.startswith(b"Subject:")][0])
+p.quit()
+`
+
+// TestImplicitTLSWithPythonClients: submissions (465), imaps (993) and
+// pop3s (995) all serve TLS from the first byte through the same path:
+// Python's clients send a message on 465 and read it on 993 and 995;
+// 993 offers neither STARTTLS nor LOGINDISABLED.
+func TestImplicitTLSWithPythonClients(t *testing.T) {
+	e := newTestEnv(t, map[string]string{"submissions": "127.0.0.1:0", "imaps": "127.0.0.1:0", "pop3s": "127.0.0.1:0"},
+		`domains = ["example.test"]`)
+	s := e.start(t)
+	e.mustRun(t, "alice-secret\n", "user", "add", "alice@example.test", "--password-stdin")
+	out, err := exec.Command("python3", "-c", implicitTLSClients, s.addrs["imaps"], s.addrs["pop3s"], s.addrs["submissions"],
+		"alice@example.test", "alice-secret").CombinedOutput()
+	if err != nil {
+		t.Fatalf("python3 (Debian package python3): %v\n%s\nserver log:\n%s", err, out, s.log)
+	}
+	want := "imap caps False False\nimap Subject: over 465\npop3 Subject: over 465\n"
+	if string(out) != want {
+		t.Errorf("python said %q, want %q", out, want)
+	}
+	s.stop(t)
 }
