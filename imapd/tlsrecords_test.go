@@ -127,3 +127,36 @@ func TestImplicitTLSBatchesRecords(t *testing.T) {
 		t.Errorf("143 without TLS lacks LOGINDISABLED: %v", c.Caps())
 	}
 }
+
+// TestIdleOverImplicitTLS: an IDLE session on 993 hears another
+// session's delivery at once: a write made while the connection waits for
+// input goes out through both write batches, above and below TLS, without
+// waiting for the client.
+func TestIdleOverImplicitTLS(t *testing.T) {
+	e := newTestEnv(t)
+	e.deliver(e.alice, testMessage(1))
+	ev := newEvents()
+	c, err := imapclient.DialTLS(e.listenTLS(), &imapclient.Options{TLSConfig: e.tlsCfg, UnilateralDataHandler: ev.handler()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login("alice@example.test", testPass).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := c.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.deliver(e.alice, testMessage(2))
+	ev.wait(t, "EXISTS 2")
+	if err := idle.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := idle.Wait(); err != nil {
+		t.Fatal(err)
+	}
+}
