@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// serverConn wraps each accepted plaintext TCP connection, below TLS
-// (STARTTLS wraps it), for two things go-imap's connection does not do.
+// serverConn wraps each accepted TCP connection, below TLS (STARTTLS, and
+// the implicit TLS of port 993, both go on top of it), for three things
+// go-imap's connection does not do.
 //
 // Delayed ACKs and the client's Nagle algorithm: a client that sends an
 // APPEND literal and the CRLF ending its command in two writes without
@@ -32,11 +33,15 @@ import (
 // what is left (a BYE at shutdown). While batching, go-imap's write
 // deadline (set and cleared around every response line: a runtime timer
 // change each, ~5 % of the CPU under imap-mix) is only noted, and applied
-// when the buffer is written.
+// when the buffer is written. Below TLS, a batch holds the TLS records of
+// a whole response, which then leave in one write as well.
+//
+// Command deadlines: see SetReadDeadline.
 type serverConn struct {
 	net.Conn
-	raw  syscall.RawConn // nil: no quick ACKs
-	pool *sync.Pool      // of *[]byte with capacity batchBytes
+	raw        syscall.RawConn // nil: no quick ACKs
+	pool       *sync.Pool      // of *[]byte with capacity batchBytes
+	cmdTimeout time.Duration   // Options.CommandTimeout; 0: go-imap's
 
 	mu       sync.Mutex
 	buf      *[]byte   // non-nil while batching
@@ -53,20 +58,74 @@ const (
 	closeWriteTimeout = time.Second
 )
 
-// wrapConn wraps an accepted plaintext TCP connection; anything else is
-// returned as it is.
-func wrapConn(c net.Conn, pool *sync.Pool) net.Conn {
-	tc, ok := c.(*net.TCPConn)
-	if !ok {
-		return c
-	}
-	sc := &serverConn{Conn: c, pool: pool}
-	if quickAckSupported {
+// wrapConn wraps an accepted raw connection: everything the server does
+// to a connection below TLS happens here, for every listener. (A guard
+// that reads the client's commands must sit above TLS: see wrapTLS.)
+func wrapConn(c net.Conn, pool *sync.Pool, cmdTimeout time.Duration) net.Conn {
+	sc := &serverConn{Conn: c, pool: pool, cmdTimeout: cmdTimeout}
+	if tc, ok := c.(*net.TCPConn); ok && quickAckSupported {
 		if raw, err := tc.SyscallConn(); err == nil {
 			sc.raw = raw
 		}
 	}
 	return sc
+}
+
+// tlsConn is an implicit-TLS connection (port 993) as go-imap sees it: a
+// second write batch above TLS, so that a response becomes a few TLS
+// records of up to 16 KiB instead of one record per response line (go-imap
+// flushes its buffer after every response: a FETCH of 2,000 flags was
+// 2,000 records, each sealed here and opened by the client, which made
+// the TLS figures fall behind Dovecot's). The serverConn below TLS still
+// makes the quick ACKs and applies the command deadlines, and writes the
+// records of a batch in one system call.
+//
+// go-imap decides whether a connection is TLS from its type (*tls.Conn),
+// which this is not: these connections are served by a library server
+// that allows authentication and offers no STARTTLS (Server.implicit), and the
+// session asks isTLS.
+type tlsConn struct {
+	*serverConn
+	tc *tls.Conn
+}
+
+// wrapTLS wraps an implicit-TLS connection whose handshake is done.
+func wrapTLS(tc *tls.Conn, pool *sync.Pool) net.Conn {
+	return &tlsConn{serverConn: &serverConn{Conn: tc, pool: pool}, tc: tc}
+}
+
+// isTLS reports whether c (the connection go-imap holds) is TLS: STARTTLS
+// (*tls.Conn) or implicit TLS (tlsConn).
+func isTLS(c net.Conn) bool {
+	switch c.(type) {
+	case *tls.Conn, *tlsConn:
+		return true
+	}
+	return false
+}
+
+// libCmdReadTimeout is go-imap v2 beta.8's read deadline for a command
+// (imapserver/conn.go cmdReadTimeout: set when the command's first byte
+// has arrived, and before login also for the wait before it); it has no
+// option to change it.
+const libCmdReadTimeout = 30 * time.Second
+
+// SetReadDeadline implements net.Conn. go-imap sets three read deadlines
+// of fixed lengths: libCmdReadTimeout for a command line (with its
+// literals, except APPEND's), 5 minutes for an APPEND literal, 35 minutes
+// while idle after login. A whole command line, however it trickles in,
+// must therefore arrive within 30 s, which bounds the slowloris client.
+// With a shorter CommandTimeout, a deadline of go-imap's command length is
+// shortened to it (the longer ones are left alone). The workaround goes
+// when go-imap lets its timeouts be configured.
+func (c *serverConn) SetReadDeadline(t time.Time) error {
+	if c.cmdTimeout > 0 && c.cmdTimeout < libCmdReadTimeout && !t.IsZero() {
+		now := time.Now()
+		if t.Sub(now) <= libCmdReadTimeout {
+			t = now.Add(c.cmdTimeout)
+		}
+	}
+	return c.Conn.SetReadDeadline(t)
 }
 
 func (c *serverConn) Read(b []byte) (int, error) {
@@ -131,7 +190,7 @@ func (c *serverConn) SetWriteDeadline(t time.Time) error {
 
 // SetDeadline implements net.Conn.
 func (c *serverConn) SetDeadline(t time.Time) error {
-	if err := c.Conn.SetReadDeadline(t); err != nil {
+	if err := c.SetReadDeadline(t); err != nil {
 		return err
 	}
 	return c.SetWriteDeadline(t)
@@ -189,17 +248,17 @@ func newBufPool() *sync.Pool {
 	}}
 }
 
-// ackNow acknowledges what has been received on c's socket at once: for
-// an implicit-TLS connection, which serverConn does not sit below, after a
-// literal has been read.
+// ackNow acknowledges what has been received on c's socket at once, after
+// a literal has been read. serverConn already does it after every read it
+// makes; this covers a literal served from what TLS had buffered.
 func ackNow(c net.Conn) {
-	tc, ok := c.(*tls.Conn)
-	if !ok || !quickAckSupported {
-		return
+	if tc, ok := c.(*tlsConn); ok {
+		c = tc.tc
 	}
-	if sc, ok := tc.NetConn().(*net.TCPConn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
-			quickAck(raw)
-		}
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	if sc, ok := c.(*serverConn); ok && sc.raw != nil {
+		quickAck(sc.raw)
 	}
 }

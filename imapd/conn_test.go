@@ -1,9 +1,7 @@
 package imapd
 
 import (
-	"crypto/tls"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 
@@ -39,16 +37,12 @@ func TestPipelinedCommands(t *testing.T) {
 	}
 }
 
-// TestAppendImplicitTLS appends over implicit TLS, where no connection
-// wrapper sits below TLS (the literal is acknowledged from Append).
+// TestAppendImplicitTLS appends over implicit TLS, where the connection
+// wrapper sits below TLS as on 143.
 func TestAppendImplicitTLS(t *testing.T) {
 	e := newTestEnv(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go e.srv.Serve(tls.NewListener(ln, e.srv.opts.TLSConfig))
-	c, err := imapclient.DialTLS(ln.Addr().String(), &imapclient.Options{TLSConfig: e.tlsCfg})
+	tlsAddr := e.listenTLS()
+	c, err := imapclient.DialTLS(tlsAddr, &imapclient.Options{TLSConfig: e.tlsCfg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,11 +3,13 @@
 //
 // # Structure
 //
-//   - server.go: Server (Serve, Shutdown, Close), connection limits and the
-//     split between connections that may log in without TLS and the others.
-//   - conn.go, quickack_*.go: the wrapper under every plaintext TCP
-//     connection (and under STARTTLS): a command's whole response leaves
-//     in one write, and received data is acknowledged at once (TCP_QUICKACK
+//   - server.go: Server (ServeConn, Shutdown, Close), connection limits,
+//     the implicit-TLS handshake, and the split between connections that
+//     may log in without TLS, the others, and implicit TLS.
+//   - conn.go, quickack_*.go: the wrapper under every TCP connection
+//     (below STARTTLS and below the implicit TLS of 993), and above TLS
+//     on 993: a command's whole response leaves in one write (and in few
+//     TLS records), and received data is acknowledged at once (TCP_QUICKACK
 //     on Linux) so that clients using Nagle's algorithm do not stall 40 ms
 //     on each APPEND.
 //   - registry.go, view.go, uidruns.go: live updates. One store.Watch subscription per

@@ -73,13 +73,11 @@ func newTestEnv(t testing.TB, mod ...func(*Options)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	t.Cleanup(func() {
 		srv.Close()
-		<-served
 		st.Close()
 	})
+	acceptInto(t, ln, srv, false)
 	return &testEnv{t: t, st: st, srv: srv, addr: ln.Addr().String(), alice: alice, bob: bob, tlsCfg: clientTLS}
 }
 

@@ -72,7 +72,15 @@ func serveForProfile(addr, pprofAddr string) error {
 		runtime.SetMutexProfileFraction(10)
 		go http.ListenAndServe(pprofAddr, nil)
 	}
-	go srv.Serve(ln)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			srv.ServeConn(c, false)
+		}
+	}()
 	fmt.Fprintln(os.Stderr, "imapd: serving on", addr)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)

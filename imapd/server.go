@@ -15,7 +15,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 )
 
-// ErrServerClosed is returned by Serve after Shutdown or Close.
+// ErrServerClosed is returned by Shutdown and Close when the server was
+// already closed.
 var ErrServerClosed = errors.New("imapd: server closed")
 
 // Defaults for zero Options fields.
@@ -44,12 +45,19 @@ type Options struct {
 	MaxConnections        int
 	MaxConnectionsPerUser int
 	MaxMessageBytes       int64
+	// CommandTimeout, when set below go-imap's fixed 30 s, bounds a
+	// command line more tightly: from when the server starts waiting for
+	// it (before login) or from its first byte (after login) to its end,
+	// and an implicit-TLS handshake. Zero keeps go-imap's 30 s (see
+	// serverConn.SetReadDeadline).
+	CommandTimeout time.Duration
 	// Logger receives errors and connection events; nil discards them.
 	Logger *slog.Logger
 }
 
-// Server is an IMAP server. One Server may serve several listeners (143
-// with STARTTLS and 993 with implicit TLS).
+// Server is an IMAP server. One Server serves the connections of several
+// listeners (143 with STARTTLS and 993 with implicit TLS), handed to it by
+// the caller's accept loop (ServeConn).
 //
 // go-imap decides whether a connection may log in without TLS from a
 // server-wide option (InsecureAuth), so Server runs two library servers:
@@ -66,16 +74,21 @@ type Server struct {
 	headers *memCache[[]byte]    // header sections
 	infos   *memCache[*bodyInfo] // ENVELOPE and BODYSTRUCTURE
 
-	secure, plain     *imapserver.Server
-	secureLn, plainLn *chanListener
-	inner             sync.WaitGroup
+	// ctx is cancelled by Close and Shutdown: it ends TLS handshakes in
+	// progress.
+	ctx    context.Context
+	cancel context.CancelFunc
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	sessions  map[*session]struct{}
-	perUser   map[uint64]int
-	closed    bool
-	idle      chan struct{} // closed and replaced when sessions becomes empty
+	// implicit serves implicit TLS (see tlsConn in conn.go).
+	secure, plain, implicit       *imapserver.Server
+	secureLn, plainLn, implicitLn *chanListener
+	inner                         sync.WaitGroup
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	perUser  map[uint64]int
+	closed   bool
+	idle     chan struct{} // closed and replaced when sessions becomes empty
 }
 
 // Caps are the capabilities advertised. Every one is served: the library
@@ -112,19 +125,20 @@ func New(opts Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		opts:      opts,
-		log:       log,
-		reg:       newRegistry(opts.Store),
-		bufs:      newBufPool(),
-		headers:   newMemCache[[]byte](headerCacheBytes),
-		infos:     newMemCache[*bodyInfo](infoCacheBytes),
-		listeners: make(map[net.Listener]struct{}),
-		sessions:  make(map[*session]struct{}),
-		perUser:   make(map[uint64]int),
-		idle:      make(chan struct{}),
-		secureLn:  newChanListener(),
-		plainLn:   newChanListener(),
+		opts:       opts,
+		log:        log,
+		reg:        newRegistry(opts.Store),
+		bufs:       newBufPool(),
+		headers:    newMemCache[[]byte](headerCacheBytes),
+		infos:      newMemCache[*bodyInfo](infoCacheBytes),
+		sessions:   make(map[*session]struct{}),
+		perUser:    make(map[uint64]int),
+		idle:       make(chan struct{}),
+		secureLn:   newChanListener(),
+		plainLn:    newChanListener(),
+		implicitLn: newChanListener(),
 	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.cache = newCacheWriter(opts.Store, log)
 	libLog := slogPrintf{log}
 	s.secure = imapserver.New(&imapserver.Options{
@@ -133,62 +147,81 @@ func New(opts Options) (*Server, error) {
 	s.plain = imapserver.New(&imapserver.Options{
 		NewSession: s.newSession, Caps: caps(), TLSConfig: opts.TLSConfig, Logger: libLog, InsecureAuth: true,
 	})
+	s.implicit = imapserver.New(&imapserver.Options{
+		NewSession: s.newSession, Caps: caps(), Logger: libLog, InsecureAuth: true,
+	})
 	for _, p := range []struct {
 		srv *imapserver.Server
 		ln  *chanListener
-	}{{s.secure, s.secureLn}, {s.plain, s.plainLn}} {
+	}{{s.secure, s.secureLn}, {s.plain, s.plainLn}, {s.implicit, s.implicitLn}} {
 		s.inner.Go(func() { p.srv.Serve(p.ln) })
 	}
 	return s, nil
 }
 
-// Serve accepts connections on ln until Shutdown or Close, then returns
-// ErrServerClosed. For implicit TLS (port 993), ln is a tls.NewListener.
-func (s *Server) Serve(ln net.Listener) error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		ln.Close()
-		return ErrServerClosed
+// handshakeTimeout bounds an implicit-TLS handshake (port 993), or
+// CommandTimeout when that is shorter.
+const handshakeTimeout = 30 * time.Second
+
+// ServeConn serves one connection accepted by the caller's accept loop
+// (contract C1). c is the raw TCP connection. It is wrapped (wrapConn:
+// write batching, quick ACKs, command deadlines) and, with implicitTLS
+// (port 993), TLS goes on top of the wrapper, as STARTTLS puts it, after a
+// handshake with a deadline; so every listener takes the same path below
+// TLS. ServeConn returns at once; the server owns c and closes it (at once
+// on Close).
+func (s *Server) ServeConn(c net.Conn, implicitTLS bool) {
+	if s.isClosed() {
+		c.Close()
+		return
 	}
-	s.listeners[ln] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, ln)
-		s.mu.Unlock()
-	}()
-	var delay time.Duration
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if s.isClosed() {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTemporaryAccept) {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
-				continue
-			}
-			return fmt.Errorf("imapd: accept: %w", err)
-		}
-		delay = 0
-		c = wrapConn(c, s.bufs)
-		if s.mayLogInPlaintext(c) {
-			s.plainLn.deliver(c)
+	wc := wrapConn(c, s.bufs, s.opts.CommandTimeout)
+	if !implicitTLS {
+		if s.mayLogInPlaintext(wc) {
+			s.plainLn.deliver(wc)
 		} else {
-			s.secureLn.deliver(c)
+			s.secureLn.deliver(wc)
 		}
+		return
 	}
+	if s.opts.TLSConfig == nil {
+		s.log.Error("imaps connection but no TLS configuration", "remote", remoteIP(c).String())
+		wc.Close()
+		return
+	}
+	go func() {
+		tc := tls.Server(wc, s.opts.TLSConfig)
+		if err := s.handshake(tc); err != nil {
+			s.log.Debug("imaps handshake failed", "remote", remoteIP(c).String(), "err", err)
+			tc.Close()
+			return
+		}
+		s.implicitLn.deliver(wrapTLS(tc, s.bufs))
+	}()
 }
 
-var errTemporaryAccept = errors.New("temporary accept error")
+// handshake runs an implicit-TLS handshake with a deadline: go-imap sets
+// no read deadline before its greeting, whose write would otherwise run
+// the handshake with none, so a client that connected and sent nothing
+// held its connection forever.
+func (s *Server) handshake(tc *tls.Conn) error {
+	d := handshakeTimeout
+	if t := s.opts.CommandTimeout; t > 0 && t < d {
+		d = t
+	}
+	tc.SetDeadline(time.Now().Add(d))
+	ctx, cancel := context.WithTimeout(s.ctx, d)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return err
+	}
+	return tc.SetDeadline(time.Time{})
+}
 
 // mayLogInPlaintext reports whether c is a plaintext loopback connection
 // allowed to log in without TLS.
 func (s *Server) mayLogInPlaintext(c net.Conn) bool {
-	if _, ok := c.(*tls.Conn); ok || !s.opts.AllowPlaintextOnLoopback {
+	if isTLS(c) || !s.opts.AllowPlaintextOnLoopback {
 		return false
 	}
 	return remoteIP(c).IsLoopback()
@@ -252,7 +285,7 @@ func (s *Server) removeSession(sess *session) {
 	}
 }
 
-// Shutdown stops accepting connections, says BYE to every client (IMAP
+// Shutdown stops taking connections, says BYE to every client (IMAP
 // sessions are long-lived: waiting for clients to log out could take
 // forever) and waits until their sessions have ended or ctx expires, then
 // closes what is left.
@@ -260,9 +293,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	already := s.closed
 	s.closed = true
-	for ln := range s.listeners {
-		ln.Close()
-	}
 	sessions := make([]*session, 0, len(s.sessions))
 	for sess := range s.sessions {
 		sessions = append(sessions, sess)
@@ -288,14 +318,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// Close closes the listeners and every connection at once.
+// Close closes every connection at once.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	already := s.closed
 	s.closed = true
-	for ln := range s.listeners {
-		ln.Close()
-	}
 	s.mu.Unlock()
 	if already {
 		return ErrServerClosed
@@ -308,8 +335,10 @@ func (s *Server) closeInner() {
 	// Not imapserver.Server.Close: it races with its own Serve starting
 	// (WaitGroup.Add after Wait). Closing the listeners ends the library's
 	// Serve loops; closing the connections ends the sessions.
+	s.cancel()
 	s.secureLn.Close()
 	s.plainLn.Close()
+	s.implicitLn.Close()
 	s.inner.Wait()
 	s.mu.Lock()
 	for sess := range s.sessions {

@@ -2,7 +2,6 @@ package imapd
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"net/netip"
 	"sync"
@@ -101,7 +100,7 @@ func (s *session) Login(username, password string) error {
 	}
 	// The library refuses before calling Login, unless the connection came
 	// through the plaintext-allowed path; check again all the same.
-	if _, isTLS := s.conn.NetConn().(*tls.Conn); !isTLS && !(s.srv.opts.AllowPlaintextOnLoopback && s.remote.IsLoopback()) {
+	if !isTLS(s.conn.NetConn()) && !(s.srv.opts.AllowPlaintextOnLoopback && s.remote.IsLoopback()) {
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodePrivacyRequired, Text: "TLS is required to log in"}
 	}
 	// The store logs every failure in its one documented line.

@@ -2,8 +2,8 @@ package imapd
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -75,12 +75,8 @@ func TestPlaintextLoginNeedsTLS(t *testing.T) {
 	}
 
 	// Implicit TLS (port 993).
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go e.srv.Serve(tls.NewListener(ln, e.srv.opts.TLSConfig))
-	c2, err := imapclient.DialTLS(ln.Addr().String(), &imapclient.Options{TLSConfig: e.tlsCfg})
+	tlsAddr := e.listenTLS()
+	c2, err := imapclient.DialTLS(tlsAddr, &imapclient.Options{TLSConfig: e.tlsCfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +128,7 @@ func TestConnectionLimits(t *testing.T) {
 	}
 }
 
-// Shutdown says BYE to every client, even one in IDLE, and Serve returns.
+// Shutdown says BYE to every client, even one in IDLE, and takes no more.
 func TestShutdown(t *testing.T) {
 	e := newTestEnv(t)
 	rc := e.rawLogin("alice@example.test")
@@ -150,11 +146,15 @@ func TestShutdown(t *testing.T) {
 	if l := rc.readLine(); !strings.HasPrefix(l, "* BYE") {
 		t.Errorf("after Shutdown: %q", l)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// A connection handed over after Shutdown is closed without a
+	// greeting.
+	c, err := net.Dial("tcp", e.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.srv.Serve(ln); err != ErrServerClosed {
-		t.Errorf("Serve after Shutdown: %v", err)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if b, err := io.ReadAll(c); err != nil || len(b) != 0 {
+		t.Errorf("connection after Shutdown: %q, %v", b, err)
 	}
 }

@@ -35,16 +35,16 @@ const (
 // testEnv is a store in a temporary directory, with users alice and bob,
 // and a POP3 server on loopback: plain (STLS) and implicit TLS.
 type testEnv struct {
-	t        testing.TB
-	dir      string
-	st       *store.Store
-	srv      *Server
-	addr     string // plain listener
-	tlsAddr  string // implicit TLS listener
-	cert     *x509.Certificate
-	certPEM  string // file with the certificate, for Python and curl
-	users    map[string]*store.User
-	serveErr chan error
+	t         testing.TB
+	dir       string
+	st        *store.Store
+	srv       *Server
+	addr      string // plain listener
+	tlsAddr   string // implicit TLS listener
+	cert      *x509.Certificate
+	certPEM   string // file with the certificate, for Python and curl
+	users     map[string]*store.User
+	accepting []*testAccept
 }
 
 // testTLS makes a self-signed certificate for 127.0.0.1 and localhost.
@@ -140,11 +140,8 @@ func (e *testEnv) startServer(edit func(*Options)) {
 		e.t.Fatal(err)
 	}
 	e.addr, e.tlsAddr = ln.Addr().String(), tln.Addr().String()
-	serveErr := make(chan error, 2)
-	e.serveErr = serveErr
 	srv := e.srv
-	go func() { serveErr <- srv.Serve(ln) }()
-	go func() { serveErr <- srv.Serve(tls.NewListener(tln, cfg)) }()
+	e.accepting = []*testAccept{acceptInto(e.t, ln, srv, false), acceptInto(e.t, tln, srv, true)}
 	e.t.Cleanup(func() { srv.Close() })
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -33,16 +32,15 @@ const (
 	maxBadCommands = 10
 )
 
-// ErrServerClosed is returned by Serve after Shutdown or Close.
+// ErrServerClosed ends the wait for a command at shutdown.
 var ErrServerClosed = errors.New("pop3d: server closed")
 
 // Options configure a Server. Zero fields get the defaults above.
 type Options struct {
 	// Hostname is named in the greeting.
 	Hostname string
-	// TLSConfig enables STLS (RFC 2595) on plain listeners. Listeners that
-	// deliver *tls.Conn connections (tls.NewListener) are implicit TLS
-	// (pop3s) and need no TLSConfig here.
+	// TLSConfig enables STLS (RFC 2595) on plain connections and serves
+	// implicit TLS (pop3s, ServeConn with implicitTLS).
 	TLSConfig *tls.Config
 	// AllowPlaintextOnLoopback permits USER/PASS and AUTH without TLS
 	// from loopback addresses (127.0.0.0/8, ::1). Without it, and from any
@@ -60,8 +58,9 @@ type Options struct {
 	Logger          *slog.Logger
 }
 
-// Server is a POP3 server. Use New; it is safe for concurrent use and may
-// serve several listeners (pop3 and pop3s) at once.
+// Server is a POP3 server. Use New; it is safe for concurrent use and
+// serves the connections of several listeners (pop3 and pop3s) at once,
+// handed to it by the caller's accept loop (ServeConn).
 type Server struct {
 	st    Store
 	opts  Options
@@ -76,7 +75,6 @@ type Server struct {
 
 	closing  atomic.Bool
 	mu       sync.Mutex
-	ln       map[net.Listener]struct{}
 	sessions map[*session]struct{}
 	// zero is closed (and replaced) whenever the session count drops to
 	// zero, for Shutdown to wait on.
@@ -117,74 +115,38 @@ func New(st Store, opts Options) *Server {
 		log:      opts.Logger,
 		ctx:      ctx,
 		cancel:   cancel,
-		ln:       make(map[net.Listener]struct{}),
 		sessions: make(map[*session]struct{}),
 		zero:     make(chan struct{}),
 		bufs:     sync.Pool{New: func() any { b := make([]byte, retrChunk); return &b }},
 	}
 }
 
-// Serve accepts connections on ln until Shutdown or Close, and then
-// returns ErrServerClosed. A listener from tls.NewListener serves implicit
-// TLS (pop3s).
-func (srv *Server) Serve(ln net.Listener) error {
-	srv.mu.Lock()
-	if srv.closing.Load() {
-		srv.mu.Unlock()
-		ln.Close()
-		return ErrServerClosed
-	}
-	srv.ln[ln] = struct{}{}
-	srv.mu.Unlock()
-	defer func() {
-		srv.mu.Lock()
-		delete(srv.ln, ln)
-		srv.mu.Unlock()
-	}()
-
-	var delay time.Duration
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if srv.closing.Load() {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) || isTemporary(err) {
-				// Like net/http: back off on EMFILE and the like.
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				srv.log.Warn("pop3 accept failed; retrying", "err", err, "delay", delay)
-				time.Sleep(delay)
-				continue
-			}
-			return fmt.Errorf("pop3d: accept: %w", err)
-		}
-		delay = 0
-		srv.start(c)
-	}
-}
-
-func isTemporary(err error) bool {
-	t, ok := err.(interface{ Temporary() bool })
-	return ok && t.Temporary()
-}
-
-// start registers a session for c and runs it, or turns c away when the
-// server is full or closing.
-func (srv *Server) start(c net.Conn) {
+// ServeConn serves one connection accepted by the caller's accept loop
+// (contract C1). c is the raw TCP connection; with implicitTLS (pop3s,
+// port 995) the session puts TLS on it and finishes the handshake, with a
+// deadline, before the greeting, as STLS does. ServeConn returns at once;
+// the server owns c and closes it (at once on Close). Connections over
+// MaxConnections get -ERR [SYS/TEMP].
+func (srv *Server) ServeConn(c net.Conn, implicitTLS bool) {
 	srv.mu.Lock()
 	if srv.closing.Load() {
 		srv.mu.Unlock()
 		c.Close()
 		return
 	}
+	if implicitTLS && srv.opts.TLSConfig == nil {
+		srv.mu.Unlock()
+		srv.log.Error("pop3s connection but no TLS configuration", "remote", c.RemoteAddr().String())
+		c.Close()
+		return
+	}
 	if len(srv.sessions) >= srv.opts.MaxConnections {
 		srv.mu.Unlock()
 		srv.log.Warn("pop3 connection refused: too many connections", "remote", c.RemoteAddr().String(), "max", srv.opts.MaxConnections)
-		go refuse(c, "-ERR ["+codeSysTemp+"] too many connections, try again later\r\n")
+		go srv.refuse(c, implicitTLS, "-ERR ["+codeSysTemp+"] too many connections, try again later\r\n")
 		return
 	}
-	s := newSession(srv, c)
+	s := newSession(srv, c, implicitTLS)
 	srv.sessions[s] = struct{}{}
 	srv.mu.Unlock()
 	go func() {
@@ -193,11 +155,21 @@ func (srv *Server) start(c net.Conn) {
 	}()
 }
 
-// refuse writes one line and closes c.
-func refuse(c net.Conn, line string) {
+// refuse writes one line (over TLS for pop3s) and closes c.
+func (srv *Server) refuse(c net.Conn, implicitTLS bool, line string) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
-	c.Write([]byte(line))
+	var w net.Conn = c
+	if implicitTLS {
+		tc := tls.Server(c, srv.opts.TLSConfig)
+		ctx, cancel := context.WithTimeout(srv.ctx, 10*time.Second)
+		defer cancel()
+		if tc.HandshakeContext(ctx) != nil {
+			return
+		}
+		w = tc
+	}
+	w.Write([]byte(line))
 }
 
 func (srv *Server) remove(s *session) {
@@ -218,7 +190,6 @@ func (srv *Server) remove(s *session) {
 func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.closing.Store(true)
 	srv.mu.Lock()
-	srv.closeListeners()
 	for s := range srv.sessions {
 		s.interruptIfIdle()
 	}
@@ -237,24 +208,15 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Close closes the listeners and every connection at once. Nothing marked
+// Close closes every connection at once. Nothing marked
 // for deletion is deleted, except by a QUIT already committing.
 func (srv *Server) Close() error {
 	srv.closing.Store(true)
 	srv.cancel()
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	srv.closeListeners()
 	for s := range srv.sessions {
 		s.closeConn()
 	}
 	return nil
-}
-
-// closeListeners needs srv.mu.
-func (srv *Server) closeListeners() {
-	for ln := range srv.ln {
-		ln.Close()
-		delete(srv.ln, ln)
-	}
 }

@@ -55,7 +55,9 @@ type session struct {
 
 var errLineTooLong = errors.New("pop3d: line too long")
 
-func newSession(srv *Server, c net.Conn) *session {
+// newSession builds the session of raw connection c; with implicitTLS,
+// TLS goes on top (the handshake runs in serve).
+func newSession(srv *Server, c net.Conn, implicitTLS bool) *session {
 	var remote netip.Addr
 	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		remote = ta.AddrPort().Addr().Unmap()
@@ -68,7 +70,11 @@ func newSession(srv *Server, c net.Conn) *session {
 	}
 	// Expunges at QUIT carry the session as their origin (Event.Origin).
 	s.ctx = store.WithOrigin(srv.ctx, s)
-	s.setConn(c)
+	if implicitTLS {
+		s.setConn(tls.Server(c, srv.opts.TLSConfig))
+	} else {
+		s.setConn(c)
+	}
 	return s
 }
 
@@ -191,7 +197,10 @@ func (s *session) pipelined() bool {
 }
 
 // readCommand reads the next command line, marking the session idle
-// meanwhile so that Shutdown can end it.
+// meanwhile so that Shutdown can end it. The deadline is set once, when
+// the wait begins: the whole line must arrive within the autologout timer
+// (RFC 1939 §3), however it trickles in, and a SASL response read within
+// the command (AUTH) counts against the same deadline.
 func (s *session) readCommand() (string, error) {
 	if err := s.conn.SetReadDeadline(time.Now().Add(s.srv.opts.IdleTimeout)); err != nil {
 		return "", err
@@ -249,10 +258,13 @@ func (s *session) plaintextOK() bool {
 	return s.isTLS || s.srv.opts.AllowPlaintextOnLoopback && s.remote.IsLoopback()
 }
 
-// handshake runs the TLS handshake on tc with a deadline.
+// handshake runs the TLS handshake on tc with a deadline: handshakeTimeout,
+// or the autologout timer when that is shorter, so that a client that
+// connects and sends nothing, or trickles its ClientHello, is dropped.
 func (s *session) handshake(tc *tls.Conn) error {
-	s.raw.SetDeadline(time.Now().Add(handshakeTimeout))
-	ctx, cancel := context.WithTimeout(s.ctx, handshakeTimeout)
+	d := min(handshakeTimeout, s.srv.opts.IdleTimeout)
+	s.raw.SetDeadline(time.Now().Add(d))
+	ctx, cancel := context.WithTimeout(s.ctx, d)
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return err

@@ -507,11 +507,6 @@ func TestShutdown(t *testing.T) {
 	}
 	idle.expectErr("", " [SYS/TEMP]")
 	idle.expectClosed()
-	for range 2 {
-		if err := <-e.serveErr; err != ErrServerClosed {
-			t.Errorf("Serve returned %v, want ErrServerClosed", err)
-		}
-	}
 	if n := len(e.inbox(alice)); n != 1 {
 		t.Errorf("%d messages after shutdown, want 1 (nothing deleted)", n)
 	}

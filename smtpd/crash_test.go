@@ -52,7 +52,13 @@ func crashChild(dir string) error {
 		return err
 	}
 	fmt.Printf("ADDR %s\n", ln.Addr())
-	return srv.Serve(ln)
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		srv.ServeConn(c, false)
+	}
 }
 
 // TestCrashLosesNothingAcknowledged runs the server in a child process,

@@ -55,11 +55,15 @@
 //
 // # Timeouts and limits
 //
-// Each connection's socket is wrapped below TLS so that every read gets a
-// fresh deadline: Options.ReadTimeout (RFC 5321 §4.5.3.2.7: at least 5
-// minutes) while waiting for commands and for each piece of message data,
-// and Options.DataTimeout for the whole DATA or BDAT transfer. Connections
-// beyond the total or per-IP limit get "421 4.7.0" and are closed. Message
+// The caller's accept loop hands each connection to ServeConn; its socket
+// is wrapped below TLS (implicit TLS on 465 and STARTTLS both go on top).
+// A whole command line must arrive within Options.ReadTimeout from when
+// the server starts waiting for it (RFC 5321 §4.5.3.2.7: 5 minutes per
+// command), however slowly it trickles in; a DATA or BDAT transfer within
+// Options.DataTimeout, each piece of it within ReadTimeout; an implicit-TLS
+// handshake within ReadTimeout, at most 30 s. A connection holds its slot
+// from ServeConn to its close; beyond the total or per-IP limit it gets
+// "421 4.7.0" and is closed. Message
 // size is enforced while reading (552 5.3.4) and nothing is stored.
 //
 // # Where go-smtp (v0.25.1) is worked around

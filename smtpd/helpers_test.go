@@ -47,7 +47,7 @@ type testEnv struct {
 	mx, sub    string // addresses of the smtp and submission listeners
 	subs       string // submissions (implicit TLS)
 	servers    []*Server
-	serveErrs  chan error
+	accepting  []*testAccept
 	alice, bob *store.User
 }
 
@@ -64,7 +64,7 @@ func newTestEnv(t testing.TB, tweak func(*Options)) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &testEnv{t: t, st: st, serveErrs: make(chan error, 3)}
+	e := &testEnv{t: t, st: st}
 	ctx := context.Background()
 	for _, d := range []string{"example.test", "catchall.test"} {
 		if err := st.AddDomain(ctx, d); err != nil {
@@ -105,7 +105,7 @@ func newTestEnv(t testing.TB, tweak func(*Options)) *testEnv {
 		}
 		addrs[i] = ln.Addr().String()
 		e.servers = append(e.servers, srv)
-		go func() { e.serveErrs <- srv.Serve(ln) }()
+		e.accepting = append(e.accepting, acceptInto(t, ln, srv, mode == ModeSubmissions))
 	}
 	e.mx, e.sub, e.subs = addrs[0], addrs[1], addrs[2]
 	t.Cleanup(func() {
@@ -121,14 +121,12 @@ func (e *testEnv) shutdown() {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	for _, a := range e.accepting {
+		a.stop()
+	}
 	for _, s := range e.servers {
 		if err := s.Shutdown(ctx); err != nil {
 			e.t.Errorf("Shutdown: %v", err)
-		}
-	}
-	for range e.servers {
-		if err := <-e.serveErrs; !errors.Is(err, ErrServerClosed) {
-			e.t.Errorf("Serve returned %v, want ErrServerClosed", err)
 		}
 	}
 }

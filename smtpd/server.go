@@ -57,7 +57,8 @@ func (m Mode) String() string {
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
 
-// ErrServerClosed is returned by Serve after Shutdown or Close.
+// ErrServerClosed is returned by Shutdown and Close when the server was
+// already closed.
 var ErrServerClosed = errors.New("smtpd: server closed")
 
 // Defaults for Options fields left zero, and for the connection limits
@@ -94,9 +95,10 @@ type Options struct {
 	// AllowPlaintextOnLoopback offers AUTH without TLS to clients on
 	// 127.0.0.0/8 and ::1.
 	AllowPlaintextOnLoopback bool
-	// ReadTimeout bounds the wait for each command and each piece of
-	// message data (default 5 minutes, RFC 5321 §4.5.3.2.7), and each
-	// write of a reply.
+	// ReadTimeout bounds each command line, from when the server starts
+	// waiting for it to its CRLF (default 5 minutes, RFC 5321
+	// §4.5.3.2.7), each wait for a piece of message data, each write of
+	// a reply, and (with at most 30 s) a TLS handshake.
 	ReadTimeout time.Duration
 	// DataTimeout bounds a whole DATA or BDAT transfer (default 10 min).
 	DataTimeout time.Duration
@@ -114,19 +116,24 @@ type Options struct {
 	hooks *goSMTPHooks
 }
 
-// Server is one SMTP listener role. It is like net/http.Server: Serve,
-// Shutdown, Close.
+// Server is one SMTP listener role. It is like net/http.Server, except
+// that the caller's accept loop hands it each connection (ServeConn).
 type Server struct {
 	opts Options
 	log  *slog.Logger
 	smtp *smtp.Server
+	// conns feeds go-smtp's Serve loop, the only way into go-smtp
+	// v0.25.1, which serves a net.Listener and has no per-connection
+	// entry point.
+	conns  *connQueue
+	served sync.WaitGroup // go-smtp's Serve loop
 
 	ctx    context.Context // cancelled by Close: stops store work in flight
 	cancel context.CancelFunc
 
-	mu        sync.Mutex
-	listeners []net.Listener
-	closing   atomic.Bool
+	mu      sync.Mutex
+	live    map[*deadlineConn]struct{} // from ServeConn to close
+	closing atomic.Bool
 	// busy counts messages being received or stored, which Shutdown
 	// waits for.
 	busy atomic.Int64
@@ -191,9 +198,12 @@ func NewServer(opts Options) (*Server, error) {
 	// Whether AUTH is offered is decided per session (AuthMechanisms), so
 	// that loopback clients may authenticate in clear text if allowed.
 	ss.AllowInsecureAuth = true
-	// Read deadlines are set by deadlineConn; go-smtp's ReadTimeout would
-	// bound the whole DATA transfer.
-	ss.ReadTimeout = 0
+	// go-smtp sets this read deadline before each command line (and
+	// before its TLS handshake), which bounds a whole line from when the
+	// server starts waiting: a client trickling a byte at a time cannot
+	// hold a slot. During DATA and BDAT, deadlineConn replaces it with
+	// data_timeout for the transfer (see deadlineConn).
+	ss.ReadTimeout = opts.ReadTimeout
 	ss.WriteTimeout = opts.ReadTimeout
 	ss.EnableSMTPUTF8 = true
 	ss.EnableDSN = true
@@ -202,34 +212,19 @@ func NewServer(opts Options) (*Server, error) {
 		ss.TLSConfig = opts.TLSConfig // STARTTLS (RFC 3207)
 	}
 	s.smtp = ss
+	s.live = make(map[*deadlineConn]struct{})
+	s.conns = newConnQueue()
+	s.served.Go(func() { ss.Serve(s.conns) })
 	return s, nil
-}
-
-// Serve accepts connections on ln until Shutdown or Close. For
-// ModeSubmissions, ln must be a plain TCP listener: Serve puts TLS on each
-// connection itself, above the deadline wrapper.
-func (s *Server) Serve(ln net.Listener) error {
-	s.mu.Lock()
-	if s.closing.Load() {
-		s.mu.Unlock()
-		ln.Close()
-		return ErrServerClosed
-	}
-	s.listeners = append(s.listeners, ln)
-	s.mu.Unlock()
-	err := s.smtp.Serve(&limitedListener{Listener: ln, srv: s})
-	if s.closing.Load() {
-		return ErrServerClosed
-	}
-	return err
 }
 
 // Shutdown stops accepting connections, lets messages already in DATA
 // finish (until ctx expires), then closes every connection. Clients that
 // start a new transaction meanwhile get 421 4.3.2.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.closing.Store(true)
-	s.closeListeners()
+	if s.closing.Swap(true) {
+		return ErrServerClosed
+	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	var err error
@@ -248,20 +243,26 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // received is not acknowledged (so the client retries).
 func (s *Server) Close() error {
 	s.closing.Store(true)
-	s.closeListeners()
 	s.cancel()
-	if err := s.smtp.Close(); err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+	s.conns.Close()
+	err := s.smtp.Close()
+	s.served.Wait()
+	// go-smtp closes the connections it has registered; one it had
+	// accepted but not yet registered, or one still in its TLS
+	// handshake here, is closed through live.
+	s.mu.Lock()
+	live := make([]*deadlineConn, 0, len(s.live))
+	for dc := range s.live {
+		live = append(live, dc)
+	}
+	s.mu.Unlock()
+	for _, dc := range live {
+		dc.Close()
+	}
+	if err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return err
 	}
 	return nil
-}
-
-func (s *Server) closeListeners() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, ln := range s.listeners {
-		ln.Close()
-	}
 }
 
 // trusted reports whether ip may relay without AUTH.

@@ -45,6 +45,9 @@ type testEnv struct {
 	dir     string // working directory of the children
 	config  string // path of the config file
 	dataDir string
+	// wrap, if set, runs serve through a wrapper: the command line is
+	// wrap followed by the binary and its arguments.
+	wrap []string
 }
 
 // newTestEnv writes a config whose listeners are on ephemeral loopback
@@ -159,7 +162,8 @@ func (e *testEnv) start(t *testing.T) *server {
 // (false).
 func (e *testEnv) launch(t *testing.T) (*server, bool) {
 	t.Helper()
-	cmd := exec.Command(binary, "--config", e.config, "serve")
+	args := append(append([]string(nil), e.wrap...), binary, "--config", e.config, "serve")
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = e.dir
 	cmd.Env = childEnv()
 	pr, pw := io.Pipe()

@@ -21,13 +21,13 @@ import (
 // shutdownTimeout bounds the graceful shutdown after SIGINT or SIGTERM.
 const shutdownTimeout = 30 * time.Second
 
-// service is what each protocol server provides (like net/http.Server).
-// Serve blocks until the listener fails or Shutdown is called; what it
-// returns after Shutdown is ignored. Shutdown stops accepting, waits for
-// sessions to end until ctx expires, and makes Serve return. One service
-// may serve several listeners; Shutdown is then called once.
+// service is what each protocol server provides: ServeConn takes each
+// connection the accept loop (accept.go) accepts on the service's
+// listeners, and Shutdown, called once after the listeners are closed,
+// waits for sessions to end until ctx expires. One service may serve
+// several listeners.
 type service interface {
-	Serve(net.Listener) error
+	connServer
 	Shutdown(context.Context) error
 }
 
@@ -36,7 +36,7 @@ type service interface {
 type listenerSpec struct {
 	key         string // config key under [listen]: "smtp", "imaps", ...
 	addr        string // "" = turned off; nothing is bound
-	implicitTLS bool   // serve.go wraps the listener with tls.NewListener
+	implicitTLS bool   // the service puts TLS on each connection (465, 995, 993)
 	svc         service
 }
 
@@ -118,6 +118,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 			return fmt.Errorf("add domain %q from the config: %w", d, err)
 		}
 	}
+	if cur, max, err := raiseFileLimit(); err != nil {
+		log.Warn("could not raise the open file limit", "soft", cur, "hard", max, "err", err)
+	} else {
+		log.Info("open file limit", "nofile", cur, "hard", max)
+	}
 	tlsConfig, err := loadTLS(cfg, log, time.Now())
 	if err != nil {
 		return err
@@ -133,7 +138,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	bound, err := bindAll(specs, tlsConfig)
+	bound, err := bindAll(specs)
 	if err != nil {
 		return err
 	}
@@ -145,12 +150,12 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 		return err
 	}
 
-	// From here on, everything runs; stop() undoes it.
+	// From here on, everything runs; the code after the select undoes it.
 	type exit struct {
 		what string
 		err  error
 	}
-	exits := make(chan exit, len(bound)+len(ws)+1)
+	exits := make(chan exit, len(ws)+1)
 	var running sync.WaitGroup
 	workCtx, cancelWork := context.WithCancel(context.Background())
 	defer cancelWork()
@@ -159,8 +164,18 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 			exits <- exit{fmt.Sprintf("worker %T", w), w.Run(workCtx)}
 		})
 	}
+	stopAccepting := make(chan struct{})
+	var accepting sync.WaitGroup
 	for _, b := range bound {
-		go func() { exits <- exit{"listener " + b.key, b.svc.Serve(b.ln)} }()
+		loop := &acceptLoop{ln: b.ln, srv: b.svc, implicitTLS: b.implicitTLS, log: log.With("key", b.key), stop: stopAccepting}
+		accepting.Go(func() {
+			// A listener that stops for good is logged; the others, and
+			// the sessions it started, carry on (one protocol's trouble
+			// must not stop the rest).
+			if err := loop.run(); err != nil {
+				log.Error("listener stopped", "key", b.key, "addr", b.ln.Addr().String(), "err", err)
+			}
+		})
 		log.Info("listening", "key", b.key, "addr", b.ln.Addr().String(), "implicit_tls", b.implicitTLS)
 	}
 	go func() { exits <- exit{"admin socket", adm.Serve()} }()
@@ -171,7 +186,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 	case <-ctx.Done():
 		log.Info("shutting down", "timeout", shutdownTimeout)
 	case x := <-exits:
-		// Anything that ends before shutdown is a failure.
+		// A worker or the admin socket ending before shutdown is a failure.
 		if x.err == nil {
 			x.err = errors.New("stopped unexpectedly")
 		}
@@ -179,6 +194,13 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 		log.Error("shutting down after a failure", "err", failure)
 	}
 
+	// Stop accepting first: no connection reaches a service after its
+	// Shutdown has begun.
+	close(stopAccepting)
+	for _, b := range bound {
+		b.ln.Close()
+	}
+	accepting.Wait()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	// Stop taking new mail and sessions, then stop background work, then
@@ -244,8 +266,9 @@ func collectListeners(e *env) ([]listenerSpec, error) {
 }
 
 // bindAll binds every listener with an address, or none: on the first
-// failure it closes those already bound.
-func bindAll(specs []listenerSpec, tlsConfig *tls.Config) ([]boundListener, error) {
+// failure it closes those already bound. The listeners are plain TCP; the
+// services put TLS on implicit-TLS connections themselves.
+func bindAll(specs []listenerSpec) ([]boundListener, error) {
 	var bound []boundListener
 	for _, s := range specs {
 		if s.addr == "" {
@@ -257,9 +280,6 @@ func bindAll(specs []listenerSpec, tlsConfig *tls.Config) ([]boundListener, erro
 				b.ln.Close()
 			}
 			return nil, &bindError{key: s.key, addr: s.addr, err: bindCause(err)}
-		}
-		if s.implicitTLS {
-			ln = tls.NewListener(ln, tlsConfig)
 		}
 		bound = append(bound, boundListener{s, ln})
 	}

@@ -12,11 +12,8 @@ import (
 // AUTH) and submissions (465, clients, implicit TLS then AUTH). One
 // smtpd.Server per role; they share one connection limiter, since
 // [smtp] max_connections and max_connections_per_ip count over all three.
-//
-// smtpd puts TLS on implicit-TLS connections itself, above its per-read
-// deadline wrapper (a wrapper above TLS would not see the raw reads), so
-// the submissions spec is returned with implicitTLS false and serve.go
-// hands it the plain TCP listener.
+// Like every service, smtpd puts TLS on implicit-TLS connections itself
+// (above its own connection wrapper, as STARTTLS does).
 func smtpListeners(e *env) ([]listenerSpec, error) {
 	if e.queue == nil {
 		return nil, fmt.Errorf("smtp: the outbound queue was not created")
@@ -58,9 +55,7 @@ func smtpListeners(e *env) ([]listenerSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("smtp [listen] %s: %w", r.key, err)
 		}
-		spec := e.listener(r.key, srv)
-		spec.implicitTLS = false // see above: smtpd does TLS for submissions
-		specs = append(specs, spec)
+		specs = append(specs, e.listener(r.key, srv))
 	}
 	return specs, nil
 }

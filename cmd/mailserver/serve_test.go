@@ -75,7 +75,7 @@ func TestBindAllClosesOnFailure(t *testing.T) {
 		{key: "pop3", addr: "", svc: &nopService{}},
 		{key: "imap", addr: busy.Addr().String(), svc: &nopService{}},
 	}
-	_, err = bindAll(specs, nil)
+	_, err = bindAll(specs)
 	var be *bindError
 	if !errors.As(err, &be) || be.key != "imap" || be.addr != busy.Addr().String() {
 		t.Fatalf("bindAll error %v, want a bindError for imap", err)
@@ -203,5 +203,5 @@ func handshake(t *testing.T, addr, name string, ca *x509.Certificate) *x509.Cert
 // nopService stands in for a protocol server where only binding matters.
 type nopService struct{}
 
-func (*nopService) Serve(net.Listener) error       { return nil }
+func (*nopService) ServeConn(c net.Conn, _ bool)   { c.Close() }
 func (*nopService) Shutdown(context.Context) error { return nil }

@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -108,12 +109,20 @@ func run(addr, user, pass string, n, size int, verbose bool) error {
 		<-sig
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
+		ln.Close()
 		srv.Shutdown(sctx)
 	}()
-	if err := srv.Serve(ln); err != pop3d.ErrServerClosed {
-		return err
+	// A minimal accept loop (cmd/mailserver's accept.go is the real one).
+	for {
+		c, err := ln.Accept()
+		if errors.Is(err, net.ErrClosed) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		srv.ServeConn(c, false)
 	}
-	return nil
 }
 
 // preload delivers n messages from 8 goroutines, so the store's group
