@@ -203,8 +203,14 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 	accepting.Wait()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	// Stop taking new mail and sessions, then stop background work, then
-	// the admin socket; the store closes last (deferred above).
+	// Stop taking new mail and sessions and, at the same time, background
+	// work: the queue lets deliveries in flight finish within its own
+	// ShutdownTimeout (less than shutdownTimeout), which must not wait
+	// for the sessions to drain first, or the store could close under it.
+	// Mail accepted meanwhile needs only the store (queue.Submit), not the
+	// scheduler. Then the admin socket; the store closes last (deferred
+	// above).
+	cancelWork()
 	var wg sync.WaitGroup
 	for _, svc := range distinctServices(bound) {
 		wg.Go(func() {
@@ -214,7 +220,6 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 		})
 	}
 	wg.Wait()
-	cancelWork()
 	workersDone := make(chan struct{})
 	go func() { running.Wait(); close(workersDone) }()
 	select {
