@@ -93,6 +93,7 @@ func (d *maildrop) padding(m *message) (int8, error) {
 	if err != nil {
 		return 0, fmt.Errorf("open body %d: %w", m.bodyID, err)
 	}
+	defer r.Close() // the reader pins the body (store: a body outlives its readers)
 	var tail [2]byte
 	if _, err := r.ReadAt(tail[:], m.stored-2); err != nil && err != io.EOF {
 		if errors.Is(err, store.ErrNoSuchMessage) {

@@ -65,6 +65,7 @@ func (s *session) send(n int, m *message, status string, topLines int) error {
 	if err != nil {
 		return fmt.Errorf("open body %d: %w", m.bodyID, err)
 	}
+	defer r.Close() // the reader pins the body (store: a body outlives its readers)
 	bufp := s.srv.bufs.Get().(*[]byte)
 	defer s.srv.bufs.Put(bufp)
 	buf := *bufp
