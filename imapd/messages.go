@@ -239,16 +239,24 @@ func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 // Append implements imapserver.Session (RFC 9051 §6.3.12, APPENDUID from
 // RFC 4315). The literal is read completely before the store is asked to
 // do anything: reading it is network I/O.
+//
+// A literal shorter than announced stores nothing (RFC 9051 §4.3: a
+// literal is exactly its octet count). go-imap v2.0.0-beta.8 ends a literal
+// cut short by FIN or TLS close_notify with io.EOF, as if it were whole,
+// so the octets received are counted here against the announced size; the
+// count would still be needed if the library returned io.ErrUnexpectedEOF.
 func (s *session) Append(mailbox string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
-	body, err := store.ReadBody(r, s.srv.opts.MaxMessageBytes)
+	lit := &countingReader{r: r}
+	body, err := store.ReadBody(lit, s.srv.opts.MaxMessageBytes)
 	ackNow(s.conn.NetConn()) // the CRLF after the literal may wait for this ACK (quickack.go)
-	if err != nil {
-		if errors.Is(err, store.ErrTooLarge) {
-			return nil, errTooBig
-		}
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Literal ended early"}
-		}
+	switch {
+	case errors.Is(err, store.ErrTooLarge):
+		return nil, errTooBig
+	case err == nil && lit.n != r.Size(), errors.Is(err, io.ErrUnexpectedEOF), err != nil && isDisconnect(err):
+		// The client is gone (or lied about the size): nobody reads this.
+		s.srv.log.Info("imap append cut short", "remote", s.remote, "announced", r.Size(), "received", lit.n)
+		return nil, errLiteralShort
+	case err != nil:
 		return nil, s.fail("append", err)
 	}
 	opts := store.AppendOptions{InternalDate: options.Time}
@@ -263,6 +271,18 @@ func (s *session) Append(mailbox string, r imap.LiteralReader, options *imap.App
 		return nil, s.failMailbox("append", err, errTryCreate)
 	}
 	return &imap.AppendData{UID: imap.UID(res.UID), UIDValidity: res.UIDValidity}, nil
+}
+
+// countingReader counts the octets read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Limits the store puts on flags (it refuses more with a plain error).

@@ -166,6 +166,9 @@ var (
 	errReadOnly    = &imap.Error{Type: imap.StatusResponseTypeNo, Code: "READ-ONLY", Text: "Mailbox is read-only (EXAMINE)"}
 	errInternal    = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeServerBug, Text: "Internal error, try again later"}
 	errClosing     = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable, Text: "Server shutting down"}
+	// A literal shorter than its announced size (the connection ended
+	// inside it): a client mistake, never [SERVERBUG].
+	errLiteralShort = &imap.Error{Type: imap.StatusResponseTypeBad, Code: imap.ResponseCodeClientBug, Text: "Literal ended early"}
 )
 
 // fail turns an error from the store into the reply for op: the one place
@@ -194,6 +197,11 @@ func (s *session) failMailbox(op string, err error, missing *imap.Error) error {
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit, Text: "Mailbox is full"}
 	case errors.Is(err, store.ErrClosed), errors.Is(err, context.Canceled):
 		return errClosing
+	case isDisconnect(err):
+		// The client went away in the middle of the command (a literal it
+		// did not finish): its doing, so info, and nobody reads the reply.
+		s.srv.log.Info("imap client disconnected", "op", op, "remote", s.remote, "err", err)
+		return errLiteralShort
 	}
 	attrs := []any{"op", op, "remote", s.remote, "err", err}
 	if s.user != nil {
