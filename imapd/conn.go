@@ -66,7 +66,7 @@ func wrapConn(c net.Conn, pool *sync.Pool) net.Conn {
 			sc.raw = raw
 		}
 	}
-	return sc
+	return newInputGuard(sc) // guard.go: what go-imap's decoder gets wrong
 }
 
 func (c *serverConn) Read(b []byte) (int, error) {

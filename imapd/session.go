@@ -75,6 +75,9 @@ var (
 
 func newSession(srv *Server, c *imapserver.Conn) *session {
 	s := &session{srv: srv, conn: c, remote: remoteIP(c.NetConn())}
+	if g := guardOf(c.NetConn()); g != nil {
+		g.setAppendLimit(srv.opts.MaxMessageBytes)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.ctx, s.cancel = store.WithOrigin(ctx, s), cancel
 	return s
@@ -121,6 +124,9 @@ func (s *session) Login(username, password string) error {
 	}
 	s.user = u
 	s.watch = s.srv.reg.acquire(u.ID)
+	if g := guardOf(s.conn.NetConn()); g != nil {
+		g.setLoggedIn()
+	}
 	s.srv.log.Info("imap login", "user", u.Address, "remote", s.remote)
 	return nil
 }

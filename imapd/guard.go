@@ -1,0 +1,437 @@
+package imapd
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"sync/atomic"
+)
+
+// inputGuard sits under go-imap's connection and reads the client's
+// commands before the library does, for three things go-imap
+// v2.0.0-beta.8 gets wrong (its decoder, internal/imapwire):
+//
+//   - A literal over the library's limit (4 KiB outside APPEND) is
+//     refused inside Decoder.Literal, but the refusal is dropped: the
+//     client, waiting for "+", hears nothing for 30 s, then NO
+//     [SERVERBUG]. That includes LOGIN {4294967295} before login.
+//   - An APPEND literal over APPENDLIMIT is refused, but the library then
+//     waits for the line that the client, refused its "+", never sends.
+//   - A quoted string may hold CR and LF (RFC 9051 §4.3: QUOTED-CHAR
+//     excludes them), so `SELECT "INBOX` swallows the command lines after
+//     it.
+//
+// The guard follows the syntax of RFC 9051 §4.3 at command boundaries:
+// literals ("{n}", "{n+}", "~{n}" then CRLF; their octets pass unread),
+// quoted strings (with their backslash escapes) and line ends. It holds
+// back the part of a command it has not yet judged, so the library never
+// sees a command the guard refuses and never sends "+" for a literal the
+// guard refuses:
+//
+//   - a literal over its limit gets a tagged BAD [TOOBIG] (NO [TOOBIG] for
+//     an APPEND message over APPENDLIMIT) at once; before login, or when
+//     the literal was non-synchronizing (its octets are on their way and
+//     cannot be told from commands), BYE too, and the connection closes;
+//   - a CR or LF inside a quoted string ends that command with BAD; the
+//     next line is the next command.
+//
+// When the library has already seen the start of the refused command (it
+// accepted a literal earlier in the same command), the guard gives it a
+// NUL and a line end instead, which no IMAP syntax allows: the library
+// then answers the command with its own tagged BAD.
+//
+// The guard sees plaintext only: it sits under TLS (STARTTLS is done by
+// the library on top of the connection it is given, and implicit TLS by
+// the server on top of its connection wrapper), and it steps aside for
+// good when a command begins with a TLS record (0x16, never the first
+// octet of an IMAP tag: sent in plaintext, the library ends the
+// connection on it). Commands sent inside TLS therefore reach the library
+// unchecked.
+//
+// The workaround can go when go-imap's decoder returns the error of
+// CheckBufferedLiteralFunc, reads APPEND literals only after accepting
+// them, and refuses CR and LF in quoted strings.
+type inputGuard struct {
+	net.Conn
+
+	// Set by the session: the APPEND limit (RFC 7889) and whether the
+	// client has logged in.
+	appendLimit atomic.Int64
+	loggedIn    atomic.Bool
+
+	scratch []byte
+	out     []byte // judged: for the library
+	rest    []byte // read from the client, not yet scanned
+	reply   []byte // the guard's own response, written once out is consumed
+	closing bool   // after reply: end the connection
+	off     bool   // TLS: no more scanning
+
+	cmd guardCommand
+}
+
+// guardCommand is the scanner's state within one command.
+type guardCommand struct {
+	held    []byte // the command's octets not yet judged
+	head    []byte // its first octets, for the tag and the command name
+	started bool   // an octet of the command was seen
+	passed  bool   // the library has seen part of this command
+	args    int    // top-level arguments begun so far (for APPEND)
+	inQuote bool
+	escaped bool
+	skip    bool   // discarding through the next LF (a refused line)
+	litData int64  // octets of an accepted literal still to pass
+	lit     litAnn // a literal announcement being read
+}
+
+// litAnn is a literal announcement being read: "{" digits ["+"] "}"
+// [SP] [CR] LF (the library allows the SP and a bare LF).
+type litAnn struct {
+	state   int // 0 none; 1 digits; 2 after '+'; 3 after '}'; 4 after SP; 5 after CR
+	size    uint64
+	digits  int
+	nonSync bool
+}
+
+// Limits the guard applies. maxBufferedLiteral is go-imap's limit for
+// literals it buffers (everything but APPEND's message); guardMaxHeld
+// bounds a command held back (the library's own limit is 50 KiB).
+const (
+	maxBufferedLiteral = 4096
+	guardMaxHeld       = 64 << 10
+	guardHeadBytes     = 64
+	tlsRecordHandshake = 0x16
+)
+
+// errGuardClosed ends a connection the guard refused (it wraps
+// net.ErrClosed, which go-imap does not log).
+var errGuardClosed = fmt.Errorf("imapd: connection ended by the input guard: %w", net.ErrClosed)
+
+func newInputGuard(c net.Conn) *inputGuard {
+	g := &inputGuard{Conn: c, scratch: make([]byte, 4096)}
+	g.appendLimit.Store(DefaultMaxMessageBytes)
+	return g
+}
+
+// guardOf finds the guard under a connection go-imap holds (itself, or
+// the *tls.Conn STARTTLS put on top of it); nil if there is none.
+func guardOf(c net.Conn) *inputGuard {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	g, _ := c.(*inputGuard)
+	return g
+}
+
+// Read implements net.Conn: what the guard has judged, in order.
+func (g *inputGuard) Read(p []byte) (int, error) {
+	for {
+		if len(g.out) > 0 {
+			n := copy(p, g.out)
+			g.out = g.out[n:]
+			return n, nil
+		}
+		if g.reply != nil {
+			// The library has consumed every command before the refused
+			// one (it asks for more only then), so the reply comes after
+			// theirs.
+			_, err := g.Conn.Write(g.reply)
+			g.reply = nil
+			if err != nil {
+				return 0, err
+			}
+			if g.closing {
+				return 0, errGuardClosed
+			}
+		}
+		if g.closing {
+			g.rest = nil
+			return 0, errGuardClosed
+		}
+		if len(g.rest) > 0 {
+			g.rest = g.scan(g.rest)
+			continue
+		}
+		if g.off || g.cmd.litData > 0 && len(g.cmd.held) == 0 {
+			// TLS, or the octets of an accepted literal: straight through.
+			want := len(p)
+			if !g.off {
+				want = int(min(int64(want), g.cmd.litData))
+			}
+			n, err := g.Conn.Read(p[:want])
+			if !g.off {
+				g.cmd.litData -= int64(n)
+			}
+			return n, err
+		}
+		n, err := g.Conn.Read(g.scratch)
+		if n > 0 {
+			g.rest = g.scan(g.scratch[:n])
+			if len(g.rest) > 0 {
+				// Stopped at a refusal: keep what follows for later.
+				g.rest = append([]byte(nil), g.rest...)
+			}
+			continue
+		}
+		if err != nil {
+			if len(g.cmd.held) > 0 {
+				// The connection ended inside a command: give the library
+				// what there is, so that it sees the same end.
+				g.out = append(g.out, g.cmd.held...)
+				g.cmd = guardCommand{}
+				g.rest = nil
+				n := copy(p, g.out)
+				g.out = g.out[n:]
+				return n, nil
+			}
+			return 0, err
+		}
+	}
+}
+
+// scan judges the octets of b, appending judged ones to g.out, and
+// returns what it has not looked at (after a refusal, which must be
+// answered before anything that follows). Each octet is looked at once.
+func (g *inputGuard) scan(b []byte) []byte {
+	c := &g.cmd
+	for i := 0; i < len(b); i++ {
+		if g.off {
+			g.out = append(g.out, b[i:]...)
+			return nil
+		}
+		if c.litData > 0 {
+			// Inside an accepted literal: pass its octets unread.
+			n := int(min(int64(len(b)-i), c.litData))
+			g.flushHeld()
+			g.out = append(g.out, b[i:i+n]...)
+			c.litData -= int64(n)
+			i += n - 1
+			continue
+		}
+		ch := b[i]
+		if c.skip {
+			if ch == '\n' {
+				*c = guardCommand{}
+			}
+			continue
+		}
+		if !c.started {
+			if ch == tlsRecordHandshake {
+				g.off = true
+				g.out = append(g.out, b[i:]...)
+				return nil
+			}
+			c.started = true
+		}
+		c.held = append(c.held, ch)
+		if len(c.head) < guardHeadBytes {
+			c.head = append(c.head, ch)
+		}
+		if c.inQuote {
+			switch {
+			case c.escaped:
+				c.escaped = false
+			case ch == '\\':
+				c.escaped = true
+			case ch == '"':
+				c.inQuote = false
+			case ch == '\r' || ch == '\n':
+				g.refuseQuote(ch == '\r')
+				return b[i+1:]
+			}
+			continue
+		}
+		if c.lit.state > 0 {
+			consumed, refused := g.literalOctet(ch)
+			if refused {
+				return b[i+1:]
+			}
+			if consumed {
+				continue
+			}
+			// Not a literal after all: judge ch as an ordinary octet.
+		}
+		switch ch {
+		case '"':
+			c.inQuote = true
+		case '{':
+			c.lit = litAnn{state: 1}
+		case ' ':
+			c.args++
+		case '\n':
+			g.flushHeld()
+			*c = guardCommand{}
+			continue
+		}
+		if len(c.held) > guardMaxHeld {
+			// Longer than the library accepts: let it refuse the rest.
+			g.flushHeld()
+		}
+	}
+	return nil
+}
+
+// literalOctet advances a literal announcement by one octet: consumed
+// when the octet belongs to it, refused when the literal is refused (the
+// command is over then).
+func (g *inputGuard) literalOctet(ch byte) (consumed, refused bool) {
+	c := &g.cmd
+	l := &c.lit
+	switch {
+	case l.state == 1 && ch >= '0' && ch <= '9':
+		if l.digits++; l.digits <= 18 {
+			l.size = l.size*10 + uint64(ch-'0')
+		} else {
+			l.size = 1 << 62 // more digits than any size: too big anyway
+		}
+		return true, false
+	case l.state == 1 && ch == '+' && l.digits > 0:
+		l.state, l.nonSync = 2, true
+		return true, false
+	case (l.state == 1 && l.digits > 0 || l.state == 2) && ch == '}':
+		l.state = 3
+		return true, false
+	case l.state == 3 && ch == ' ':
+		l.state = 4
+		return true, false
+	case (l.state == 3 || l.state == 4) && ch == '\r':
+		l.state = 5
+		return true, false
+	case l.state >= 3 && ch == '\n':
+		size, nonSync := int64(l.size), l.nonSync
+		c.lit = litAnn{}
+		if limit, isMessage := g.literalLimit(); size > limit {
+			g.refuseLiteral(size, limit, nonSync, isMessage)
+			return true, true
+		}
+		// Accepted: the library may have it (and send "+").
+		g.flushHeld()
+		c.litData = size
+		return true, false
+	}
+	// Not a literal announcement ("{" in some other place): the library
+	// will say what it thinks of it.
+	c.lit = litAnn{}
+	return false, false
+}
+
+// literalLimit is the size allowed for a literal that begins now: the
+// APPEND limit for an APPEND's message, go-imap's buffered limit for
+// anything else (APPEND's mailbox name included).
+func (g *inputGuard) literalLimit() (limit int64, isMessage bool) {
+	c := &g.cmd
+	_, name := commandName(c.head)
+	if name == "APPEND" && c.args > 2 {
+		return g.appendLimit.Load(), true
+	}
+	return maxBufferedLiteral, false
+}
+
+func (g *inputGuard) refuseLiteral(size, limit int64, nonSync, isMessage bool) {
+	tag, _ := commandName(g.cmd.head)
+	var text string
+	if isMessage {
+		text = fmt.Sprintf("%s NO [TOOBIG] Message of %d octets over the APPENDLIMIT of %d\r\n", tag, size, limit)
+	} else {
+		text = fmt.Sprintf("%s BAD [TOOBIG] Literal of %d octets over the limit of %d for this command\r\n", tag, size, limit)
+	}
+	bye := ""
+	if nonSync || !g.loggedIn.Load() {
+		bye = "* BYE Literal too large\r\n"
+	}
+	g.refuse(text, bye)
+}
+
+func (g *inputGuard) refuseQuote(atCR bool) {
+	tag, _ := commandName(g.cmd.head)
+	g.refuse(tag+" BAD [CLIENTBUG] Quoted string with CR or LF (RFC 9051 §4.3)\r\n", "")
+	if atCR {
+		g.cmd.skip = true // through the LF that ends the line
+	}
+}
+
+// refuse ends the current command with the guard's tagged reply, or, when
+// the library has seen part of it, with a line the library must answer
+// BAD. A bye ends the connection after that.
+func (g *inputGuard) refuse(tagged, bye string) {
+	passed := g.cmd.passed
+	g.cmd = guardCommand{}
+	reply := tagged
+	if passed {
+		g.out = append(g.out, 0, '\r', '\n')
+		reply = ""
+	}
+	if reply += bye; reply != "" {
+		g.reply = []byte(reply)
+	}
+	g.closing = bye != ""
+}
+
+// flushHeld hands the held octets of the command to the library.
+func (g *inputGuard) flushHeld() {
+	if len(g.cmd.held) > 0 {
+		g.out = append(g.out, g.cmd.held...)
+		g.cmd.held = g.cmd.held[:0]
+		g.cmd.passed = true
+	}
+}
+
+// commandName returns the tag ("*" if there is no valid one) and the
+// upper-cased command name of a command's first octets (after "UID", the
+// name of the UID command).
+func commandName(head []byte) (tag, name string) {
+	fields := splitAtoms(head, 3)
+	tag = "*"
+	if len(fields) > 0 && validTag(fields[0]) {
+		tag = fields[0]
+	}
+	if len(fields) > 1 {
+		name = upperASCII(fields[1])
+		if name == "UID" && len(fields) > 2 {
+			name = upperASCII(fields[2])
+		}
+	}
+	return tag, name
+}
+
+// splitAtoms splits at spaces into at most n leading fields.
+func splitAtoms(b []byte, n int) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(b) && len(out) < n; i++ {
+		if i == len(b) || b[i] == ' ' || b[i] == '\r' || b[i] == '\n' || b[i] == '{' || b[i] == '"' {
+			if i > start {
+				out = append(out, string(b[start:i]))
+			}
+			if i < len(b) && b[i] != ' ' {
+				break
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// validTag: RFC 9051 §9, tag = 1*<any ASTRING-CHAR except "+">.
+func validTag(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c <= ' ' || c >= 0x7f, c == '(' || c == ')' || c == '{' || c == '%' || c == '*' || c == '"' || c == '\\' || c == '+':
+			return false
+		}
+	}
+	return s != ""
+}
+
+func upperASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// setLoggedIn and setAppendLimit are called by the session.
+func (g *inputGuard) setLoggedIn()           { g.loggedIn.Store(true) }
+func (g *inputGuard) setAppendLimit(n int64) { g.appendLimit.Store(n) }

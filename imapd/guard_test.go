@@ -1,0 +1,121 @@
+package imapd
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// send writes raw octets to the server.
+func (rc *rawConn) send(s string) {
+	rc.t.Helper()
+	if _, err := io.WriteString(rc.c, s); err != nil {
+		rc.t.Fatal(err)
+	}
+}
+
+// expect reads the next line and checks its start.
+func (rc *rawConn) expect(prefix string) string {
+	rc.t.Helper()
+	l := rc.readLine()
+	if !strings.HasPrefix(l, prefix) {
+		rc.t.Fatalf("want %q…, got %q", prefix, l)
+	}
+	return l
+}
+
+// expectClosed checks that the server has closed the connection.
+func (rc *rawConn) expectClosed() {
+	rc.t.Helper()
+	rc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	rest, err := io.ReadAll(rc.r)
+	if err != nil {
+		rc.t.Fatalf("connection not closed: %v (read %q)", err, rest)
+	}
+	if len(rest) > 0 {
+		rc.t.Fatalf("after BYE: %q", rest)
+	}
+}
+
+// A literal over the limit outside APPEND is refused at once with a tagged
+// BAD [TOOBIG], never a "+" (issue 10 item 8); the session goes on.
+func TestGuardLiteralTooBig(t *testing.T) {
+	e := newTestEnv(t)
+	rc := e.rawLogin("alice@example.test")
+	rc.send("A1 SELECT {5000}\r\n")
+	rc.expect("A1 BAD [TOOBIG]")
+	rc.ok("NOOP")
+	// Literals up to 4 KiB still work.
+	rc.send("A2 SELECT {5}\r\n")
+	rc.expect("+")
+	rc.send("INBOX\r\n")
+	for !strings.HasPrefix(rc.readLine(), "A2 OK") { // the SELECT responses
+	}
+	// An oversized literal after an accepted one in the same command: the
+	// command ends with BAD, no "+".
+	rc.send("A3 LIST {1}\r\n")
+	rc.expect("+")
+	rc.send("x {5000}\r\n")
+	rc.expect("A3 BAD")
+	rc.ok("NOOP")
+	// A non-synchronizing one cannot be told from the commands after it:
+	// BAD, then BYE.
+	rc.send("A4 SELECT {5000+}\r\n")
+	rc.expect("A4 BAD [TOOBIG]")
+	rc.expect("* BYE")
+	rc.expectClosed()
+}
+
+// Before login, an oversized literal (LOGIN {4294967295}) gets BAD and
+// BYE at once.
+func TestGuardLiteralBeforeLogin(t *testing.T) {
+	e := newTestEnv(t)
+	rc := e.raw()
+	rc.send("A1 LOGIN {4294967295}\r\n")
+	rc.expect("A1 BAD [TOOBIG]")
+	rc.expect("* BYE")
+	rc.expectClosed()
+
+	// A small literal before login still works.
+	rc = e.raw()
+	rc.send("A1 LOGIN {18}\r\n")
+	rc.expect("+")
+	rc.send("alice@example.test \"" + testPass + "\"\r\n")
+	rc.expect("A1 OK")
+}
+
+// APPEND literals up to APPENDLIMIT are allowed; over it, NO [TOOBIG] at
+// once and the session goes on.
+func TestGuardAppendLimit(t *testing.T) {
+	e := newTestEnv(t, func(o *Options) { o.MaxMessageBytes = 100000 })
+	rc := e.rawLogin("alice@example.test")
+	msg := "Subject: big\r\n\r\n" + strings.Repeat("x", 90000-16)
+	rc.send("A1 APPEND INBOX (\\Seen) {90000}\r\n")
+	rc.expect("+")
+	rc.send(msg + "\r\n")
+	rc.expect("A1 OK")
+	rc.send("A2 APPEND INBOX {100001}\r\n")
+	rc.expect("A2 NO [TOOBIG]")
+	rc.ok("NOOP")
+	// The mailbox name of an APPEND is an ordinary literal (4 KiB).
+	rc.send("A3 APPEND {5000}\r\n")
+	rc.expect("A3 BAD [TOOBIG]")
+	rc.ok("NOOP")
+}
+
+// A CR or LF inside a quoted string ends the command with BAD; the next
+// line is the next command (it was swallowed into the string).
+func TestGuardQuotedLineEnd(t *testing.T) {
+	e := newTestEnv(t)
+	rc := e.rawLogin("alice@example.test")
+	rc.send("A1 NOOP\r\nA2 SELECT \"INBOX\r\nA3 NOOP\r\nA4 SELECT \"a\\\"b\nA5 NOOP\r\n")
+	rc.expect("A1 OK")
+	rc.expect("A2 BAD")
+	rc.expect("A3 OK")
+	rc.expect("A4 BAD")
+	rc.expect("A5 OK")
+	// Quotes and escapes that are right still work.
+	rc.ok(`SELECT "INBOX"`)
+	rc.ok(`LIST "" "*"`)
+}
