@@ -3,6 +3,7 @@ package imapd
 import (
 	"errors"
 	"io"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -23,7 +24,8 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if err != nil {
 		return nil, s.fail("select", err)
 	}
-	v, err := s.watch.open(s.ctx, st, s.user.ID, mb.ID)
+	addr := s.user.Address
+	v, err := s.watch.open(s.ctx, st, s.user.ID, mb.ID, func() { s.tooFarBehind(addr) })
 	if err != nil {
 		return nil, s.fail("select", err)
 	}
@@ -61,6 +63,30 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	}
 	return data, nil
 }
+
+// tooFarBehind closes the session: its view fell maxBacklog changes
+// behind (view.push). It runs on the store's committer goroutine, so it
+// only starts the closing: BYE, and if writing it does not finish soon (a
+// client that does not read), the connection is closed under it.
+func (s *session) tooFarBehind(user string) {
+	s.srv.log.Info("imap session closed: too many changes behind", "user", user, "remote", s.remote, "max", maxBacklog)
+	go func() {
+		done := make(chan struct{})
+		go func() {
+			s.conn.Bye("Too many changes behind, reconnect")
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(byeWriteTimeout):
+			s.conn.NetConn().Close()
+		}
+	}()
+}
+
+// byeWriteTimeout bounds writing the BYE to a session closed for falling
+// behind.
+const byeWriteTimeout = 5 * time.Second
 
 // firstUnseen is the sequence number of the first message without \Seen
 // (0 if none is found). It reads the picture backwards in batches,

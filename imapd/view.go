@@ -36,7 +36,17 @@ type view struct {
 	mu      sync.Mutex
 	uids    uidRuns // the client's picture, ascending; index+1 = sequence number
 	pending []update
+	backlog int  // UIDs in pending
+	behind  bool // backlog passed maxBacklog: pending dropped, overflow called
+
+	overflow func() // set before the view is registered
 }
+
+// maxBacklog bounds the changes (one per UID) waiting for a session that
+// does not read them (it sends no command and is not idling, or does not
+// read its socket): past it, the session is closed (mox closes at
+// 10,000 too), so memory stays bounded and nothing waits for the client.
+const maxBacklog = 10000
 
 // msgRef is one message of the client's picture.
 type msgRef struct {
@@ -44,15 +54,40 @@ type msgRef struct {
 	uid uint32
 }
 
+// errBehind answers a session whose view fell maxBacklog changes behind:
+// its picture is gone, and the connection is being closed.
+var errBehind = &imap.Error{Type: imap.StatusResponseTypeBye, Code: imap.ResponseCodeLimit, Text: "Too many changes behind, reconnect"}
+
 func newView(mailboxID uint64, uids []uint32) *view {
 	return &view{mailboxID: mailboxID, uids: newUIDRuns(uids), wake: make(chan struct{}, 1)}
 }
 
-// push queues an update (called by the Watch callback: never blocks).
+// setUIDs sets the picture read when the mailbox was selected (updates
+// may be pending already: see userWatch.open).
+func (v *view) setUIDs(uids []uint32) {
+	v.mu.Lock()
+	v.uids = newUIDRuns(uids)
+	v.mu.Unlock()
+}
+
+// push queues an update (called by the Watch callback: never blocks, and
+// never waits for the client).
 func (v *view) push(u update) {
 	v.mu.Lock()
+	if v.behind {
+		v.mu.Unlock()
+		return
+	}
 	v.pending = append(v.pending, u)
+	v.backlog += len(u.uids)
+	overflow := v.backlog > maxBacklog
+	if overflow {
+		v.behind, v.pending, v.backlog = true, nil, 0
+	}
 	v.mu.Unlock()
+	if overflow && v.overflow != nil {
+		v.overflow()
+	}
 	select {
 	case v.wake <- struct{}{}:
 	default:
@@ -80,13 +115,20 @@ type output struct {
 // flags made by self are skipped: STORE answers for itself (or is silent).
 func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) error {
 	v.mu.Lock()
+	if v.behind {
+		v.mu.Unlock()
+		return errBehind
+	}
 	todo := v.pending
-	v.pending = nil
+	v.pending, v.backlog = nil, 0
 	if !allowExpunge {
 		for i, u := range todo {
 			if u.kind == updateExpunge {
 				v.pending = slices.Clone(todo[i:])
 				todo = todo[:i]
+				for _, u := range v.pending {
+					v.backlog += len(u.uids)
+				}
 				break
 			}
 		}
