@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"bytes"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -431,6 +432,38 @@ func upperASCII(s string) string {
 	}
 	return string(b)
 }
+
+// Write implements net.Conn. go-imap answers a decoder error that is not
+// one of its DecoderExpectErrors with NO [SERVERBUG] "Internal server
+// error": a SEARCH key it does not know (parsed as a sequence set: "bad
+// number set value"), a mailbox name or LIST pattern that is not modified
+// UTF-7, a malformed number set. Those are the client's mistakes (issue
+// 10 item 13: never [SERVERBUG] for them), and imapd's own internal
+// errors go out with other text (errInternal), while the library's other
+// uses of it follow write errors that no client reads: so that exact
+// tagged line becomes BAD [CLIENTBUG]. The library writes each status
+// response in a write of its own (it flushes after every response). The
+// workaround can go when go-imap maps its decoder's errors to BAD.
+func (g *inputGuard) Write(b []byte) (int, error) {
+	if bytes.HasSuffix(b, libInternalError) {
+		i := len(b) - len(libInternalError)
+		start := bytes.LastIndexByte(b[:i], '\n') + 1
+		if tag := b[start:i]; len(tag) > 0 && !bytes.Equal(tag, []byte("*")) && bytes.IndexByte(tag, ' ') < 0 {
+			out := make([]byte, 0, i+len(clientSyntaxError))
+			out = append(append(out, b[:i]...), clientSyntaxError...)
+			if _, err := g.Conn.Write(out); err != nil {
+				return 0, err
+			}
+			return len(b), nil
+		}
+	}
+	return g.Conn.Write(b)
+}
+
+var (
+	libInternalError  = []byte(" NO [SERVERBUG] Internal server error\r\n")
+	clientSyntaxError = []byte(" BAD [CLIENTBUG] Syntax error\r\n")
+)
 
 // setLoggedIn and setAppendLimit are called by the session.
 func (g *inputGuard) setLoggedIn()           { g.loggedIn.Store(true) }

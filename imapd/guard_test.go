@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -118,4 +119,24 @@ func TestGuardQuotedLineEnd(t *testing.T) {
 	// Quotes and escapes that are right still work.
 	rc.ok(`SELECT "INBOX"`)
 	rc.ok(`LIST "" "*"`)
+}
+
+// Commands go-imap's decoder cannot parse get BAD [CLIENTBUG], never NO
+// [SERVERBUG] (issue 10 item 13): an unknown SEARCH key, mailbox names
+// and LIST patterns that are not modified UTF-7.
+func TestGuardSyntaxErrorsAreClientErrors(t *testing.T) {
+	rec := &recordingHandler{}
+	e := newTestEnv(t, withRecorder(rec))
+	rc := e.rawLogin("alice@example.test")
+	rc.ok("SELECT INBOX")
+	for _, cmd := range []string{"SEARCH MODSEQ 5", "SEARCH NOSUCHKEY", "SELECT &Jjo", "CREATE &Jjo-&", `LIST "" &Jjo`, "STATUS &- (MESSAGES)", "FETCH 1:x FLAGS"} {
+		_, tagged := rc.cmd(cmd)
+		if !strings.HasPrefix(tagged, "BAD") && !strings.HasPrefix(tagged, "NO") || strings.Contains(tagged, "SERVERBUG") {
+			t.Errorf("%s: %s", cmd, tagged)
+		}
+	}
+	rc.ok("NOOP")
+	if errs := rec.atLeast(slog.LevelError); len(errs) != 0 {
+		t.Errorf("error log lines: %q", errs)
+	}
 }
