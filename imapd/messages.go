@@ -170,6 +170,8 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		return nil
 	}
 	_, isUID := numSet.(imap.UIDSet)
+	written := make([]uint32, 0, len(res.Messages))
+	defer func() { s.sel.noteReported(written) }()
 	for i := range res.Messages {
 		m := &res.Messages[i]
 		seq := s.sel.seqOf(m.UID)
@@ -184,6 +186,7 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		if err := rw.Close(); err != nil {
 			return err
 		}
+		written = append(written, m.UID)
 	}
 	return nil
 }

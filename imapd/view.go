@@ -38,6 +38,9 @@ type view struct {
 	pending []update
 	backlog int  // UIDs in pending
 	behind  bool // backlog passed maxBacklog: pending dropped, overflow called
+	// reported: UIDs whose flags the session's own STORE has just written
+	// (its FETCH responses), for the poll at the end of that command.
+	reported map[uint32]bool
 
 	overflow func() // set before the view is registered
 }
@@ -133,9 +136,21 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 			}
 		}
 	}
+	// Flag updates are states, not deltas: only the latest pending one of
+	// each UID is written, so an older snapshot never arrives after a
+	// newer one (issue 11 item 1: another session's change, still pending
+	// here, came after this session's own STORE answer and undid it in
+	// the client). The latest being the session's own change, it is
+	// written only if it superseded another session's change that the
+	// client has not been told of, and the STORE did not write it (a
+	// .SILENT STORE).
+	latest := latestFlags(todo)
+	superseded := map[uint32]bool{}
+	reported := v.reported
+	v.reported = nil
 	var out []output
 	grown := false
-	for _, u := range todo {
+	for k, u := range todo {
 		if u.kind != updateNew && grown {
 			out = append(out, output{kind: outExists, n: uint32(v.uids.len())})
 			grown = false
@@ -157,10 +172,17 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 				}
 			}
 		case updateFlags:
-			if self != nil && u.origin == self {
-				continue
-			}
+			own := self != nil && u.origin == self
 			for i, uid := range u.uids {
+				if latest != nil && latest[uid] != k {
+					if !own {
+						superseded[uid] = true
+					}
+					continue
+				}
+				if own && (!superseded[uid] || reported[uid]) {
+					continue
+				}
 				if idx, ok := v.uids.search(uid); ok {
 					out = append(out, output{kind: outFetch, n: uint32(idx + 1), uid: uid, flags: u.flags[i]})
 				}
@@ -187,6 +209,43 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 		}
 	}
 	return nil
+}
+
+// latestFlags maps each UID with a flag update in todo to the index of
+// its latest one; nil when there are fewer than two flag updates (each is
+// then the latest).
+func latestFlags(todo []update) map[uint32]int {
+	n := 0
+	for _, u := range todo {
+		if u.kind == updateFlags {
+			n++
+		}
+	}
+	if n < 2 {
+		return nil
+	}
+	latest := make(map[uint32]int)
+	for k, u := range todo {
+		if u.kind == updateFlags {
+			for _, uid := range u.uids {
+				latest[uid] = k
+			}
+		}
+	}
+	return latest
+}
+
+// noteReported records the UIDs whose current flags the session's own
+// STORE has written, for the poll that ends the command.
+func (v *view) noteReported(uids []uint32) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.reported == nil {
+		v.reported = make(map[uint32]bool, len(uids))
+	}
+	for _, uid := range uids {
+		v.reported[uid] = true
+	}
 }
 
 // idle writes updates as they come until stop is closed.
