@@ -29,8 +29,10 @@ import (
 // sees a command the guard refuses and never sends "+" for a literal the
 // guard refuses:
 //
-//   - a literal over its limit gets a tagged BAD [TOOBIG] (NO [TOOBIG] for
-//     an APPEND message over APPENDLIMIT) at once; before login, or when
+//   - a literal over its limit (4 KiB; APPEND's message: APPENDLIMIT;
+//     any non-synchronizing one: 4 KiB, RFC 7888 LITERAL-) gets a tagged
+//     BAD [TOOBIG] (NO [TOOBIG] for an APPEND message over APPENDLIMIT)
+//     at once; before login, or when
 //     the literal was non-synchronizing (its octets are on their way and
 //     cannot be told from commands), BYE too, and the connection closes;
 //   - a CR or LF inside a quoted string ends that command with BAD; the
@@ -60,7 +62,6 @@ type inputGuard struct {
 	appendLimit atomic.Int64
 	loggedIn    atomic.Bool
 
-	scratch []byte
 	out     []byte // judged: for the library
 	rest    []byte // read from the client, not yet scanned
 	reply   []byte // the guard's own response, written once out is consumed
@@ -108,7 +109,7 @@ const (
 var errGuardClosed = fmt.Errorf("imapd: connection ended by the input guard: %w", net.ErrClosed)
 
 func newInputGuard(c net.Conn) *inputGuard {
-	g := &inputGuard{Conn: c, scratch: make([]byte, 4096)}
+	g := &inputGuard{Conn: c}
 	g.appendLimit.Store(DefaultMaxMessageBytes)
 	return g
 }
@@ -128,7 +129,9 @@ func (g *inputGuard) Read(p []byte) (int, error) {
 	for {
 		if len(g.out) > 0 {
 			n := copy(p, g.out)
-			g.out = g.out[n:]
+			if g.out = g.out[n:]; len(g.out) == 0 {
+				g.out = nil
+			}
 			return n, nil
 		}
 		if g.reply != nil {
@@ -164,9 +167,11 @@ func (g *inputGuard) Read(p []byte) (int, error) {
 			}
 			return n, err
 		}
-		n, err := g.Conn.Read(g.scratch)
+		// Read into p (no buffer of the guard's own on an idle
+		// connection); what is judged is copied back into it.
+		n, err := g.Conn.Read(p)
 		if n > 0 {
-			g.rest = g.scan(g.scratch[:n])
+			g.rest = g.scan(p[:n])
 			if len(g.rest) > 0 {
 				// Stopped at a refusal: keep what follows for later.
 				g.rest = append([]byte(nil), g.rest...)
@@ -300,7 +305,14 @@ func (g *inputGuard) literalOctet(ch byte) (consumed, refused bool) {
 	case l.state >= 3 && ch == '\n':
 		size, nonSync := int64(l.size), l.nonSync
 		c.lit = litAnn{}
-		if limit, isMessage := g.literalLimit(); size > limit {
+		limit, isMessage := g.literalLimit()
+		if nonSync && limit > maxBufferedLiteral {
+			// LITERAL- (RFC 7888 §4, part of IMAP4rev2): a non-synchronizing
+			// literal is at most 4096 octets. go-imap refuses a longer one
+			// and then reads its octets as commands.
+			limit, isMessage = maxBufferedLiteral, false
+		}
+		if size > limit {
 			g.refuseLiteral(size, limit, nonSync, isMessage)
 			return true, true
 		}

@@ -99,6 +99,13 @@ func TestGuardAppendLimit(t *testing.T) {
 	rc.send("A2 APPEND INBOX {100001}\r\n")
 	rc.expect("A2 NO [TOOBIG]")
 	rc.ok("NOOP")
+	// A non-synchronizing APPEND literal is at most 4 KiB (LITERAL-): its
+	// octets are on their way, so BAD and BYE.
+	rc2 := e.rawLogin("alice@example.test")
+	rc2.send("B1 APPEND INBOX {5000+}\r\nSubject: x\r\n\r\nB2 DELETE INBOX\r\n")
+	rc2.expect("B1 BAD [TOOBIG]")
+	rc2.expect("* BYE")
+	rc2.expectClosed()
 	// The mailbox name of an APPEND is an ordinary literal (4 KiB).
 	rc.send("A3 APPEND {5000}\r\n")
 	rc.expect("A3 BAD [TOOBIG]")
