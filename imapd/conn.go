@@ -66,7 +66,8 @@ func wrapConn(c net.Conn, pool *sync.Pool) net.Conn {
 			sc.raw = raw
 		}
 	}
-	return newInputGuard(sc) // guard.go: what go-imap's decoder gets wrong
+	sc.Conn = newInputGuard(sc.Conn) // guard.go: what go-imap's decoder gets wrong
+	return sc
 }
 
 func (c *serverConn) Read(b []byte) (int, error) {

@@ -43,9 +43,10 @@ import (
 // NUL and a line end instead, which no IMAP syntax allows: the library
 // then answers the command with its own tagged BAD.
 //
-// The guard sees plaintext only: it sits under TLS (STARTTLS is done by
-// the library on top of the connection it is given, and implicit TLS by
-// the server on top of its connection wrapper), and it steps aside for
+// The guard sits between serverConn (conn.go) and the socket. It sees
+// plaintext only: TLS goes on top of serverConn (STARTTLS is done by the
+// library on top of the connection it is given, and implicit TLS by the
+// server on top of its connection wrapper), and the guard steps aside for
 // good when a command begins with a TLS record (0x16, never the first
 // octet of an IMAP tag: sent in plaintext, the library ends the
 // connection on it). Commands sent inside TLS therefore reach the library
@@ -114,11 +115,14 @@ func newInputGuard(c net.Conn) *inputGuard {
 	return g
 }
 
-// guardOf finds the guard under a connection go-imap holds (itself, or
-// the *tls.Conn STARTTLS put on top of it); nil if there is none.
+// guardOf finds the guard under a connection go-imap holds (the
+// serverConn, or the *tls.Conn put on top of it); nil if there is none.
 func guardOf(c net.Conn) *inputGuard {
 	if tc, ok := c.(*tls.Conn); ok {
 		c = tc.NetConn()
+	}
+	if sc, ok := c.(*serverConn); ok {
+		c = sc.Conn
 	}
 	g, _ := c.(*inputGuard)
 	return g
@@ -453,23 +457,35 @@ func upperASCII(s string) string {
 // 10 item 13: never [SERVERBUG] for them), and imapd's own internal
 // errors go out with other text (errInternal), while the library's other
 // uses of it follow write errors that no client reads: so that exact
-// tagged line becomes BAD [CLIENTBUG]. The library writes each status
-// response in a write of its own (it flushes after every response). The
+// tagged line becomes BAD [CLIENTBUG]. A write holds whole responses
+// (go-imap flushes after each; serverConn batches whole writes). The
 // workaround can go when go-imap maps its decoder's errors to BAD.
 func (g *inputGuard) Write(b []byte) (int, error) {
-	if bytes.HasSuffix(b, libInternalError) {
-		i := len(b) - len(libInternalError)
-		start := bytes.LastIndexByte(b[:i], '\n') + 1
-		if tag := b[start:i]; len(tag) > 0 && !bytes.Equal(tag, []byte("*")) && bytes.IndexByte(tag, ' ') < 0 {
-			out := make([]byte, 0, i+len(clientSyntaxError))
-			out = append(append(out, b[:i]...), clientSyntaxError...)
-			if _, err := g.Conn.Write(out); err != nil {
-				return 0, err
-			}
-			return len(b), nil
-		}
+	if g.off || !bytes.Contains(b, libInternalError) {
+		return g.Conn.Write(b)
 	}
-	return g.Conn.Write(b)
+	out := make([]byte, 0, len(b))
+	rest := b
+	for {
+		i := bytes.Index(rest, libInternalError)
+		if i < 0 {
+			break
+		}
+		start := bytes.LastIndexByte(rest[:i], '\n') + 1
+		tag := rest[start:i]
+		out = append(out, rest[:i]...)
+		if len(tag) > 0 && !bytes.Equal(tag, []byte("*")) && bytes.IndexByte(tag, ' ') < 0 {
+			out = append(out, clientSyntaxError...)
+		} else {
+			out = append(out, libInternalError...)
+		}
+		rest = rest[i+len(libInternalError):]
+	}
+	out = append(out, rest...)
+	if _, err := g.Conn.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 var (
