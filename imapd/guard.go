@@ -81,9 +81,20 @@ type guardCommand struct {
 	args    int    // top-level arguments begun so far (for APPEND)
 	inQuote bool
 	escaped bool
+	prev    byte   // the octet before, outside quotes and literals
 	skip    bool   // discarding through the next LF (a refused line)
 	litData int64  // octets of an accepted literal still to pass
 	lit     litAnn // a literal announcement being read
+}
+
+// reset starts the next command, keeping the buffers (small ones: a long
+// command's go).
+func (c *guardCommand) reset() {
+	held, head := c.held[:0], c.head[:0]
+	if cap(held) > 4096 {
+		held = nil
+	}
+	*c = guardCommand{held: held, head: head}
 }
 
 // litAnn is a literal announcement being read: "{" digits ["+"] "}"
@@ -187,7 +198,7 @@ func (g *inputGuard) Read(p []byte) (int, error) {
 				// The connection ended inside a command: give the library
 				// what there is, so that it sees the same end.
 				g.out = append(g.out, g.cmd.held...)
-				g.cmd = guardCommand{}
+				g.cmd.reset()
 				g.rest = nil
 				n := copy(p, g.out)
 				g.out = g.out[n:]
@@ -220,7 +231,7 @@ func (g *inputGuard) scan(b []byte) []byte {
 		ch := b[i]
 		if c.skip {
 			if ch == '\n' {
-				*c = guardCommand{}
+				c.reset()
 			}
 			continue
 		}
@@ -238,15 +249,15 @@ func (g *inputGuard) scan(b []byte) []byte {
 		}
 		if c.inQuote {
 			switch {
+			case ch == '\r' || ch == '\n': // escaped or not: QUOTED-CHAR has neither
+				g.refuseQuote(ch == '\r')
+				return b[i+1:]
 			case c.escaped:
 				c.escaped = false
 			case ch == '\\':
 				c.escaped = true
 			case ch == '"':
-				c.inQuote = false
-			case ch == '\r' || ch == '\n':
-				g.refuseQuote(ch == '\r')
-				return b[i+1:]
+				c.inQuote, c.prev = false, ch
 			}
 			continue
 		}
@@ -264,14 +275,19 @@ func (g *inputGuard) scan(b []byte) []byte {
 		case '"':
 			c.inQuote = true
 		case '{':
-			c.lit = litAnn{state: 1}
+			// A literal begins a string: after SP, "(" or literal8's "~"
+			// (RFC 9051 §9, RFC 3516).
+			if p := c.prev; p == ' ' || p == '(' || p == '~' {
+				c.lit = litAnn{state: 1}
+			}
 		case ' ':
 			c.args++
 		case '\n':
 			g.flushHeld()
-			*c = guardCommand{}
+			c.reset()
 			continue
 		}
+		c.prev = ch
 		if len(c.held) > guardMaxHeld {
 			// Longer than the library accepts: let it refuse the rest.
 			g.flushHeld()
@@ -322,7 +338,7 @@ func (g *inputGuard) literalOctet(ch byte) (consumed, refused bool) {
 		}
 		// Accepted: the library may have it (and send "+").
 		g.flushHeld()
-		c.litData = size
+		c.litData, c.prev = size, '}'
 		return true, false
 	}
 	// Not a literal announcement ("{" in some other place): the library
@@ -371,7 +387,7 @@ func (g *inputGuard) refuseQuote(atCR bool) {
 // BAD. A bye ends the connection after that.
 func (g *inputGuard) refuse(tagged, bye string) {
 	passed := g.cmd.passed
-	g.cmd = guardCommand{}
+	g.cmd.reset()
 	reply := tagged
 	if passed {
 		g.out = append(g.out, 0, '\r', '\n')

@@ -123,6 +123,15 @@ func TestGuardQuotedLineEnd(t *testing.T) {
 	rc.expect("A3 OK")
 	rc.expect("A4 BAD")
 	rc.expect("A5 OK")
+	// An escaped line end is a line end all the same.
+	rc.send("A6 SELECT \"x\\\nA7 NOOP\r\n")
+	rc.expect("A6 BAD")
+	rc.expect("A7 OK")
+	// A brace inside an atom starts no literal: the library says BAD, and
+	// the next command is read as one.
+	rc.send("A8 LOGIN a{5}\r\nA9 NOOP\r\n")
+	rc.expect("A8 BAD")
+	rc.expect("A9 OK")
 	// Quotes and escapes that are right still work.
 	rc.ok(`SELECT "INBOX"`)
 	rc.ok(`LIST "" "*"`)
