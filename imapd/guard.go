@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"strconv"
+	"sync"
 	"sync/atomic"
 )
 
@@ -24,24 +26,26 @@ import (
 //
 // The guard follows the syntax of RFC 9051 §4.3 at command boundaries:
 // literals ("{n}", "{n+}", "~{n}" then CRLF; their octets pass unread),
-// quoted strings (with their backslash escapes) and line ends. It holds
-// back the part of a command it has not yet judged, so the library never
-// sees a command the guard refuses and never sends "+" for a literal the
-// guard refuses:
+// quoted strings (with their backslash escapes) and line ends. The tag
+// and the command name pass at once (go-imap starts its command timer on
+// a command's first octet, which bounds a client trickling a command);
+// the arguments are held back until judged, so the library never sees
+// a literal announcement the guard refuses and never sends "+" for it:
 //
 //   - a literal over its limit (4 KiB; APPEND's message: APPENDLIMIT;
-//     any non-synchronizing one: 4 KiB, RFC 7888 LITERAL-) gets a tagged
-//     BAD [TOOBIG] (NO [TOOBIG] for an APPEND message over APPENDLIMIT)
-//     at once; before login, or when
-//     the literal was non-synchronizing (its octets are on their way and
-//     cannot be told from commands), BYE too, and the connection closes;
+//     any non-synchronizing one: 4 KiB, RFC 7888 LITERAL-) ends the
+//     command at once with a tagged BAD; before login, or when the literal
+//     was non-synchronizing (its octets are on their way and cannot be
+//     told from commands), BYE follows and the connection closes;
 //   - a CR or LF inside a quoted string ends that command with BAD; the
 //     next line is the next command.
 //
-// When the library has already seen the start of the refused command (it
-// accepted a literal earlier in the same command), the guard gives it a
-// NUL and a line end instead, which no IMAP syntax allows: the library
-// then answers the command with its own tagged BAD.
+// The command is ended by giving the library, in place of the refused
+// arguments, a NUL and a line end, which no IMAP syntax allows in an
+// argument: the library answers the command with a tagged BAD (which Write
+// turns into the guard's own text: BAD [TOOBIG], NO [TOOBIG] for an
+// APPEND message over APPENDLIMIT, BAD [CLIENTBUG] for a quoted line end)
+// and reads the next line as the next command.
 //
 // The guard sits between serverConn (conn.go) and the socket. It sees
 // plaintext only: TLS goes on top of serverConn (STARTTLS is done by the
@@ -69,6 +73,15 @@ type inputGuard struct {
 	closing bool   // after reply: end the connection
 	off     bool   // TLS: no more scanning
 
+	// The library's BAD for the command the guard ended, to be written as
+	// the guard's own reply (Write); mu because go-imap's IDLE goroutine
+	// writes too.
+	mu                    sync.Mutex
+	rewriteTag, rewriteTo string
+	outLit                int64  // octets of a response literal still to come
+	outTail               []byte // the end of a response line not finished
+	outMid                bool   // a response line begun in an earlier write
+
 	cmd guardCommand
 }
 
@@ -77,11 +90,11 @@ type guardCommand struct {
 	held    []byte // the command's octets not yet judged
 	head    []byte // its first octets, for the tag and the command name
 	started bool   // an octet of the command was seen
-	passed  bool   // the library has seen part of this command
 	args    int    // top-level arguments begun so far (for APPEND)
 	inQuote bool
 	escaped bool
 	prev    byte   // the octet before, outside quotes and literals
+	named   bool   // the tag and the command name have passed
 	skip    bool   // discarding through the next LF (a refused line)
 	litData int64  // octets of an accepted literal still to pass
 	lit     litAnn // a literal announcement being read
@@ -247,6 +260,23 @@ func (g *inputGuard) scan(b []byte) []byte {
 		if len(c.head) < guardHeadBytes {
 			c.head = append(c.head, ch)
 		}
+		if !c.named {
+			// Tag and command name: straight to the library.
+			if ch == ' ' {
+				c.args++
+				if c.args == 2 && commandName(c.head) != "UID" || c.args == 3 {
+					c.named = true
+				}
+			}
+			if ch == '\n' {
+				g.flushHeld()
+				c.reset()
+				continue
+			}
+			g.flushHeld()
+			c.prev = ch
+			continue
+		}
 		if c.inQuote {
 			switch {
 			case ch == '\r' || ch == '\n': // escaped or not: QUOTED-CHAR has neither
@@ -325,15 +355,15 @@ func (g *inputGuard) literalOctet(ch byte) (consumed, refused bool) {
 	case l.state >= 3 && ch == '\n':
 		size, nonSync := int64(l.size), l.nonSync
 		c.lit = litAnn{}
-		limit, isMessage := g.literalLimit()
+		limit := g.literalLimit()
 		if nonSync && limit > maxBufferedLiteral {
 			// LITERAL- (RFC 7888 §4, part of IMAP4rev2): a non-synchronizing
 			// literal is at most 4096 octets. go-imap refuses a longer one
 			// and then reads its octets as commands.
-			limit, isMessage = maxBufferedLiteral, false
+			limit = maxBufferedLiteral
 		}
 		if size > limit {
-			g.refuseLiteral(size, limit, nonSync, isMessage)
+			g.refuseLiteral(size, limit, nonSync)
 			return true, true
 		}
 		// Accepted: the library may have it (and send "+").
@@ -350,53 +380,52 @@ func (g *inputGuard) literalOctet(ch byte) (consumed, refused bool) {
 // literalLimit is the size allowed for a literal that begins now: the
 // APPEND limit for an APPEND's message, go-imap's buffered limit for
 // anything else (APPEND's mailbox name included).
-func (g *inputGuard) literalLimit() (limit int64, isMessage bool) {
+func (g *inputGuard) literalLimit() int64 {
 	c := &g.cmd
-	_, name := commandName(c.head)
-	if name == "APPEND" && c.args > 2 {
-		return g.appendLimit.Load(), true
+	if c.args > 2 && commandName(c.head) == "APPEND" {
+		return g.appendLimit.Load()
 	}
-	return maxBufferedLiteral, false
+	return maxBufferedLiteral
 }
 
-func (g *inputGuard) refuseLiteral(size, limit int64, nonSync, isMessage bool) {
-	tag, _ := commandName(g.cmd.head)
-	var text string
-	if isMessage {
-		text = fmt.Sprintf("%s NO [TOOBIG] Message of %d octets over the APPENDLIMIT of %d\r\n", tag, size, limit)
-	} else {
-		text = fmt.Sprintf("%s BAD [TOOBIG] Literal of %d octets over the limit of %d for this command\r\n", tag, size, limit)
-	}
+func (g *inputGuard) refuseLiteral(size, limit int64, nonSync bool) {
 	bye := ""
-	if nonSync || !g.loggedIn.Load() {
-		bye = "* BYE Literal too large\r\n"
+	switch {
+	case nonSync:
+		bye = "* BYE Non-synchronizing literal too large\r\n"
+	case !g.loggedIn.Load():
+		bye = "* BYE Literal too large before login\r\n"
 	}
-	g.refuse(text, bye)
+	var reply string
+	if commandName(g.cmd.head) == "APPEND" && limit > maxBufferedLiteral {
+		reply = fmt.Sprintf("NO [TOOBIG] Message of %d octets over the APPENDLIMIT of %d", size, limit)
+	} else {
+		reply = fmt.Sprintf("BAD [TOOBIG] Literal of %d octets over the limit of %d", size, limit)
+	}
+	g.refuse(reply, bye)
 }
 
 func (g *inputGuard) refuseQuote(atCR bool) {
-	tag, _ := commandName(g.cmd.head)
-	g.refuse(tag+" BAD [CLIENTBUG] Quoted string with CR or LF (RFC 9051 §4.3)\r\n", "")
+	g.refuse("BAD [CLIENTBUG] Quoted string with CR or LF (RFC 9051 §4.3)", "")
 	if atCR {
 		g.cmd.skip = true // through the LF that ends the line
 	}
 }
 
-// refuse ends the current command with the guard's tagged reply, or, when
-// the library has seen part of it, with a line the library must answer
-// BAD. A bye ends the connection after that.
-func (g *inputGuard) refuse(tagged, bye string) {
-	passed := g.cmd.passed
+// refuse ends the current command: the library gets a line it must
+// answer BAD, and that answer is written as reply (see Write). A bye ends
+// the connection after that.
+func (g *inputGuard) refuse(reply, bye string) {
+	if tag := commandTag(g.cmd.head); tag != "" {
+		g.mu.Lock()
+		g.rewriteTag, g.rewriteTo = tag, reply
+		g.mu.Unlock()
+	}
 	g.cmd.reset()
-	reply := tagged
-	if passed {
-		g.out = append(g.out, 0, '\r', '\n')
-		reply = ""
+	g.out = append(g.out, 0, '\r', '\n')
+	if bye != "" {
+		g.reply, g.closing = []byte(bye), true
 	}
-	if reply += bye; reply != "" {
-		g.reply = []byte(reply)
-	}
-	g.closing = bye != ""
 }
 
 // flushHeld hands the held octets of the command to the library.
@@ -404,26 +433,40 @@ func (g *inputGuard) flushHeld() {
 	if len(g.cmd.held) > 0 {
 		g.out = append(g.out, g.cmd.held...)
 		g.cmd.held = g.cmd.held[:0]
-		g.cmd.passed = true
 	}
 }
 
-// commandName returns the tag ("*" if there is no valid one) and the
-// upper-cased command name of a command's first octets (after "UID", the
-// name of the UID command).
-func commandName(head []byte) (tag, name string) {
+// commandName returns the upper-cased command name of a command's first
+// octets (after "UID", the name of the UID command).
+func commandName(head []byte) string {
 	fields := splitAtoms(head, 3)
-	tag = "*"
-	if len(fields) > 0 && validTag(fields[0]) {
-		tag = fields[0]
-	}
+	var name string
 	if len(fields) > 1 {
 		name = upperASCII(fields[1])
 		if name == "UID" && len(fields) > 2 {
 			name = upperASCII(fields[2])
 		}
 	}
-	return tag, name
+	return name
+}
+
+// commandTag is the tag of a command's first octets ("" if not valid).
+func commandTag(head []byte) string {
+	if f := splitAtoms(head, 1); len(f) > 0 && validTag(f[0]) {
+		return f[0]
+	}
+	return ""
+}
+
+// validTag: RFC 9051 §9, tag = 1*<any ASTRING-CHAR except "+">.
+func validTag(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c <= ' ' || c >= 0x7f, c == '(' || c == ')' || c == '{' || c == '%' || c == '*' || c == '"' || c == '\\' || c == '+':
+			return false
+		}
+	}
+	return s != ""
 }
 
 // splitAtoms splits at spaces into at most n leading fields.
@@ -444,17 +487,6 @@ func splitAtoms(b []byte, n int) []string {
 	return out
 }
 
-// validTag: RFC 9051 §9, tag = 1*<any ASTRING-CHAR except "+">.
-func validTag(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c <= ' ' || c >= 0x7f, c == '(' || c == ')' || c == '{' || c == '%' || c == '*' || c == '"' || c == '\\' || c == '+':
-			return false
-		}
-	}
-	return s != ""
-}
-
 func upperASCII(s string) string {
 	b := []byte(s)
 	for i, c := range b {
@@ -465,43 +497,111 @@ func upperASCII(s string) string {
 	return string(b)
 }
 
-// Write implements net.Conn. go-imap answers a decoder error that is not
-// one of its DecoderExpectErrors with NO [SERVERBUG] "Internal server
-// error": a SEARCH key it does not know (parsed as a sequence set: "bad
-// number set value"), a mailbox name or LIST pattern that is not modified
-// UTF-7, a malformed number set. Those are the client's mistakes (issue
-// 10 item 13: never [SERVERBUG] for them), and imapd's own internal
-// errors go out with other text (errInternal), while the library's other
-// uses of it follow write errors that no client reads: so that exact
-// tagged line becomes BAD [CLIENTBUG]. A write holds whole responses
-// (go-imap flushes after each; serverConn batches whole writes). The
-// workaround can go when go-imap maps its decoder's errors to BAD.
+// Write implements net.Conn. It follows the responses line by line,
+// skipping the octets of their literals (message data is never looked
+// into), and rewrites two kinds of tagged status line:
+//
+//   - the library's BAD for a command the guard ended (refuse) goes out as
+//     the guard's own reply;
+//   - go-imap answers a decoder error that is not one of its
+//     DecoderExpectErrors with NO [SERVERBUG] "Internal server error": a
+//     SEARCH key it does not know (parsed as a sequence set: "bad number
+//     set value"), a mailbox name or LIST pattern that is not modified
+//     UTF-7, a malformed number set. Those are the client's mistakes
+//     (issue 10 item 13: never [SERVERBUG] for them); imapd's own internal
+//     errors go out with other text (errInternal), and the library's other
+//     uses of that line follow write errors that no client reads: so that
+//     exact tagged line becomes BAD [CLIENTBUG]. The workaround can go
+//     when go-imap maps its decoder's errors to BAD.
+//
+// go-imap writes each status response whole (it flushes after every
+// response), so a status line never spans writes; other lines may.
 func (g *inputGuard) Write(b []byte) (int, error) {
-	if g.off || !bytes.Contains(b, libInternalError) {
+	if g.off {
 		return g.Conn.Write(b)
 	}
-	out := make([]byte, 0, len(b))
-	rest := b
-	for {
-		i := bytes.Index(rest, libInternalError)
-		if i < 0 {
+	g.mu.Lock()
+	var out []byte // nil: b goes out as it is
+	copied := 0
+	for i := 0; i < len(b); {
+		if g.outLit > 0 {
+			n := min(int64(len(b)-i), g.outLit)
+			i += int(n)
+			g.outLit -= n
+			continue
+		}
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			g.outTail = lastOctets(append(g.outTail, b[i:]...), outTailBytes)
+			g.outMid = true
 			break
 		}
-		start := bytes.LastIndexByte(rest[:i], '\n') + 1
-		tag := rest[start:i]
-		out = append(out, rest[:i]...)
-		if len(tag) > 0 && !bytes.Equal(tag, []byte("*")) && bytes.IndexByte(tag, ' ') < 0 {
-			out = append(out, clientSyntaxError...)
-		} else {
-			out = append(out, libInternalError...)
+		line := b[i : i+j+1]
+		whole := !g.outMid
+		g.outLit = literalAtEnd(g.outTail, line)
+		g.outTail, g.outMid = g.outTail[:0], false
+		if whole && g.outLit == 0 {
+			if repl := g.rewriteLine(line); repl != nil {
+				out = append(append(out, b[copied:i]...), repl...)
+				copied = i + j + 1
+			}
 		}
-		rest = rest[i+len(libInternalError):]
+		i += j + 1
 	}
-	out = append(out, rest...)
+	g.mu.Unlock()
+	if out == nil {
+		return g.Conn.Write(b)
+	}
+	out = append(out, b[copied:]...)
 	if _, err := g.Conn.Write(out); err != nil {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// rewriteLine returns the replacement of a whole response line outside
+// literals, or nil (see Write). g.mu is held.
+func (g *inputGuard) rewriteLine(line []byte) []byte {
+	if g.rewriteTag != "" && bytes.HasPrefix(line, []byte(g.rewriteTag+" BAD ")) {
+		tag, to := g.rewriteTag, g.rewriteTo
+		g.rewriteTag, g.rewriteTo = "", ""
+		return []byte(tag + " " + to + "\r\n")
+	}
+	if tag, ok := bytes.CutSuffix(line, libInternalError); ok && len(tag) > 0 && tag[0] != '*' && bytes.IndexByte(tag, ' ') < 0 {
+		return append(append([]byte(nil), tag...), clientSyntaxError...)
+	}
+	return nil
+}
+
+// outTailBytes is how much of an unfinished response line Write keeps: a
+// literal's announcement at its end ("~{4294967295}" CRLF) fits.
+const outTailBytes = 32
+
+// literalAtEnd is the size of the literal announced at the end of a line
+// (tail holds the end of the line's part from earlier writes), 0 if none.
+func literalAtEnd(tail, line []byte) int64 {
+	var buf [2 * outTailBytes]byte
+	end := append(append(buf[:0], lastOctets(tail, outTailBytes)...), lastOctets(line, outTailBytes)...)
+	end = bytes.TrimSuffix(bytes.TrimSuffix(end, []byte("\n")), []byte("\r"))
+	if !bytes.HasSuffix(end, []byte("}")) {
+		return 0
+	}
+	k := bytes.LastIndexByte(end, '{')
+	if k < 0 {
+		return 0
+	}
+	n, err := strconv.ParseInt(string(end[k+1:len(end)-1]), 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+func lastOctets(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
 }
 
 var (

@@ -3,6 +3,7 @@ package imapd
 import (
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -155,4 +156,37 @@ func TestGuardSyntaxErrorsAreClientErrors(t *testing.T) {
 	if errs := rec.atLeast(slog.LevelError); len(errs) != 0 {
 		t.Errorf("error log lines: %q", errs)
 	}
+}
+
+// The guard's rewriting of status lines never touches message data: a
+// body holding lines that look like the lines it rewrites comes back
+// byte for byte.
+func TestGuardLeavesLiteralsAlone(t *testing.T) {
+	e := newTestEnv(t)
+	body := "Subject: look-alike\r\n\r\nT3 NO [SERVERBUG] Internal server error\r\nT4 BAD x\r\n"
+	e.deliver(e.alice, body)
+	rc := e.rawLogin("alice@example.test")
+	rc.ok("SELECT INBOX")
+	rc.send("T3 SELECT \"x\r\n") // the guard ends it: a rewrite for T3 is pending
+	rc.expect("T3 BAD [CLIENTBUG] Quoted string")
+	rc.send("T4 LIST {1}\r\n")
+	rc.expect("+")
+	rc.send("x {5000}\r\n") // ended too
+	rc.expect("T4 BAD [TOOBIG]")
+	for _, tag := range []string{"T3", "T4"} {
+		rc.send(tag + " FETCH 1 BODY.PEEK[]\r\nX NOOP\r\n") // the same tags again
+		got := rc.readLine()
+		if want := "* 1 FETCH (BODY[] {" + strconv.Itoa(len(body)) + "}\r\n" + body + ")"; got != want {
+			t.Fatalf("FETCH: %q, want %q", got, want)
+		}
+		rc.expect(tag + " OK")
+		rc.expect("X OK")
+	}
+	// A rewrite pending while a literal holding its tag's line goes out.
+	rc.send("T4 FETCH 1 BODY.PEEK[]\r\nT4 SELECT \"x\r\n")
+	if got := rc.readLine(); !strings.HasSuffix(got, body+")") {
+		t.Fatalf("FETCH: %q", got)
+	}
+	rc.expect("T4 OK")
+	rc.expect("T4 BAD [CLIENTBUG] Quoted string")
 }
