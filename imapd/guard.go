@@ -18,8 +18,9 @@ import (
 //     refused inside Decoder.Literal, but the refusal is dropped: the
 //     client, waiting for "+", hears nothing for 30 s, then NO
 //     [SERVERBUG]. That includes LOGIN {4294967295} before login.
-//   - An APPEND literal over APPENDLIMIT is refused, but the library then
-//     waits for the line that the client, refused its "+", never sends.
+//   - A non-synchronizing literal over 4 KiB (LITERAL-) is refused, and
+//     its octets, which the client sends anyway, are then read as
+//     commands.
 //   - A quoted string may hold CR and LF (RFC 9051 §4.3: QUOTED-CHAR
 //     excludes them), so `SELECT "INBOX` swallows the command lines after
 //     it.

@@ -3,6 +3,8 @@ package imapd
 import (
 	"io"
 	"log/slog"
+	"net"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -189,4 +191,33 @@ func TestGuardLeavesLiteralsAlone(t *testing.T) {
 	}
 	rc.expect("T4 OK")
 	rc.expect("T4 BAD [CLIENTBUG] Quoted string")
+}
+
+// Python's imaplib, APPENDing a message over APPENDLIMIT, gets NO
+// [TOOBIG] at once and the session goes on: a real client's check that
+// the guard keeps APPEND literals up to APPENDLIMIT working and answers
+// the rest as go-imap did.
+func TestGuardAppendLimitImaplib(t *testing.T) {
+	e := newTestEnv(t, func(o *Options) { o.MaxMessageBytes = 100000 })
+	host, port, _ := net.SplitHostPort(e.addr)
+	script := `
+import imaplib, socket, sys
+c = imaplib.IMAP4(sys.argv[1], int(sys.argv[2]), timeout=20)
+c.login(sys.argv[3], sys.argv[4])
+big = b"Subject: big\r\n\r\n" + b"x" * 200000 + b"\r\n"
+typ, data = c.append("INBOX", None, None, big)
+print(typ, data)
+assert typ == "NO" and b"TOOBIG" in data[0], (typ, data)
+typ, data = c.append("INBOX", None, None, b"Subject: small\r\n\r\nok\r\n")
+assert typ == "OK", (typ, data)
+typ, data = c.select("INBOX")
+assert data == [b"1"], data
+c.logout()
+print("done")
+`
+	out, err := exec.Command("python3", "-c", script, host, port, "alice@example.test", testPass).CombinedOutput()
+	t.Logf("imaplib:\n%s", out)
+	if err != nil || !strings.Contains(string(out), "done") {
+		t.Fatalf("imaplib: %v", err)
+	}
 }
