@@ -70,3 +70,27 @@ func FuzzInputGuard(f *testing.F) {
 		}
 	})
 }
+
+// When the library answers a command instead of sending "+" for its
+// synchronizing literal, the client sends no literal: the guard must read
+// what follows as the next command, not as the literal's octets (a quote
+// inside them would otherwise be taken for the start of one, and the next
+// line refused).
+func TestGuardLiteralAnsweredInstead(t *testing.T) {
+	c := &scriptConn{in: []byte("A1 LOGIN {12}\r\n"), piece: 100}
+	g := newInputGuard(c)
+	buf := make([]byte, 100)
+	n, err := g.Read(buf)
+	if err != nil || string(buf[:n]) != "A1 LOGIN {12}\r\n" {
+		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+	if _, err := g.Write([]byte("A1 NO [PRIVACYREQUIRED] no\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	next := "A2 SELECT \"x y\"\r\n"
+	c.in = []byte(next)
+	got, _ := io.ReadAll(g)
+	if string(got) != next {
+		t.Fatalf("next command passed as %q", got)
+	}
+}

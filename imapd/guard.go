@@ -82,6 +82,11 @@ type inputGuard struct {
 	outLit                int64  // octets of a response literal still to come
 	outTail               []byte // the end of a response line not finished
 	outMid                bool   // a response line begun in an earlier write
+	// A synchronizing literal passed to the library: until it answers "+"
+	// (or the command's tagged reply: it refused the literal, and the
+	// client will not send it), contTag is the command's tag.
+	contTag      string
+	litCancelled bool // the tagged reply came first: no literal octets follow
 
 	cmd guardCommand
 }
@@ -156,6 +161,14 @@ func guardOf(c net.Conn) *inputGuard {
 // Read implements net.Conn: what the guard has judged, in order.
 func (g *inputGuard) Read(p []byte) (int, error) {
 	for {
+		g.mu.Lock()
+		if g.litCancelled {
+			// The library answered the command instead of "+": the literal
+			// will not come, the next octets are the next command.
+			g.litCancelled = false
+			g.cmd.reset()
+		}
+		g.mu.Unlock()
 		if len(g.out) > 0 {
 			n := copy(p, g.out)
 			if g.out = g.out[n:]; len(g.out) == 0 {
@@ -370,6 +383,11 @@ func (g *inputGuard) literalOctet(ch byte) (consumed, refused bool) {
 		// Accepted: the library may have it (and send "+").
 		g.flushHeld()
 		c.litData, c.prev = size, '}'
+		if !nonSync && size > 0 {
+			g.mu.Lock()
+			g.contTag, g.litCancelled = commandTag(c.head), false
+			g.mu.Unlock()
+		}
 		return true, false
 	}
 	// Not a literal announcement ("{" in some other place): the library
@@ -563,6 +581,14 @@ func (g *inputGuard) Write(b []byte) (int, error) {
 // rewriteLine returns the replacement of a whole response line outside
 // literals, or nil (see Write). g.mu is held.
 func (g *inputGuard) rewriteLine(line []byte) []byte {
+	if g.contTag != "" {
+		switch {
+		case bytes.HasPrefix(line, []byte("+")):
+			g.contTag = ""
+		case bytes.HasPrefix(line, []byte(g.contTag+" ")):
+			g.contTag, g.litCancelled = "", true
+		}
+	}
 	if g.rewriteTag != "" && bytes.HasPrefix(line, []byte(g.rewriteTag+" BAD ")) {
 		tag, to := g.rewriteTag, g.rewriteTo
 		g.rewriteTag, g.rewriteTo = "", ""
