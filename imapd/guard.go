@@ -11,8 +11,8 @@ import (
 )
 
 // inputGuard sits under go-imap's connection and reads the client's
-// commands before the library does, for three things go-imap
-// v2.0.0-beta.8 gets wrong (its decoder, internal/imapwire):
+// commands before the library does, for what go-imap v2.0.0-beta.8 gets
+// wrong in its decoder (internal/imapwire) and its error replies:
 //
 //   - A literal over the library's limit (4 KiB outside APPEND) is
 //     refused inside Decoder.Literal, but the refusal is dropped: the
@@ -24,6 +24,7 @@ import (
 //   - A quoted string may hold CR and LF (RFC 9051 §4.3: QUOTED-CHAR
 //     excludes them), so `SELECT "INBOX` swallows the command lines after
 //     it.
+//   - Some syntax errors of the client get NO [SERVERBUG] (see Write).
 //
 // The guard follows the syntax of RFC 9051 §4.3 at command boundaries:
 // literals ("{n}", "{n+}", "~{n}" then CRLF; their octets pass unread),
@@ -58,8 +59,9 @@ import (
 // unchecked.
 //
 // The workaround can go when go-imap's decoder returns the error of
-// CheckBufferedLiteralFunc, reads APPEND literals only after accepting
-// them, and refuses CR and LF in quoted strings.
+// CheckBufferedLiteralFunc, skips the octets of a non-synchronizing
+// literal it refuses, refuses CR and LF in quoted strings, and answers
+// every decoder error with BAD.
 type inputGuard struct {
 	net.Conn
 
