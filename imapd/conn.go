@@ -68,6 +68,7 @@ func wrapConn(c net.Conn, pool *sync.Pool, cmdTimeout time.Duration) net.Conn {
 			sc.raw = raw
 		}
 	}
+	sc.Conn = newInputGuard(sc.Conn) // guard.go: what go-imap's decoder gets wrong
 	return sc
 }
 

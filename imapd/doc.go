@@ -12,6 +12,11 @@
 //     TLS records), and received data is acknowledged at once (TCP_QUICKACK
 //     on Linux) so that clients using Nagle's algorithm do not stall 40 ms
 //     on each APPEND.
+//   - guard.go: the input guard under go-imap's connection, which refuses
+//     oversized literals at once and ends a command whose quoted string
+//     holds a line end (go-imap's decoder gets both wrong).
+//   - clienterr.go: which errors are the client's doing (a disconnect),
+//     logged at info.
 //   - registry.go, view.go, uidruns.go: live updates. One store.Watch subscription per
 //     logged-in user feeds the views of every session that has one of the
 //     user's mailboxes selected. A view is the client's picture of its
@@ -19,11 +24,16 @@
 //     not been told about yet. Changes are applied to the picture only when
 //     they are written to the client, so sequence numbers in commands always
 //     mean what the client thinks they mean, and EXPUNGE is never sent
-//     during FETCH, STORE or SEARCH (RFC 9051 §7.5.1).
+//     during FETCH, STORE or SEARCH (RFC 9051 §7.5.1). Nothing here makes
+//     the store's committer wait: no lock its callback needs is held
+//     across a store read, and a session more than maxBacklog changes
+//     behind is closed with BYE.
 //   - session.go: login, errors (the one place that turns store errors into
 //     IMAP replies), numbers and sets.
 //   - mailboxes.go, list.go: CREATE, DELETE, RENAME, (UN)SUBSCRIBE, LIST,
 //     LSUB, STATUS, NAMESPACE.
+//   - mime.go: the MIME tree of a message, one pass per level, bounded at
+//     100 levels and 10,000 parts as Dovecot bounds it.
 //   - fetch.go, structure.go, parse.go: FETCH, with ENVELOPE and
 //     BODYSTRUCTURE parsed once per body (raw header values, as Dovecot
 //     sends them) and kept in the store's body cache; headercache.go keeps

@@ -225,6 +225,8 @@ func (s *session) gather(m *store.Message, options *imap.FetchOptions) (*fetchDa
 	d.sections = make([][]byte, len(options.BodySection))
 	for i, bs := range options.BodySection {
 		switch {
+		case len(bs.Part) > maxMIMEDepth+1:
+			d.sections[i] = []byte{} // deeper than BODYSTRUCTURE shows (mime.go)
 		case len(bs.Part) > 0:
 			d.sections[i] = nonNil(imapserver.ExtractBodySection(bytes.NewReader(d.whole), bs))
 		case bs.Specifier == imap.PartSpecifierNone:
@@ -249,10 +251,20 @@ func (s *session) gather(m *store.Message, options *imap.FetchOptions) (*fetchDa
 			}
 		}
 	}
+	// go-imap's extractors read a part n levels down through n nested
+	// readers: paths are bounded as BODYSTRUCTURE is (mime.go).
 	for _, bs := range options.BinarySection {
+		if len(bs.Part) > maxMIMEDepth+1 {
+			d.binary = append(d.binary, []byte{})
+			continue
+		}
 		d.binary = append(d.binary, nonNil(imapserver.ExtractBinarySection(bytes.NewReader(d.whole), bs)))
 	}
 	for _, bss := range options.BinarySectionSize {
+		if len(bss.Part) > maxMIMEDepth+1 {
+			d.binSizes = append(d.binSizes, 0)
+			continue
+		}
 		d.binSizes = append(d.binSizes, imapserver.ExtractBinarySectionSize(bytes.NewReader(d.whole), bss))
 	}
 	return d, nil

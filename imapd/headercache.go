@@ -23,10 +23,14 @@ type memEntry[V any] struct {
 	size int
 }
 
-// Budgets of the two caches.
+// Budgets of the two caches, and the share of a budget one entry may
+// take: a 1/8 (4 MiB) holds the info of a message with the most MIME parts
+// parsed (maxMIMEParts), which must be cached like any other (it costs
+// the most to compute).
 const (
 	headerCacheBytes = 32 << 20
 	infoCacheBytes   = 32 << 20
+	maxEntryShare    = 8
 )
 
 func newMemCache[V any](max int) *memCache[V] {
@@ -42,7 +46,7 @@ func (c *memCache[V]) get(bodyID uint64) (V, bool) {
 
 // put adds a value that takes about size bytes.
 func (c *memCache[V]) put(bodyID uint64, v V, size int) {
-	if size > c.max/64 {
+	if size > c.max/maxEntryShare {
 		return // a huge entry is not worth the space
 	}
 	c.mu.Lock()

@@ -78,9 +78,22 @@ func eachField(raw []byte, key string, fn func(value string) bool) {
 // yields.
 func headerFields(raw []byte, names []string, not bool) ([]byte, bool) {
 	out := make([]byte, 0, 512)
+	var set map[string]bool // many names: one lookup per field, not len(names)
+	if len(names) > manyNames {
+		set = make(map[string]bool, len(names))
+		for _, n := range names {
+			set[asciiLower(n)] = true
+		}
+	}
 	clean := scanFields(raw, func(name, field []byte) bool {
 		listed := false
+		if set != nil {
+			listed = set[asciiLower(string(name))]
+		}
 		for _, n := range names {
+			if set != nil {
+				break
+			}
 			if len(n) == len(name) && asciiEqualFold(name, n) {
 				listed = true
 				break
@@ -93,6 +106,10 @@ func headerFields(raw []byte, names []string, not bool) ([]byte, bool) {
 	})
 	return append(out, '\r', '\n'), clean
 }
+
+// manyNames is the most HEADER.FIELDS names headerFields compares one by
+// one with each field.
+const manyNames = 8
 
 // lineEnd is the index after the LF of the line starting at i (or len(b)).
 func lineEnd(b []byte, i int) int {
@@ -177,7 +194,9 @@ func matchRawFields(raw []byte, key, lowPattern string) bool {
 }
 
 // containsLower reports whether lowPattern occurs in s ignoring case,
-// without allocating for ASCII s.
+// in time linear in len(s)+len(lowPattern) (a pattern can be 50 KiB, a
+// header value a megabyte: comparing at every offset would cost their
+// product), without allocating for ASCII s and short patterns.
 func containsLower(s, lowPattern string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
@@ -185,6 +204,9 @@ func containsLower(s, lowPattern string) bool {
 		}
 	}
 	n := len(lowPattern)
+	if n > shortPattern {
+		return strings.Contains(asciiLower(s), lowPattern)
+	}
 	for i := 0; i+n <= len(s); i++ {
 		j := 0
 		for ; j < n; j++ {
@@ -201,4 +223,23 @@ func containsLower(s, lowPattern string) bool {
 		}
 	}
 	return false
+}
+
+// shortPattern is the longest pattern containsLower compares at every
+// offset (at most shortPattern times the length of the value).
+const shortPattern = 32
+
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }

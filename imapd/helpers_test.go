@@ -157,6 +157,8 @@ type rawConn struct {
 	c   net.Conn
 	r   *bufio.Reader
 	tag int
+	// timeout bounds the wait for each response line (10 s if zero).
+	timeout time.Duration
 }
 
 func (e *testEnv) raw() *rawConn {
@@ -182,7 +184,11 @@ var literalRE = regexp.MustCompile(`\{(\d+)\}$`)
 // readLine reads one response line, with any literals inlined.
 func (rc *rawConn) readLine() string {
 	rc.t.Helper()
-	rc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	timeout := rc.timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	rc.c.SetReadDeadline(time.Now().Add(timeout))
 	var sb strings.Builder
 	for {
 		line, err := rc.r.ReadString('\n')

@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"errors"
 	"slices"
 	"strings"
 
@@ -57,9 +58,16 @@ func (s *session) Subscribe(name string) error {
 }
 
 // Unsubscribe implements imapserver.Session (RFC 9051 §6.3.8): a name may
-// be unsubscribed whether or not its mailbox exists.
+// be unsubscribed whether or not its mailbox exists. A name that is not
+// subscribed gets OK, as from Dovecot: RFC 9051 leaves it to the server,
+// and Thunderbird unsubscribes after every RENAME and delete to Trash, so
+// a NO there is only noise (the store reports it as ErrNotFound).
 func (s *session) Unsubscribe(name string) error {
-	return s.fail("unsubscribe", s.srv.opts.Store.Unsubscribe(s.ctx, s.user.ID, name))
+	err := s.srv.opts.Store.Unsubscribe(s.ctx, s.user.ID, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return s.fail("unsubscribe", err)
 }
 
 // Status implements imapserver.Session (RFC 9051 §6.3.11).

@@ -3,6 +3,7 @@ package imapd
 import (
 	"errors"
 	"io"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -23,7 +24,8 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if err != nil {
 		return nil, s.fail("select", err)
 	}
-	v, err := s.watch.open(s.ctx, st, s.user.ID, mb.ID)
+	addr := s.user.Address
+	v, err := s.watch.open(s.ctx, st, s.user.ID, mb.ID, func() { s.tooFarBehind(addr) })
 	if err != nil {
 		return nil, s.fail("select", err)
 	}
@@ -61,6 +63,30 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	}
 	return data, nil
 }
+
+// tooFarBehind closes the session: its view fell maxBacklog changes
+// behind (view.push). It runs on the store's committer goroutine, so it
+// only starts the closing: BYE, and if writing it does not finish soon (a
+// client that does not read), the connection is closed under it.
+func (s *session) tooFarBehind(user string) {
+	s.srv.log.Info("imap session closed: too many changes behind", "user", user, "remote", s.remote, "max", maxBacklog)
+	go func() {
+		done := make(chan struct{})
+		go func() {
+			s.conn.Bye("Too many changes behind, reconnect")
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(byeWriteTimeout):
+			s.conn.NetConn().Close()
+		}
+	}()
+}
+
+// byeWriteTimeout bounds writing the BYE to a session closed for falling
+// behind.
+const byeWriteTimeout = 5 * time.Second
 
 // firstUnseen is the sequence number of the first message without \Seen
 // (0 if none is found). It reads the picture backwards in batches,
@@ -144,6 +170,8 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		return nil
 	}
 	_, isUID := numSet.(imap.UIDSet)
+	written := make([]uint32, 0, len(res.Messages))
+	defer func() { s.sel.noteReported(written) }()
 	for i := range res.Messages {
 		m := &res.Messages[i]
 		seq := s.sel.seqOf(m.UID)
@@ -158,6 +186,7 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		if err := rw.Close(); err != nil {
 			return err
 		}
+		written = append(written, m.UID)
 	}
 	return nil
 }
@@ -239,16 +268,24 @@ func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 // Append implements imapserver.Session (RFC 9051 §6.3.12, APPENDUID from
 // RFC 4315). The literal is read completely before the store is asked to
 // do anything: reading it is network I/O.
+//
+// A literal shorter than announced stores nothing (RFC 9051 §4.3: a
+// literal is exactly its octet count). go-imap v2.0.0-beta.8 ends a literal
+// cut short by FIN or TLS close_notify with io.EOF, as if it were whole,
+// so the octets received are counted here against the announced size; the
+// count would still be needed if the library returned io.ErrUnexpectedEOF.
 func (s *session) Append(mailbox string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
-	body, err := store.ReadBody(r, s.srv.opts.MaxMessageBytes)
+	lit := &countingReader{r: r}
+	body, err := store.ReadBody(lit, s.srv.opts.MaxMessageBytes)
 	ackNow(s.conn.NetConn()) // the CRLF after the literal may wait for this ACK (quickack.go)
-	if err != nil {
-		if errors.Is(err, store.ErrTooLarge) {
-			return nil, errTooBig
-		}
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Literal ended early"}
-		}
+	switch {
+	case errors.Is(err, store.ErrTooLarge):
+		return nil, errTooBig
+	case err == nil && lit.n != r.Size(), errors.Is(err, io.ErrUnexpectedEOF), err != nil && isDisconnect(err):
+		// The client is gone (or lied about the size): nobody reads this.
+		s.srv.log.Info("imap append cut short", "remote", s.remote, "announced", r.Size(), "received", lit.n)
+		return nil, errLiteralShort
+	case err != nil:
 		return nil, s.fail("append", err)
 	}
 	opts := store.AppendOptions{InternalDate: options.Time}
@@ -263,6 +300,18 @@ func (s *session) Append(mailbox string, r imap.LiteralReader, options *imap.App
 		return nil, s.failMailbox("append", err, errTryCreate)
 	}
 	return &imap.AppendData{UID: imap.UID(res.UID), UIDValidity: res.UIDValidity}, nil
+}
+
+// countingReader counts the octets read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Limits the store puts on flags (it refuses more with a plain error).

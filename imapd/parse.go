@@ -1,9 +1,6 @@
 package imapd
 
 import (
-	"bufio"
-	"bytes"
-	"io"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
@@ -222,60 +219,48 @@ func cutParam(s string) (item, rest string) {
 	return s, ""
 }
 
-// extractPart computes the BODYSTRUCTURE of an entity (RFC 9051 §7.5.2):
-// sizes are octets of the (encoded) body, lines count its line ends.
-func extractPart(h textproto.Header, r io.Reader, parentSubtype string) *part {
-	mediaType, params := contentParams(rawValue(h, "Content-Type"))
-	typ, sub, ok := strings.Cut(mediaType, "/")
-	if !ok || typ == "" || sub == "" {
-		// RFC 2045 §5.2 default; RFC 2046 §5.1.5 in a digest.
-		if parentSubtype == "digest" {
-			typ, sub, params = "message", "rfc822", nil
-		} else {
-			typ, sub, params = "text", "plain", map[string]string{"charset": "us-ascii"}
-		}
-	}
-	p := &part{Type: typ, Subtype: sub, Params: params,
+// extractPart computes the BODYSTRUCTURE of an entity of the MIME tree
+// (RFC 9051 §7.5.2): sizes are octets of the (encoded) body, lines count
+// its line ends.
+func (p *mimeParser) extractPart(n *mimeNode) *part {
+	h := n.header
+	pt := &part{Type: n.typ, Subtype: n.sub, Params: n.params,
 		ID: rawValue(h, "Content-Id"), Description: rawValue(h, "Content-Description"),
 		Encoding: strings.ToLower(rawValue(h, "Content-Transfer-Encoding")), Location: rawValue(h, "Content-Location")}
 	if d := rawValue(h, "Content-Disposition"); d != "" {
-		p.Disposition, p.DispParams = contentParams(d)
+		pt.Disposition, pt.DispParams = contentParams(d)
 	}
 	if l := rawValue(h, "Content-Language"); l != "" {
 		for _, tag := range strings.Split(l, ",") {
 			if tag = strings.TrimSpace(tag); tag != "" {
-				p.Language = append(p.Language, tag)
+				pt.Language = append(pt.Language, tag)
 			}
 		}
 	}
-	if typ == "multipart" {
-		p.Encoding = ""
-		if b := params["boundary"]; b != "" {
-			mr := textproto.NewMultipartReader(r, b)
-			for {
-				child, err := mr.NextPart()
-				if err != nil {
-					break
-				}
-				p.Children = append(p.Children, extractPart(child.Header, child, sub))
-			}
+	if n.opaque {
+		// Past maxMIMEDepth: one leaf of octets (see mime.go).
+		pt.Type, pt.Subtype, pt.Params = "application", "octet-stream", nil
+		pt.Size = uint32(len(n.body))
+		return pt
+	}
+	if n.typ == "multipart" {
+		pt.Encoding = ""
+		for _, c := range n.children {
+			pt.Children = append(pt.Children, p.extractPart(c))
 		}
-		if len(p.Children) == 0 {
+		if len(pt.Children) == 0 {
 			// No parts found: the syntax needs one (RFC 9051 §9, body-type-mpart).
-			p.Children = []*part{{Type: "text", Subtype: "plain", Params: map[string]string{"charset": "us-ascii"}}}
+			pt.Children = []*part{{Type: "text", Subtype: "plain", Params: map[string]string{"charset": "us-ascii"}}}
 		}
-		return p
+		return pt
 	}
-	body, _ := io.ReadAll(r)
-	p.Size = uint32(len(body))
-	if typ == "text" || typ == "message" && (sub == "rfc822" || sub == "global") {
-		p.Lines = int64(bytes.Count(body, []byte("\n")))
+	pt.Size = uint32(len(n.body))
+	if n.typ == "text" || n.message != nil {
+		pt.Lines = p.lines(n.body)
 	}
-	if typ == "message" && (sub == "rfc822" || sub == "global") {
-		br := bufio.NewReader(bytes.NewReader(body))
-		inner, _ := textproto.ReadHeader(br)
-		p.Envelope = envelope(inner)
-		p.Message = extractPart(inner, br, "")
+	if n.message != nil {
+		pt.Envelope = envelope(n.message.header)
+		pt.Message = p.extractPart(n.message)
 	}
-	return p
+	return pt
 }

@@ -23,9 +23,9 @@ type userWatch struct {
 	cancel func()
 
 	// mu guards views. The Watch callback takes it on the store's committer
-	// goroutine, so it is only ever held briefly and never across network
-	// I/O; select holds it while reading the UID list so that no event falls
-	// between that read and the view's registration.
+	// goroutine, so it is only ever held briefly: never across network I/O
+	// nor a store read (a SELECT of a big mailbox would hold up every
+	// commit of every user).
 	mu    sync.Mutex
 	views map[uint64]map[*view]struct{} // mailbox ID → views
 }
@@ -79,22 +79,31 @@ func (uw *userWatch) event(ev store.Event) {
 	}
 }
 
-// open creates a view of a mailbox for a session: the current UIDs read
-// under uw.mu, so every later change reaches the view.
-func (uw *userWatch) open(ctx context.Context, st Store, userID, mailboxID uint64) (*view, error) {
+// open creates a view of a mailbox for a session. The view is registered
+// before the mailbox's UIDs are read, outside uw.mu, so that no change
+// falls between the read and the registration: a change committed before
+// the read and published after the registration reaches the view twice,
+// in the UIDs and as an update, and applying an update is idempotent
+// (view.poll: new UIDs above the last one, expunges and flags of UIDs the
+// picture holds). overflow is called, once, if the client falls too far
+// behind (view.push).
+func (uw *userWatch) open(ctx context.Context, st Store, userID, mailboxID uint64, overflow func()) (*view, error) {
+	v := newView(mailboxID, nil)
+	v.overflow = overflow
 	uw.mu.Lock()
-	defer uw.mu.Unlock()
-	uids, err := st.UIDs(ctx, userID, mailboxID)
-	if err != nil {
-		return nil, err
-	}
-	v := newView(mailboxID, uids)
 	m := uw.views[mailboxID]
 	if m == nil {
 		m = make(map[*view]struct{})
 		uw.views[mailboxID] = m
 	}
 	m[v] = struct{}{}
+	uw.mu.Unlock()
+	uids, err := st.UIDs(ctx, userID, mailboxID)
+	if err != nil {
+		uw.close(v)
+		return nil, err
+	}
+	v.setUIDs(uids)
 	return v, nil
 }
 

@@ -256,7 +256,10 @@ func matchFields(fields gomessage.HeaderFields, pattern string) bool {
 	return false
 }
 
-// matchText is BODY (withHeader false) and TEXT (true).
+// matchText is BODY (withHeader false) and TEXT (true), over the MIME
+// tree of mime.go: one pass per level, however deep the message nests
+// (go-message's readers, nested, made a deep message cost the square of
+// its size).
 func (c *candidate) matchText(pattern string, withHeader bool) (bool, error) {
 	if pattern == "" {
 		return true, nil
@@ -265,43 +268,36 @@ func (c *candidate) matchText(pattern string, withHeader bool) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	e, err := gomessage.Read(bytes.NewReader(b))
-	if e == nil {
-		// Unparseable: search the raw bytes.
-		_ = err
-		return bytes.Contains(bytes.ToLower(b), []byte(strings.ToLower(pattern))), nil
-	}
-	return matchEntity(e, strings.ToLower(pattern), withHeader), nil
+	root, _ := parseMIME(b)
+	return matchNode(root, strings.ToLower(pattern), withHeader), nil
 }
 
-func matchEntity(e *gomessage.Entity, pattern string, withHeader bool) bool {
-	if withHeader && matchFields(e.Header.Fields(), pattern) {
+// matchNode matches the decoded text parts of an entity (transfer encoding
+// and charset) and, with withHeader, the header fields of every entity.
+func matchNode(n *mimeNode, pattern string, withHeader bool) bool {
+	h := gomessage.Header{Header: n.header}
+	if withHeader && matchFields(h.Fields(), pattern) {
 		return true
 	}
-	if mr := e.MultipartReader(); mr != nil {
-		for {
-			p, err := mr.NextPart()
-			if err == io.EOF || p == nil {
-				return false
-			}
-			if err != nil && !gomessage.IsUnknownCharset(err) && !gomessage.IsUnknownEncoding(err) {
-				return false
-			}
-			if matchEntity(p, pattern, withHeader) {
+	switch {
+	case n.opaque:
+		return false
+	case n.typ == "multipart":
+		for _, c := range n.children {
+			if matchNode(c, pattern, withHeader) {
 				return true
 			}
 		}
-	}
-	t, _, _ := e.Header.ContentType()
-	if t == "message/rfc822" || t == "message/global" {
-		if inner, err := gomessage.Read(e.Body); inner != nil {
-			_ = err
-			return matchEntity(inner, pattern, true)
-		}
 		return false
-	}
-	if t != "" && !strings.HasPrefix(t, "text/") {
+	case n.message != nil:
+		return matchNode(n.message, pattern, true)
+	case n.typ != "text":
 		return false // attachments: not text
+	}
+	e, err := gomessage.New(h, bytes.NewReader(n.body))
+	if e == nil {
+		_ = err // unknown transfer encoding: search the raw octets
+		return bytes.Contains(bytes.ToLower(n.body), []byte(pattern))
 	}
 	b, err := io.ReadAll(io.LimitReader(e.Body, 64<<20))
 	if err != nil && len(b) == 0 {

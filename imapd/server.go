@@ -387,5 +387,5 @@ func (l *chanListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4zero} }
 type slogPrintf struct{ log *slog.Logger }
 
 func (l slogPrintf) Printf(format string, args ...any) {
-	l.log.Warn("imap library: " + fmt.Sprintf(format, args...))
+	logLibrary(l.log, format, args...)
 }

@@ -74,6 +74,9 @@ var (
 
 func newSession(srv *Server, c *imapserver.Conn) *session {
 	s := &session{srv: srv, conn: c, remote: remoteIP(c.NetConn())}
+	if g := guardOf(c.NetConn()); g != nil {
+		g.setAppendLimit(srv.opts.MaxMessageBytes)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.ctx, s.cancel = store.WithOrigin(ctx, s), cancel
 	return s
@@ -121,6 +124,9 @@ func (s *session) Login(username, password string) error {
 	}
 	s.user = u
 	s.watch = s.srv.reg.acquire(u.ID)
+	if g := guardOf(s.conn.NetConn()); g != nil {
+		g.setLoggedIn()
+	}
 	s.srv.log.Info("imap login", "user", u.Address, "remote", s.remote)
 	return nil
 }
@@ -166,6 +172,9 @@ var (
 	errReadOnly    = &imap.Error{Type: imap.StatusResponseTypeNo, Code: "READ-ONLY", Text: "Mailbox is read-only (EXAMINE)"}
 	errInternal    = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeServerBug, Text: "Internal error, try again later"}
 	errClosing     = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable, Text: "Server shutting down"}
+	// A literal shorter than its announced size (the connection ended
+	// inside it): a client mistake, never [SERVERBUG].
+	errLiteralShort = &imap.Error{Type: imap.StatusResponseTypeBad, Code: imap.ResponseCodeClientBug, Text: "Literal ended early"}
 )
 
 // fail turns an error from the store into the reply for op: the one place
@@ -194,6 +203,11 @@ func (s *session) failMailbox(op string, err error, missing *imap.Error) error {
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit, Text: "Mailbox is full"}
 	case errors.Is(err, store.ErrClosed), errors.Is(err, context.Canceled):
 		return errClosing
+	case isDisconnect(err):
+		// The client went away in the middle of the command (a literal it
+		// did not finish): its doing, so info, and nobody reads the reply.
+		s.srv.log.Info("imap client disconnected", "op", op, "remote", s.remote, "err", err)
+		return errLiteralShort
 	}
 	attrs := []any{"op", op, "remote", s.remote, "err", err}
 	if s.user != nil {

@@ -1,8 +1,6 @@
 package imapd
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	_ "github.com/emersion/go-message/charset" // decode every charset in headers (ENVELOPE, SEARCH)
-	"github.com/emersion/go-message/textproto"
 )
 
 // cacheVersion prefixes what imapd keeps in the store's body cache; a
@@ -49,9 +46,8 @@ type part struct {
 
 // parseBody computes a body's bodyInfo (see parse.go).
 func parseBody(b []byte) *bodyInfo {
-	br := bufio.NewReader(bytes.NewReader(b))
-	h, _ := textproto.ReadHeader(br) // what could be read of a damaged header
-	return &bodyInfo{Envelope: envelope(h), Body: extractPart(h, br, "")}
+	root, p := parseMIME(b)
+	return &bodyInfo{Envelope: envelope(root.header), Body: p.extractPart(root)}
 }
 
 // structure converts back to go-imap's extended form (BODYSTRUCTURE; the

@@ -36,7 +36,20 @@ type view struct {
 	mu      sync.Mutex
 	uids    uidRuns // the client's picture, ascending; index+1 = sequence number
 	pending []update
+	backlog int  // UIDs in pending
+	behind  bool // backlog passed maxBacklog: pending dropped, overflow called
+	// reported: UIDs whose flags the session's own STORE has just written
+	// (its FETCH responses), for the poll at the end of that command.
+	reported map[uint32]bool
+
+	overflow func() // set before the view is registered
 }
+
+// maxBacklog bounds the changes (one per UID) waiting for a session that
+// does not read them (it sends no command and is not idling, or does not
+// read its socket): past it, the session is closed (mox closes at
+// 10,000 too), so memory stays bounded and nothing waits for the client.
+const maxBacklog = 10000
 
 // msgRef is one message of the client's picture.
 type msgRef struct {
@@ -44,15 +57,40 @@ type msgRef struct {
 	uid uint32
 }
 
+// errBehind answers a session whose view fell maxBacklog changes behind:
+// its picture is gone, and the connection is being closed.
+var errBehind = &imap.Error{Type: imap.StatusResponseTypeBye, Code: imap.ResponseCodeLimit, Text: "Too many changes behind, reconnect"}
+
 func newView(mailboxID uint64, uids []uint32) *view {
 	return &view{mailboxID: mailboxID, uids: newUIDRuns(uids), wake: make(chan struct{}, 1)}
 }
 
-// push queues an update (called by the Watch callback: never blocks).
+// setUIDs sets the picture read when the mailbox was selected (updates
+// may be pending already: see userWatch.open).
+func (v *view) setUIDs(uids []uint32) {
+	v.mu.Lock()
+	v.uids = newUIDRuns(uids)
+	v.mu.Unlock()
+}
+
+// push queues an update (called by the Watch callback: never blocks, and
+// never waits for the client).
 func (v *view) push(u update) {
 	v.mu.Lock()
+	if v.behind {
+		v.mu.Unlock()
+		return
+	}
 	v.pending = append(v.pending, u)
+	v.backlog += len(u.uids)
+	overflow := v.backlog > maxBacklog
+	if overflow {
+		v.behind, v.pending, v.backlog = true, nil, 0
+	}
 	v.mu.Unlock()
+	if overflow && v.overflow != nil {
+		v.overflow()
+	}
 	select {
 	case v.wake <- struct{}{}:
 	default:
@@ -80,20 +118,39 @@ type output struct {
 // flags made by self are skipped: STORE answers for itself (or is silent).
 func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) error {
 	v.mu.Lock()
+	if v.behind {
+		v.mu.Unlock()
+		return errBehind
+	}
 	todo := v.pending
-	v.pending = nil
+	v.pending, v.backlog = nil, 0
 	if !allowExpunge {
 		for i, u := range todo {
 			if u.kind == updateExpunge {
 				v.pending = slices.Clone(todo[i:])
 				todo = todo[:i]
+				for _, u := range v.pending {
+					v.backlog += len(u.uids)
+				}
 				break
 			}
 		}
 	}
+	// Flag updates are states, not deltas: only the latest pending one of
+	// each UID is written, so an older snapshot never arrives after a
+	// newer one (issue 11 item 1: another session's change, still pending
+	// here, came after this session's own STORE answer and undid it in
+	// the client). The latest being the session's own change, it is
+	// written only if it superseded another session's change that the
+	// client has not been told of, and the STORE did not write it (a
+	// .SILENT STORE).
+	latest := latestFlags(todo)
+	superseded := map[uint32]bool{}
+	reported := v.reported
+	v.reported = nil
 	var out []output
 	grown := false
-	for _, u := range todo {
+	for k, u := range todo {
 		if u.kind != updateNew && grown {
 			out = append(out, output{kind: outExists, n: uint32(v.uids.len())})
 			grown = false
@@ -115,10 +172,17 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 				}
 			}
 		case updateFlags:
-			if self != nil && u.origin == self {
-				continue
-			}
+			own := self != nil && u.origin == self
 			for i, uid := range u.uids {
+				if latest != nil && latest[uid] != k {
+					if !own {
+						superseded[uid] = true
+					}
+					continue
+				}
+				if own && (!superseded[uid] || reported[uid]) {
+					continue
+				}
 				if idx, ok := v.uids.search(uid); ok {
 					out = append(out, output{kind: outFetch, n: uint32(idx + 1), uid: uid, flags: u.flags[i]})
 				}
@@ -145,6 +209,43 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 		}
 	}
 	return nil
+}
+
+// latestFlags maps each UID with a flag update in todo to the index of
+// its latest one; nil when there are fewer than two flag updates (each is
+// then the latest).
+func latestFlags(todo []update) map[uint32]int {
+	n := 0
+	for _, u := range todo {
+		if u.kind == updateFlags {
+			n++
+		}
+	}
+	if n < 2 {
+		return nil
+	}
+	latest := make(map[uint32]int)
+	for k, u := range todo {
+		if u.kind == updateFlags {
+			for _, uid := range u.uids {
+				latest[uid] = k
+			}
+		}
+	}
+	return latest
+}
+
+// noteReported records the UIDs whose current flags the session's own
+// STORE has written, for the poll that ends the command.
+func (v *view) noteReported(uids []uint32) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.reported == nil {
+		v.reported = make(map[uint32]bool, len(uids))
+	}
+	for _, uid := range uids {
+		v.reported[uid] = true
+	}
 }
 
 // idle writes updates as they come until stop is closed.
