@@ -91,8 +91,12 @@ type tlsConn struct {
 }
 
 // wrapTLS wraps an implicit-TLS connection whose handshake is done.
+//
+// The input guard (guard.go) sits right above TLS here, where it sees the
+// client's plaintext; the one under TLS (wrapConn) steps aside when the
+// handshake begins.
 func wrapTLS(tc *tls.Conn, pool *sync.Pool) net.Conn {
-	return &tlsConn{serverConn: &serverConn{Conn: tc, pool: pool}, tc: tc}
+	return &tlsConn{serverConn: &serverConn{Conn: newInputGuard(tc), pool: pool}, tc: tc}
 }
 
 // isTLS reports whether c (the connection go-imap holds) is TLS: STARTTLS

@@ -298,6 +298,7 @@ func (s *session) streamSection(rw *imapserver.FetchResponseWriter, m *store.Mes
 		s.conn.NetConn().Close()
 		return fmt.Errorf("open body %d: %w", m.BodyID, err)
 	}
+	defer br.Close() // the reader pins the body while it is sent
 	start, end := int64(0), br.Size()
 	if bs.Specifier == imap.PartSpecifierText {
 		start = hdrLen
@@ -372,6 +373,7 @@ func (s *session) readHeaderFromStore(bodyID uint64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer br.Close()
 	var buf []byte
 	chunk := make([]byte, 16<<10)
 	for {

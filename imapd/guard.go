@@ -49,14 +49,15 @@ import (
 // APPEND message over APPENDLIMIT, BAD [CLIENTBUG] for a quoted line end)
 // and reads the next line as the next command.
 //
-// The guard sits between serverConn (conn.go) and the socket. It sees
-// plaintext only: TLS goes on top of serverConn (STARTTLS is done by the
-// library on top of the connection it is given, and implicit TLS by the
-// server on top of its connection wrapper), and the guard steps aside for
-// good when a command begins with a TLS record (0x16, never the first
-// octet of an IMAP tag: sent in plaintext, the library ends the
-// connection on it). Commands sent inside TLS therefore reach the library
-// unchecked.
+// The guard sits between serverConn (conn.go) and the socket, and on
+// implicit TLS (993) a second one right above TLS (wrapTLS), so it sees
+// the client's plaintext on 143 and 993. After STARTTLS on 143 it cannot:
+// go-imap puts TLS on top of the connection it was given and has no hook
+// for wrapping the result, so the guard under it steps aside for good when
+// a command begins with a TLS record (0x16, never the first octet of an
+// IMAP tag: sent in plaintext, the library ends the connection on it), and
+// commands inside STARTTLS reach the library unchecked (its own limits
+// still apply: 4 KiB literals refused, late, and the 30 s command bound).
 //
 // The workaround can go when go-imap's decoder returns the error of
 // CheckBufferedLiteralFunc, skips the octets of a non-synchronizing
@@ -150,8 +151,11 @@ func newInputGuard(c net.Conn) *inputGuard {
 // guardOf finds the guard under a connection go-imap holds (the
 // serverConn, or the *tls.Conn put on top of it); nil if there is none.
 func guardOf(c net.Conn) *inputGuard {
-	if tc, ok := c.(*tls.Conn); ok {
-		c = tc.NetConn()
+	switch t := c.(type) {
+	case *tls.Conn: // STARTTLS: the guard under TLS, which has stepped aside
+		c = t.NetConn()
+	case *tlsConn: // implicit TLS: the guard above TLS
+		c = t.serverConn
 	}
 	if sc, ok := c.(*serverConn); ok {
 		c = sc.Conn

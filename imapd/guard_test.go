@@ -1,6 +1,8 @@
 package imapd
 
 import (
+	"bufio"
+	"crypto/tls"
 	"io"
 	"log/slog"
 	"net"
@@ -219,5 +221,43 @@ print("done")
 	t.Logf("imaplib:\n%s", out)
 	if err != nil || !strings.Contains(string(out), "done") {
 		t.Fatalf("imaplib: %v", err)
+	}
+}
+
+// rawTLS is raw over implicit TLS (port 993).
+func (e *testEnv) rawTLS() *rawConn {
+	e.t.Helper()
+	c, err := tls.Dial("tcp", e.listenTLS(), e.tlsCfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { c.Close() })
+	rc := &rawConn{t: e.t, c: c, r: bufio.NewReader(c)}
+	rc.readLine() // greeting
+	return rc
+}
+
+// On 993 the guard sees the plaintext above TLS: the same refusals as on
+// 143.
+func TestGuardOverImplicitTLS(t *testing.T) {
+	e := newTestEnv(t)
+	rc := e.rawTLS()
+	rc.send("A1 LOGIN {4294967295}\r\n")
+	rc.expect("A1 BAD [TOOBIG]")
+	rc.expect("* BYE")
+	rc.expectClosed()
+
+	rc = e.rawTLS()
+	rc.ok("LOGIN alice@example.test \"" + testPass + "\"")
+	rc.send("A1 SELECT {5000}\r\n")
+	rc.expect("A1 BAD [TOOBIG]")
+	rc.ok("NOOP")
+	rc.send("A2 NOOP\r\nA3 SELECT \"INBOX\r\nA4 NOOP\r\n")
+	rc.expect("A2 OK")
+	rc.expect("A3 BAD")
+	rc.expect("A4 OK")
+	_, tagged := rc.cmd("SELECT &Jjo")
+	if strings.Contains(tagged, "SERVERBUG") || !strings.HasPrefix(tagged, "BAD") && !strings.HasPrefix(tagged, "NO") {
+		t.Errorf("SELECT &Jjo: %s", tagged)
 	}
 }
