@@ -88,7 +88,7 @@ type TLSConfig struct {
 type AuthConfig struct {
 	// AllowPlaintextOnLoopback permits AUTH/LOGIN without TLS from 127.0.0.0/8
 	// and ::1 (useful for local scripts and tests); elsewhere TLS is required.
-	AllowPlaintextOnLoopback bool     `toml:"allow_plaintext_on_loopback"`
+	AllowPlaintextOnLoopback bool `toml:"allow_plaintext_on_loopback"`
 	// LoginDelays[n] is how long after a client network's last failed
 	// login the next attempt from a network with n distinct recent
 	// failures waits before it is checked (the last entry applies to
