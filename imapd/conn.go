@@ -72,7 +72,8 @@ func wrapConn(c net.Conn, pool *sync.Pool, cmdTimeout time.Duration) net.Conn {
 	return sc
 }
 
-// tlsConn is an implicit-TLS connection (port 993) as go-imap sees it: a
+// tlsConn is a TLS connection (port 993, or 143 after STARTTLS, which
+// the server takes over: starttls.go) as go-imap sees it: a
 // second write batch above TLS, so that a response becomes a few TLS
 // records of up to 16 KiB instead of one record per response line (go-imap
 // flushes its buffer after every response: a FETCH of 2,000 flags was

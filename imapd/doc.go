@@ -15,6 +15,10 @@
 //   - guard.go: the input guard under go-imap's connection, which refuses
 //     oversized literals at once and ends a command whose quoted string
 //     holds a line end (go-imap's decoder gets both wrong).
+//   - starttls.go: STARTTLS taken over from go-imap, so that after it the
+//     connection has the same wrappers as on 993 (guard and write batch
+//     above TLS); the plaintext library connection ends, a new one serves
+//     the TLS connection without a greeting.
 //   - clienterr.go: which errors are the client's doing (a disconnect),
 //     logged at info.
 //   - registry.go, view.go, uidruns.go: live updates. One store.Watch subscription per

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -51,13 +52,12 @@ import (
 //
 // The guard sits between serverConn (conn.go) and the socket, and on
 // implicit TLS (993) a second one right above TLS (wrapTLS), so it sees
-// the client's plaintext on 143 and 993. After STARTTLS on 143 it cannot:
-// go-imap puts TLS on top of the connection it was given and has no hook
-// for wrapping the result, so the guard under it steps aside for good when
-// a command begins with a TLS record (0x16, never the first octet of an
-// IMAP tag: sent in plaintext, the library ends the connection on it), and
-// commands inside STARTTLS reach the library unchecked (its own limits
-// still apply: 4 KiB literals refused, late, and the 30 s command bound).
+// the client's plaintext on 143 and 993. STARTTLS on 143 is taken over by
+// the server (starttls.go): once the library's OK has gone out, the
+// connection continues as an implicit-TLS one, with a guard above TLS.
+// The guard under TLS steps aside for good when a command begins with a
+// TLS record (0x16, never the first octet of an IMAP tag: sent in
+// plaintext, the library ends the connection on it).
 //
 // The workaround can go when go-imap's decoder returns the error of
 // CheckBufferedLiteralFunc, skips the octets of a non-synchronizing
@@ -90,6 +90,8 @@ type inputGuard struct {
 	// client will not send it), contTag is the command's tag.
 	contTag      string
 	litCancelled bool // the tagged reply came first: no literal octets follow
+
+	takeover takeover // STARTTLS done by the server, not the library (starttls.go)
 
 	cmd guardCommand
 }
@@ -166,6 +168,9 @@ func guardOf(c net.Conn) *inputGuard {
 
 // Read implements net.Conn: what the guard has judged, in order.
 func (g *inputGuard) Read(p []byte) (int, error) {
+	if g.takeover.done.Load() {
+		return 0, io.EOF // the connection went on in a new session
+	}
 	for {
 		g.mu.Lock()
 		if g.litCancelled {
@@ -290,7 +295,14 @@ func (g *inputGuard) scan(b []byte) []byte {
 			}
 			if ch == '\n' {
 				g.flushHeld()
+				starttls := g.noteStartTLS()
 				c.reset()
+				if starttls {
+					// Nothing sent after STARTTLS in plaintext may count
+					// (RFC 9051 §6.2.1; CVE-2011-0411): stop here, and the
+					// rest is dropped with the plaintext connection.
+					return b[i+1:]
+				}
 				continue
 			}
 			g.flushHeld()
@@ -542,10 +554,24 @@ func upperASCII(s string) string {
 // go-imap writes each status response whole (it flushes after every
 // response), so a status line never spans writes; other lines may.
 func (g *inputGuard) Write(b []byte) (int, error) {
+	if g.takeover.done.Load() {
+		return len(b), nil // the old session's last words go nowhere
+	}
+	if g.takeover.dropGreeting {
+		n := len(b)
+		if b = g.dropGreetingLine(b); len(b) == 0 {
+			return n, nil
+		}
+		if _, err := g.Write(b); err != nil {
+			return 0, err
+		}
+		return n, nil
+	}
 	if g.off {
 		return g.Conn.Write(b)
 	}
 	g.mu.Lock()
+	handOver := false
 	var out []byte // nil: b goes out as it is
 	copied := 0
 	for i := 0; i < len(b); {
@@ -565,6 +591,9 @@ func (g *inputGuard) Write(b []byte) (int, error) {
 		whole := !g.outMid
 		g.outLit = literalAtEnd(g.outTail, line)
 		g.outTail, g.outMid = g.outTail[:0], false
+		if whole && g.outLit == 0 && g.takeover.tag != "" && taggedOK(line, g.takeover.tag, &handOver) {
+			g.takeover.tag = ""
+		}
 		if whole && g.outLit == 0 {
 			if repl := g.rewriteLine(line); repl != nil {
 				out = append(append(out, b[copied:i]...), repl...)
@@ -575,11 +604,18 @@ func (g *inputGuard) Write(b []byte) (int, error) {
 	}
 	g.mu.Unlock()
 	if out == nil {
-		return g.Conn.Write(b)
+		n, err := g.Conn.Write(b)
+		if err == nil && handOver {
+			g.handOver()
+		}
+		return n, err
 	}
 	out = append(out, b[copied:]...)
 	if _, err := g.Conn.Write(out); err != nil {
 		return 0, err
+	}
+	if handOver {
+		g.handOver()
 	}
 	return len(b), nil
 }

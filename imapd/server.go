@@ -177,6 +177,9 @@ func (s *Server) ServeConn(c net.Conn, implicitTLS bool) {
 	}
 	wc := wrapConn(c, s.bufs, s.opts.CommandTimeout)
 	if !implicitTLS {
+		if s.opts.TLSConfig != nil {
+			guardOf(wc).takeover.start = s.takeOverStartTLS // starttls.go
+		}
 		if s.mayLogInPlaintext(wc) {
 			s.plainLn.deliver(wc)
 		} else {
@@ -189,15 +192,7 @@ func (s *Server) ServeConn(c net.Conn, implicitTLS bool) {
 		wc.Close()
 		return
 	}
-	go func() {
-		tc := tls.Server(wc, s.opts.TLSConfig)
-		if err := s.handshake(tc); err != nil {
-			s.log.Debug("imaps handshake failed", "remote", remoteIP(c).String(), "err", err)
-			tc.Close()
-			return
-		}
-		s.implicitLn.deliver(wrapTLS(tc, s.bufs))
-	}()
+	go s.serveTLS(tls.Server(wc, s.opts.TLSConfig), false)
 }
 
 // handshake runs an implicit-TLS handshake with a deadline: go-imap sets
