@@ -81,6 +81,24 @@ func (s *testServer) set(t testing.TB, records ...string) {
 	s.names[k.name] = true
 }
 
+// setAnswer makes the reply to name/qtype carry exactly these records
+// (a CNAME chain with its target's records, as recursive servers send).
+func (s *testServer) setAnswer(t testing.TB, name string, qtype uint16, records ...string) {
+	t.Helper()
+	var rrs []dns.RR
+	for _, rec := range records {
+		rr, err := dns.NewRR(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rrs = append(rrs, rr)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rrs[key{strings.ToLower(name), qtype}] = rrs
+	s.names[strings.ToLower(name)] = true
+}
+
 // setSOA makes negative answers for name carry an SOA with this TTL and
 // MINIMUM (RFC 2308 §3).
 func (s *testServer) setSOA(t testing.TB, name string, ttl, minimum uint32) {
