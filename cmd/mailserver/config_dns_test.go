@@ -5,6 +5,7 @@ import (
 	"net"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,5 +103,14 @@ s.quit()
 	case <-got:
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the remote never got the message:\n%s", s.log)
+	}
+	// At shutdown the cache's counters are logged: the MX and A lookups
+	// were misses.
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	s.waitStopped(t)
+	if log := s.log.String(); !strings.Contains(log, `msg="dns cache"`) || strings.Contains(log, "misses=0 ") {
+		t.Fatalf("no dns cache line with misses at shutdown:\n%s", log)
 	}
 }

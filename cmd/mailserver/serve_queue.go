@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strconv"
@@ -27,7 +29,23 @@ func workers(e *env) ([]worker, error) {
 	logPostmaster(ctx, e.store, e.log)
 	e.dns = newResolver(e.cfg)
 	e.queue = queue.New(e.store, queueOptions(e.cfg, e))
-	return []worker{e.queue}, nil
+	return []worker{e.queue, dnsStatsLogger{r: e.dns, log: e.log.With("component", "dns")}}, nil
+}
+
+// dnsStatsLogger logs the DNS cache's counters when the server stops
+// (the hit ratio a load test reports).
+type dnsStatsLogger struct {
+	r   *dnscache.Resolver
+	log *slog.Logger
+}
+
+func (w dnsStatsLogger) Run(ctx context.Context) error {
+	<-ctx.Done()
+	st := w.r.Stats()
+	w.log.Info("dns cache", "hits", st.Hits, "misses", st.Misses, "shared", st.Shared,
+		"hit_ratio", fmt.Sprintf("%.3f", st.HitRatio()), "upstream_queries", st.Upstream,
+		"tcp_retries", st.TCPRetries, "entries", st.Entries, "evictions", st.Evictions)
+	return nil
 }
 
 // queueOptions maps the [delivery] section onto queue.Options.
