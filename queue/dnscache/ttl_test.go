@@ -36,9 +36,9 @@ func TestTTLHonoured(t *testing.T) {
 	}
 }
 
-// TestTTLSmallestOfRRset: the answer lives as long as its shortest-lived
-// record, CNAMEs of the chain included.
-func TestTTLSmallestOfRRset(t *testing.T) {
+// TestTTLOfCNAMEChain: an answer reached through a CNAME lives no longer
+// than the CNAME record: a changed alias is seen after the CNAME's TTL.
+func TestTTLOfCNAMEChain(t *testing.T) {
 	s := newTestServer(t)
 	c := newFakeClock()
 	r := newTestResolver(s, c, Options{})
@@ -56,6 +56,17 @@ func TestTTLSmallestOfRRset(t *testing.T) {
 	host, err = r.LookupHost(t.Context(), "alias.test")
 	if err != nil || !slices.Equal(host, []string{"192.0.2.2"}) {
 		t.Fatalf("after the CNAME's TTL: %v, %v; want the new target's 192.0.2.2", host, err)
+	}
+
+	// The whole chain in one reply: the smallest TTL of the records used.
+	s.setAnswer(t, "chain.test.", dns.TypeTXT, `chain.test. 30 IN CNAME t.chain.test.`, `t.chain.test. 300 IN TXT "a"`)
+	lookupTXT(t, r, "chain.test")
+	c.advance(29 * time.Second)
+	lookupTXT(t, r, "chain.test")
+	c.advance(time.Second)
+	lookupTXT(t, r, "chain.test")
+	if n := s.count("chain.test", dns.TypeTXT); n != 2 {
+		t.Fatalf("chain.test asked %d times, want 2 (kept for the CNAME's 30s)", n)
 	}
 }
 
