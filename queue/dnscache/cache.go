@@ -31,6 +31,9 @@ type answer struct {
 	kind   kind
 	rrs    []dns.RR // positive: the records of the asked type
 	next   string   // alias: the CNAME's target, to ask next
+	// authenticated: the server set AD (RFC 4035 §3.2.3), i.e. it
+	// validated the answer with DNSSEC; DANE (RFC 7672) needs that.
+	authenticated bool
 	ttl    time.Duration
 	server string // who answered, for error messages
 }

@@ -24,6 +24,11 @@
 // entry. A UDP answer with the TC bit is asked again over TCP (RFC 7766
 // §5, RFC 1035 §4.2.2).
 //
+// Queries ask for the AD bit (RFC 6840 §5.7); LookupSecure reports it,
+// for DANE's TLSA and MX lookups (RFC 7672). The resolver validates
+// nothing itself: the bit means something only from a validating server
+// the host trusts.
+//
 // Errors look like net.Resolver's, so callers written for it work
 // unchanged: a *net.DNSError with IsNotFound for NXDOMAIN and NODATA, and
 // IsTemporary for server failures and timeouts (IsTimeout too for the

@@ -42,6 +42,9 @@ func (r *Resolver) exchange(ctx context.Context, name string, qtype uint16) (*dn
 	q := new(dns.Msg)
 	q.SetQuestion(name, qtype)
 	q.RecursionDesired = true
+	// RFC 6840 §5.7: ask the (validating) resolver to say whether the
+	// answer is authenticated; a non-validating one ignores the bit.
+	q.AuthenticatedData = true
 	q.SetEdns0(udpSize, false)
 	servers := r.servers()
 	var lastErr error

@@ -24,6 +24,7 @@ type testServer struct {
 	servfail map[string]bool
 	truncate map[string]bool // UDP replies for these names carry TC and no answer
 	silent   map[string]bool // no reply at all (a timeout)
+	secure   map[string]bool // replies carry AD when the query asked (RFC 6840 §5.7)
 	hold     chan struct{}   // when set, every query waits for it to close
 	queries  map[key]int     // by name and type
 	tcp      int             // queries over TCP
@@ -42,7 +43,7 @@ func newTestServer(t testing.TB) *testServer {
 	s := &testServer{
 		addr: pc.LocalAddr().String(), rrs: map[key][]dns.RR{}, names: map[string]bool{},
 		soa: map[string]dns.RR{}, servfail: map[string]bool{}, truncate: map[string]bool{},
-		silent: map[string]bool{}, queries: map[key]int{},
+		silent: map[string]bool{}, secure: map[string]bool{}, queries: map[key]int{},
 	}
 	ok := make(chan struct{}, 2)
 	started := func() { ok <- struct{}{} }
@@ -167,6 +168,7 @@ func (s *testServer) serve(w dns.ResponseWriter, req *dns.Msg) {
 	m.SetReply(req)
 	m.Authoritative = true
 	s.mu.Lock()
+	m.AuthenticatedData = s.secure[name] && req.AuthenticatedData
 	switch {
 	case s.silent[name]:
 		s.mu.Unlock()

@@ -169,18 +169,57 @@ func (r *Resolver) LookupRR(ctx context.Context, name string, qtype uint16) ([]d
 	return out, nil
 }
 
+// LookupSecure is LookupRR that also reports whether the server
+// validated the answer with DNSSEC (the AD bit, RFC 4035 §3.2.3), as DANE
+// (RFC 7672 §2.1) needs for TLSA and MX records. Only a validating
+// resolver the host trusts (on the same host, or over a secure path)
+// makes the bit mean anything (RFC 6698 §4.1). A negative answer reports
+// authenticated as the server said too, with the error.
+func (r *Resolver) LookupSecure(ctx context.Context, name string, qtype uint16) (rrs []dns.RR, authenticated bool, err error) {
+	fqdn, err := absolute(name)
+	if err != nil {
+		return nil, false, err
+	}
+	a, authenticated, err := r.resolve(ctx, fqdn, qtype)
+	if err != nil {
+		return nil, false, r.dnsError(name, err)
+	}
+	rrs, err = r.records(name, a)
+	out := make([]dns.RR, len(rrs))
+	for i, rr := range rrs {
+		out[i] = dns.Copy(rr)
+	}
+	return out, authenticated, err
+}
+
 // lookup resolves name/qtype and turns every non-answer into a
 // *net.DNSError like net.Resolver's. The records returned are the cache's
 // own: callers read them only.
 func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
-	fqdn := strings.ToLower(dns.Fqdn(name))
-	if _, ok := dns.IsDomainName(fqdn); !ok || name == "" {
-		return nil, &net.DNSError{Err: errNoSuchHost, Name: name, IsNotFound: true}
+	fqdn, err := absolute(name)
+	if err != nil {
+		return nil, err
 	}
-	a, err := r.resolve(ctx, fqdn, qtype)
+	a, _, err := r.resolve(ctx, fqdn, qtype)
 	if err != nil {
 		return nil, r.dnsError(name, err)
 	}
+	return r.records(name, a)
+}
+
+// absolute returns name as the cache keys it: absolute and lower case;
+// a name that is no domain name is "no such host", as net says.
+func absolute(name string) (string, error) {
+	fqdn := strings.ToLower(dns.Fqdn(name))
+	if _, ok := dns.IsDomainName(fqdn); !ok || name == "" {
+		return "", &net.DNSError{Err: errNoSuchHost, Name: name, IsNotFound: true}
+	}
+	return fqdn, nil
+}
+
+// records returns a positive answer's records, or the error that stands
+// for any other answer.
+func (r *Resolver) records(name string, a *answer) ([]dns.RR, error) {
 	switch a.kind {
 	case positive:
 		return a.rrs, nil

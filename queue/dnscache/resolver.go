@@ -75,16 +75,22 @@ func (r *Resolver) Stats() Stats {
 
 // resolve answers one question (name absolute, lower case), from the
 // cache or by one shared upstream query, following CNAMEs that the reply
-// leaves unresolved.
-func (r *Resolver) resolve(ctx context.Context, name string, qtype uint16) (*answer, error) {
+// leaves unresolved. authenticated holds when every reply on the way had
+// the AD bit.
+func (r *Resolver) resolve(ctx context.Context, name string, qtype uint16) (a *answer, authenticated bool, err error) {
+	authenticated = true
 	for range maxCNAMEs {
 		a, target, err := r.resolveOne(ctx, name, qtype)
-		if err != nil || target == "" {
-			return a, err
+		if err != nil {
+			return nil, false, err
+		}
+		authenticated = authenticated && a.authenticated
+		if target == "" {
+			return a, authenticated, nil
 		}
 		name = target
 	}
-	return &answer{kind: failure, server: r.serverName()}, nil
+	return &answer{kind: failure, server: r.serverName()}, false, nil
 }
 
 // resolveOne answers one question; target is set when the answer is a
@@ -127,6 +133,7 @@ func (r *Resolver) fly(k key, f *flight) {
 	switch {
 	case err == nil:
 		f.ans = r.interpret(k, resp, server)
+		f.ans.authenticated = resp.AuthenticatedData
 	case errors.Is(err, errServerFailed):
 		f.ans = &answer{kind: failure, ttl: r.opts.FailureTTL, server: server}
 	default:
