@@ -28,14 +28,14 @@ const (
 // answer is what a question resolved to. Its records are shared by every
 // caller: nobody modifies them.
 type answer struct {
-	kind   kind
-	rrs    []dns.RR // positive: the records of the asked type
-	next   string   // alias: the CNAME's target, to ask next
+	kind kind
+	rrs  []dns.RR // positive: the records of the asked type
+	next string   // alias: the CNAME's target, to ask next
 	// authenticated: the server set AD (RFC 4035 §3.2.3), i.e. it
 	// validated the answer with DNSSEC; DANE (RFC 7672) needs that.
 	authenticated bool
-	ttl    time.Duration
-	server string // who answered, for error messages
+	ttl           time.Duration
+	server        string // who answered, for error messages
 }
 
 // entry is one cached answer.
