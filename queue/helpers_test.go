@@ -36,11 +36,12 @@ type fakeDNS struct {
 	rrs      map[uint16]map[string][]dns.RR
 	names    map[string]bool
 	servfail map[string]bool
+	queries  map[string]int // by "name/TYPE"
 }
 
 func newFakeDNS(t testing.TB) *fakeDNS {
 	t.Helper()
-	d := &fakeDNS{rrs: map[uint16]map[string][]dns.RR{}, names: map[string]bool{}, servfail: map[string]bool{}}
+	d := &fakeDNS{rrs: map[uint16]map[string][]dns.RR{}, names: map[string]bool{}, servfail: map[string]bool{}, queries: map[string]int{}}
 	var pc net.PacketConn
 	var ln net.Listener
 	for try := 0; ln == nil; try++ {
@@ -102,6 +103,7 @@ func (d *fakeDNS) serve(w dns.ResponseWriter, req *dns.Msg) {
 	q := req.Question[0]
 	name := strings.ToLower(q.Name)
 	d.mu.Lock()
+	d.queries[name+"/"+dns.TypeToString[q.Qtype]]++
 	switch {
 	case d.servfail[name]:
 		m.Rcode = dns.RcodeServerFailure
@@ -113,6 +115,14 @@ func (d *fakeDNS) serve(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	d.mu.Unlock()
 	w.WriteMsg(m)
+}
+
+// count returns how many queries for name (absolute, lower case) and
+// type ("MX", "A") arrived.
+func (d *fakeDNS) count(name, qtype string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.queries[name+"/"+qtype]
 }
 
 func (d *fakeDNS) resolver() Resolver { return NewResolver(d.addr) }

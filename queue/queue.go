@@ -3,13 +3,13 @@ package queue
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/mailserver/mailserver/queue/dnscache"
 	"github.com/mailserver/mailserver/store"
 )
 
@@ -83,9 +83,9 @@ type Options struct {
 	// once per recipient (if its NOTIFY allows). Zero turns it off.
 	DelayWarning time.Duration
 
-	// Resolver looks up MX and address records; nil is the system
-	// resolver (net.DefaultResolver). NewResolver builds one that asks a
-	// given server.
+	// Resolver looks up MX and address records; nil is a caching
+	// resolver asking the servers of /etc/resolv.conf (NewResolver("")).
+	// cmd passes the one resolver it shares with smtpd.
 	Resolver Resolver
 	// RemotePort is the TCP port dialled on MX hosts (default 25).
 	RemotePort int
@@ -132,51 +132,19 @@ type Relay struct {
 	ImplicitTLS bool // TLS from the first byte (port 465) rather than STARTTLS
 }
 
-// Resolver is the DNS the queue uses (a *net.Resolver satisfies it).
+// Resolver is the DNS the queue uses. A *dnscache.Resolver (the default)
+// and a *net.Resolver satisfy it.
 type Resolver interface {
 	LookupMX(ctx context.Context, name string) ([]*net.MX, error)
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
-// NewResolver returns a resolver that sends every query to the DNS server
-// at addr (host:port), as the [delivery] resolver setting asks.
-func NewResolver(addr string) Resolver {
-	return &serverResolver{addr: addr, r: &net.Resolver{
-		PreferGo: true, // the cgo resolver ignores Dial
-		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, network, addr)
-		},
-	}}
-}
-
-// serverResolver asks one DNS server. Its errors name that server: Go's
-// resolver fills net.DNSError.Server with the resolv.conf server it meant
-// to ask, which Dial above never reaches.
-type serverResolver struct {
-	addr string
-	r    *net.Resolver
-}
-
-func (s *serverResolver) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
-	mxs, err := s.r.LookupMX(ctx, name)
-	return mxs, s.fix(err)
-}
-
-func (s *serverResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
-	addrs, err := s.r.LookupNetIP(ctx, network, host)
-	return addrs, s.fix(err)
-}
-
-// fix puts the configured server into a DNS error.
-func (s *serverResolver) fix(err error) error {
-	var de *net.DNSError
-	if errors.As(err, &de) {
-		c := *de
-		c.Server = s.addr
-		return &c
-	}
-	return err
+// NewResolver returns a caching resolver (package dnscache, with its
+// default bounds) that sends every query to the DNS server at addr
+// (host:port); "" means the servers of /etc/resolv.conf. Its errors name
+// that server.
+func NewResolver(addr string) *dnscache.Resolver {
+	return dnscache.New(dnscache.Options{Server: addr})
 }
 
 func (o *Options) setDefaults() {
@@ -202,7 +170,7 @@ func (o *Options) setDefaults() {
 		o.Lifetime = DefaultLifetime
 	}
 	if o.Resolver == nil {
-		o.Resolver = net.DefaultResolver
+		o.Resolver = NewResolver("")
 	}
 	if o.RemotePort == 0 {
 		o.RemotePort = DefaultRemotePort

@@ -17,6 +17,7 @@ import (
 	"github.com/mailserver/mailserver/imapd"
 	"github.com/mailserver/mailserver/pop3d"
 	"github.com/mailserver/mailserver/queue"
+	"github.com/mailserver/mailserver/queue/dnscache"
 	"github.com/mailserver/mailserver/smtpd"
 	"github.com/mailserver/mailserver/store"
 	"github.com/mailserver/mailserver/store/authlimit"
@@ -40,6 +41,7 @@ type Config struct {
 	Auth     AuthConfig     `toml:"auth"`
 	SMTP     SMTPConfig     `toml:"smtp"`
 	Delivery DeliveryConfig `toml:"delivery"`
+	DNS      DNSConfig      `toml:"dns"`
 	POP3     POP3Config     `toml:"pop3"`
 	IMAP     IMAPConfig     `toml:"imap"`
 	Quota    QuotaConfig    `toml:"quota"`
@@ -119,9 +121,20 @@ type SMTPConfig struct {
 	MaxLineLength       int      `toml:"max_line_length"`        // RFC 5321 §4.5.3.1.6 requires at least 1000
 }
 
+// DNSConfig governs the caching resolver (package queue/dnscache) that
+// outbound delivery (MX, A/AAAA) and inbound checks (SPF, DKIM, DMARC)
+// share.
+type DNSConfig struct {
+	Resolver       string   `toml:"resolver"`         // recursive DNS server host:port; "" = /etc/resolv.conf
+	MinTTL         duration `toml:"min_ttl"`          // answers are kept at least this long
+	MaxTTL         duration `toml:"max_ttl"`          // and at most this long
+	NegativeMaxTTL duration `toml:"negative_max_ttl"` // NXDOMAIN/NODATA at most this long (RFC 2308 §5)
+	MaxEntries     int      `toml:"max_entries"`      // answers kept; least recently used go first
+}
+
 // DeliveryConfig governs the outbound queue.
 type DeliveryConfig struct {
-	Resolver             string   `toml:"resolver"`               // DNS server host:port; "" = system resolver
+	Resolver             string   `toml:"resolver"`               // old name of [dns] resolver, still read
 	RemotePort           int      `toml:"remote_port"`            // port dialled on MX hosts (tests move it)
 	Concurrency          int      `toml:"concurrency"`            // deliveries in flight
 	PerDomainConcurrency int      `toml:"per_domain_concurrency"` // to one destination domain
@@ -197,6 +210,12 @@ func defaultConfig() Config {
 			Lifetime:             duration{queue.DefaultLifetime},
 			DelayWarning:         duration{queue.DefaultDelayWarning},
 			RelayTLS:             "starttls",
+		},
+		DNS: DNSConfig{
+			MinTTL:         duration{dnscache.DefaultMinTTL},
+			MaxTTL:         duration{dnscache.DefaultMaxTTL},
+			NegativeMaxTTL: duration{dnscache.DefaultNegativeMaxTTL},
+			MaxEntries:     dnscache.DefaultMaxEntries,
 		},
 		POP3: POP3Config{MaxConnections: pop3d.DefaultMaxConnections},
 		IMAP: IMAPConfig{
@@ -353,6 +372,29 @@ func (c *Config) validate() error {
 			bad("delivery.resolver", "%q is not host:port", d.Resolver)
 		}
 	}
+	// [delivery] resolver is the old name of [dns] resolver (inbound
+	// checks use the resolver too now): either may be set, or both alike.
+	switch dn := &c.DNS; {
+	case dn.Resolver == "":
+		dn.Resolver = d.Resolver
+	case d.Resolver != "" && d.Resolver != dn.Resolver:
+		bad("delivery.resolver", "%q differs from dns.resolver %q; set only dns.resolver", d.Resolver, dn.Resolver)
+	}
+	if r := c.DNS.Resolver; r != "" {
+		if _, _, err := net.SplitHostPort(r); err != nil {
+			bad("dns.resolver", "%q is not host:port", r)
+		}
+	}
+	if c.DNS.MinTTL.Duration < 0 {
+		bad("dns.min_ttl", "must not be negative")
+	}
+	if c.DNS.MaxTTL.Duration <= 0 || c.DNS.MaxTTL.Duration < c.DNS.MinTTL.Duration {
+		bad("dns.max_ttl", "must be positive and at least dns.min_ttl")
+	}
+	if c.DNS.NegativeMaxTTL.Duration <= 0 {
+		bad("dns.negative_max_ttl", "must be positive")
+	}
+	positive("dns.max_entries", int64(c.DNS.MaxEntries))
 	if d.RemotePort < 1 || d.RemotePort > 65535 {
 		bad("delivery.remote_port", "%d is not a port", d.RemotePort)
 	}

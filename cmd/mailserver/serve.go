@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mailserver/mailserver/queue"
+	"github.com/mailserver/mailserver/queue/dnscache"
 	"github.com/mailserver/mailserver/store"
 )
 
@@ -57,7 +58,8 @@ type env struct {
 	store *store.Store
 	tls   *tls.Config // server certificate, for STARTTLS and implicit TLS
 	log   *slog.Logger
-	queue *queue.Queue // set by workers (serve_queue.go); SMTP submits to it
+	queue *queue.Queue       // set by workers (serve_queue.go); SMTP submits to it
+	dns   *dnscache.Resolver // set by workers: the one DNS cache, for the queue and smtpd
 }
 
 // listener returns the spec for [listen] key served by svc, with the
