@@ -140,10 +140,11 @@ func TestNoExpungeDuringFetch(t *testing.T) {
 	e.deliver(e.alice, testMessage(4))
 
 	// FETCH 1 still means UID 1 to this client: it is gone, so there is
-	// no response for it; 2 is UID 2. No EXPUNGE yet.
-	u := a.ok("FETCH 1:2 (UID)")
-	if len(grep(u, "EXPUNGE")) != 0 || len(grep(u, "* 2 FETCH (UID 2)")) != 1 {
-		t.Errorf("FETCH with a pending expunge: %q", u)
+	// no response for it and the command ends in NO [EXPUNGEISSUED] (RFC
+	// 2180 §4.1.2); 2 is UID 2. No EXPUNGE yet.
+	u, tagged := a.cmd("FETCH 1:2 (UID)")
+	if len(grep(u, "EXPUNGE")) != 0 || len(grep(u, "* 2 FETCH (UID 2)")) != 1 || !strings.HasPrefix(tagged, "NO [EXPUNGEISSUED]") {
+		t.Errorf("FETCH with a pending expunge: %q %s", u, tagged)
 	}
 	u = a.ok("SEARCH ALL")
 	if len(grep(u, "EXPUNGE")) != 0 {

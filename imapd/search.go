@@ -22,6 +22,10 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	m := s.compile(criteria)
 	var hits []msgRef
 	err := s.sel.walk(s.sel.whole(), fetchBatch, func(batch []msgRef) error {
+		// The hold keeps the bodies of the records found readable while
+		// they are matched, however other sessions expunge meanwhile.
+		release := s.srv.opts.Store.HoldBodies()
+		defer release()
 		msgs, err := s.messages(batch)
 		if err != nil {
 			return s.fail("search", err)
@@ -32,7 +36,9 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 				j++
 			}
 			if j == len(msgs) || msgs[j].UID != ref.uid {
-				continue // expunged, not yet reported
+				// Expunged before its record was read, not yet reported:
+				// it matches nothing (RFC 2180 §4.1; the record is gone).
+				continue
 			}
 			c := &candidate{s: s, seq: ref.seq, msg: &msgs[j]}
 			ok, err := m.match(c)
