@@ -10,10 +10,7 @@ import (
 	"github.com/mailserver/mailserver/store"
 )
 
-var (
-	systemFlags    = []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft}
-	permanentFlags = append(append([]imap.Flag{}, systemFlags...), imap.FlagWildcard)
-)
+var systemFlags = []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft}
 
 // Select implements imapserver.Session: SELECT and EXAMINE (RFC 9051
 // §6.3.2, §6.3.3).
@@ -29,6 +26,13 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if err != nil {
 		return nil, s.fail("select", err)
 	}
+	// The keyword set read after the view was registered: a keyword added
+	// since reaches the view as an update too (view.setKeywords).
+	if mb, err = st.MailboxByID(s.ctx, s.user.ID, mb.ID); err != nil {
+		s.watch.close(v)
+		return nil, s.fail("select", err)
+	}
+	v.setKeywords(mb.Keywords)
 	s.selMu.Lock()
 	s.sel, s.readOnly = v, options != nil && options.ReadOnly
 	s.selMu.Unlock()
@@ -37,9 +41,16 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if last := v.lastUID(); last >= uidNext {
 		uidNext = last + 1 // a delivery between the two reads
 	}
+	// RFC 9051 §7.3.5, §7.1: FLAGS lists the keywords in use, and
+	// PERMANENTFLAGS them and \* (new keywords may be created) unless the
+	// mailbox's keyword set is full.
+	perm := mailboxFlags(mb.Keywords)
+	if len(mb.Keywords) < store.MaxMailboxKeywords {
+		perm = append(perm, imap.FlagWildcard)
+	}
 	data := &imap.SelectData{
-		Flags:          systemFlags,
-		PermanentFlags: permanentFlags,
+		Flags:          mailboxFlags(mb.Keywords),
+		PermanentFlags: perm,
 		NumMessages:    uint32(n),
 		UIDNext:        imap.UID(uidNext),
 		UIDValidity:    mb.UIDValidity,

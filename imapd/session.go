@@ -207,6 +207,8 @@ func (s *session) failMailbox(op string, err error, missing *imap.Error) error {
 		return errTooBig
 	case errors.Is(err, store.ErrCannotDelete):
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeCannot, Text: "This mailbox cannot be deleted"}
+	case errors.Is(err, store.ErrTooManyKeywords):
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit, Text: "Too many keywords in this mailbox"}
 	case errors.Is(err, store.ErrUIDSpaceExhaust):
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit, Text: "Mailbox is full"}
 	case errors.Is(err, store.ErrClosed), errors.Is(err, context.Canceled):

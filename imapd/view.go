@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/emersion/go-imap/v2"
@@ -24,6 +25,9 @@ type update struct {
 	uids   []uint32
 	flags  [][]string // updateFlags: flags[i] belong to uids[i]
 	origin any        // updateFlags: the session that changed them
+	// keywords the mailbox's keyword set gained in this change (an
+	// untagged FLAGS announces them, RFC 9051 §7.3.5).
+	keywords []string
 }
 
 // view is one session's picture of its selected mailbox (RFC 9051 §2.3.1.2:
@@ -38,6 +42,9 @@ type view struct {
 	pending []update
 	backlog int  // UIDs in pending
 	behind  bool // backlog passed maxBacklog: pending dropped, overflow called
+	// keywords: those the client has been told of in FLAGS (at SELECT
+	// and since).
+	keywords []string
 	// reported: UIDs whose flags the session's own STORE has just written
 	// (its FETCH responses), for the poll at the end of that command.
 	reported map[uint32]bool
@@ -103,6 +110,7 @@ const (
 	outExists outKind = iota
 	outExpunge
 	outFetch
+	outFlags // FLAGS: the mailbox's flags, keywords included
 )
 
 type output struct {
@@ -155,6 +163,9 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 			out = append(out, output{kind: outExists, n: uint32(v.uids.len())})
 			grown = false
 		}
+		if v.learnKeywords(u.keywords) {
+			out = append(out, output{kind: outFlags, flags: slices.Clone(v.keywords)})
+		}
 		switch u.kind {
 		case updateNew:
 			for _, uid := range u.uids {
@@ -203,12 +214,46 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 			err = w.WriteExpunge(o.n)
 		case outFetch:
 			err = w.WriteMessageFlags(o.n, imap.UID(o.uid), imapFlags(o.flags))
+		case outFlags:
+			err = w.WriteMailboxFlags(mailboxFlags(o.flags))
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// learnKeywords adds to v.keywords those of kw it lacks (v.mu held) and
+// reports whether it grew.
+func (v *view) learnKeywords(kw []string) bool {
+	grew := false
+	for _, k := range kw {
+		if !slices.ContainsFunc(v.keywords, func(s string) bool { return strings.EqualFold(s, k) }) {
+			v.keywords = append(v.keywords, k)
+			grew = true
+		}
+	}
+	return grew
+}
+
+// setKeywords records the keywords SELECT announced (the mailbox's set,
+// read after the view was registered: a keyword added since is also in a
+// pending update, and learnKeywords ignores it there).
+func (v *view) setKeywords(kw []string) {
+	v.mu.Lock()
+	v.learnKeywords(kw)
+	v.mu.Unlock()
+}
+
+// mailboxFlags is FLAGS' list (RFC 9051 §7.3.5): the system flags and the
+// mailbox's keywords.
+func mailboxFlags(keywords []string) []imap.Flag {
+	out := slices.Clone(systemFlags)
+	for _, k := range keywords {
+		out = append(out, imap.Flag(k))
+	}
+	return out
 }
 
 // latestFlags maps each UID with a flag update in todo to the index of

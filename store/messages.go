@@ -17,6 +17,9 @@ func insertMessage(acct *bolt.Bucket, m *mailboxRecord, rec *messageRecord) (uin
 	}
 	msgs := acct.Bucket(msgBucketKey(m.ID))
 	msgs.FillPercent = 0.95 // UIDs only grow
+	if err := m.noteKeywords(rec.flags.keywords); err != nil {
+		return 0, err
+	}
 	uid := m.UIDNext
 	m.UIDNext++
 	rec.modSeq = m.HighestModSeq
@@ -343,6 +346,12 @@ func (s *Store) StoreFlags(ctx context.Context, userID, mailboxID uint64, uids [
 		if len(ev.UIDs) == 0 {
 			return nil
 		}
+		if op != FlagsRemove {
+			if err := m.noteKeywords(change.keywords); err != nil {
+				return err
+			}
+			ev.Keywords = m.takeNewKeywords()
+		}
 		m.HighestModSeq = modseq
 		if err := putMailbox(acct, m); err != nil {
 			return err
@@ -537,7 +546,7 @@ func (s *Store) copyMessages(tx *bolt.Tx, acct *bolt.Bucket, userID uint64, src,
 		return nil, err
 	}
 	ch.emit(Event{Kind: EventNew, UserID: userID, MailboxID: dst.ID, Mailbox: dst.Name,
-		UIDs: res.DstUIDs, ModSeq: dst.HighestModSeq, Messages: dst.Messages})
+		UIDs: res.DstUIDs, ModSeq: dst.HighestModSeq, Messages: dst.Messages, Keywords: dst.takeNewKeywords()})
 	return res, nil
 }
 
@@ -577,7 +586,7 @@ func moveMessages(tx *bolt.Tx, acct *bolt.Bucket, userID uint64, src, dst *mailb
 	// The destination learns of its new messages before the source loses
 	// them, so a client watching both never sees the message nowhere.
 	ch.emit(Event{Kind: EventNew, UserID: userID, MailboxID: dst.ID, Mailbox: dst.Name,
-		UIDs: res.DstUIDs, ModSeq: dst.HighestModSeq, Messages: dst.Messages})
+		UIDs: res.DstUIDs, ModSeq: dst.HighestModSeq, Messages: dst.Messages, Keywords: dst.takeNewKeywords()})
 	ch.emit(Event{Kind: EventExpunge, UserID: userID, MailboxID: src.ID, Mailbox: src.Name,
 		UIDs: res.SrcUIDs, ModSeq: src.HighestModSeq, Messages: src.Messages})
 	return res, nil

@@ -123,6 +123,10 @@ func (s *Store) submitTx(tx *bolt.Tx, sub *Submission, date time.Time, ch *chang
 			r.Err = err
 			continue
 		}
+		if err := m.fitsKeywords(d.Flags); err != nil {
+			r.Err = err // this recipient only, before the body is referenced
+			continue
+		}
 		id, err := body()
 		if err != nil {
 			return nil, err
@@ -141,7 +145,7 @@ func (s *Store) submitTx(tx *bolt.Tx, sub *Submission, date time.Time, ch *chang
 		}
 		r.MailboxID, r.UIDValidity, r.UID = m.ID, m.UIDValidity, uid
 		ch.emit(Event{Kind: EventNew, UserID: d.UserID, MailboxID: m.ID, Mailbox: m.Name,
-			UIDs: []uint32{uid}, ModSeq: m.HighestModSeq, Messages: m.Messages})
+			UIDs: []uint32{uid}, ModSeq: m.HighestModSeq, Messages: m.Messages, Keywords: m.takeNewKeywords()})
 	}
 	if sub.Outbound != nil {
 		var id uint64
