@@ -151,7 +151,7 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, seq uint32, m *store.Messa
 		rw.WriteUID(imap.UID(m.UID))
 	}
 	if options.Flags || flagsChanged {
-		rw.WriteFlags(imapFlags(m.Flags))
+		rw.WriteFlags(s.sel.withRecent(m.UID, m.Flags))
 	}
 	if options.InternalDate {
 		rw.WriteInternalDate(m.InternalDate)

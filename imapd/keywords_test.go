@@ -44,7 +44,7 @@ func TestKeywordsAnnouncedRaw(t *testing.T) {
 		t.Errorf("SELECT PERMANENTFLAGS: %q", got)
 	}
 	u = a.ok(`STORE 1 +FLAGS ($Label1)`)
-	if strings.Join(u, "|") != `* 1 FETCH (FLAGS ($Label1))|* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Label1)` {
+	if strings.Join(u, "|") != `* 1 FETCH (FLAGS ($Label1 \Recent))|* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Label1)` {
 		t.Errorf("STORE of a new keyword: %q", u)
 	}
 	u = a.ok(`STORE 1 +FLAGS ($label1 \Seen)`)
@@ -65,6 +65,9 @@ func TestKeywordsAnnouncedRaw(t *testing.T) {
 	}
 	if l := a.readLine(); l != "* 2 EXISTS" {
 		t.Errorf("IDLE: %q, want EXISTS", l)
+	}
+	if l := a.readLine(); l != "* 2 RECENT" {
+		t.Errorf("IDLE: %q, want RECENT", l)
 	}
 	a.send("DONE\r\n")
 	a.expect("I1 OK")

@@ -36,6 +36,16 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	s.selMu.Lock()
 	s.sel, s.readOnly = v, options != nil && options.ReadOnly
 	s.selMu.Unlock()
+	if s.usesRecent() {
+		// RFC 3501 §2.3.2: the messages nobody was told of before are
+		// recent here; later arrivals are claimed as they are announced.
+		if last := v.lastUID(); mb.Recent > 0 && last > 0 {
+			s.claimRecent(v, 1, last)
+		}
+		v.mu.Lock()
+		v.claim = func(from, upto uint32) { s.claimRecent(v, from, upto) }
+		v.mu.Unlock()
+	}
 	n := v.count()
 	uidNext := mb.UIDNext
 	if last := v.lastUID(); last >= uidNext {
@@ -52,6 +62,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		Flags:          mailboxFlags(mb.Keywords),
 		PermanentFlags: perm,
 		NumMessages:    uint32(n),
+		NumRecent:      v.recentCount(),
 		UIDNext:        imap.UID(uidNext),
 		UIDValidity:    mb.UIDValidity,
 	}
@@ -193,7 +204,7 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		if isUID {
 			rw.WriteUID(imap.UID(m.UID))
 		}
-		rw.WriteFlags(imapFlags(m.Flags))
+		rw.WriteFlags(s.sel.withRecent(m.UID, m.Flags))
 		if err := rw.Close(); err != nil {
 			return err
 		}

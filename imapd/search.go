@@ -121,6 +121,15 @@ type candidate struct {
 	body   []byte
 }
 
+// hasFlag: the message's flags, and \Recent when it is recent in this
+// session (RECENT, NEW, OLD: RFC 3501 §6.4.4).
+func (c *candidate) hasFlag(f imap.Flag) bool {
+	if strings.EqualFold(string(f), string(flagRecent)) {
+		return c.s.sel.isRecent(c.msg.UID)
+	}
+	return c.msg.HasFlag(string(f))
+}
+
 func (c *candidate) getHeader() ([]byte, error) {
 	if c.header == nil {
 		raw, err := c.s.readHeaderSection(c.msg.BodyID)
@@ -153,12 +162,12 @@ func (m *matcher) match(c *candidate) (bool, error) {
 		}
 	}
 	for _, f := range cr.Flag {
-		if !c.msg.HasFlag(string(f)) { // \Recent is never set
+		if !c.hasFlag(f) {
 			return false, nil
 		}
 	}
 	for _, f := range cr.NotFlag {
-		if c.msg.HasFlag(string(f)) {
+		if c.hasFlag(f) {
 			return false, nil
 		}
 	}

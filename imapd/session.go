@@ -32,6 +32,7 @@ type Store interface {
 	Append(ctx context.Context, userID uint64, mailbox string, body *store.Body, opts store.AppendOptions) (*store.AppendResult, error)
 	StoreFlags(ctx context.Context, userID, mailboxID uint64, uids []uint32, op store.FlagOp, flags []string, opts store.StoreFlagsOptions) (*store.StoreFlagsResult, error)
 	Expunge(ctx context.Context, userID, mailboxID uint64, opts store.ExpungeOptions) ([]uint32, error)
+	ClaimRecent(ctx context.Context, userID, mailboxID uint64, upto uint32, claim bool) (first uint32, err error)
 	Copy(ctx context.Context, userID, srcID uint64, uids []uint32, dest string) (*store.CopyResult, error)
 	Move(ctx context.Context, userID, srcID uint64, uids []uint32, dest string) (*store.CopyResult, error)
 

@@ -49,6 +49,13 @@ type view struct {
 	// (its FETCH responses), for the poll at the end of that command.
 	reported map[uint32]bool
 
+	// recent: the UIDs recent in this session (recent.go), ascending.
+	recent []uidRange
+	// claim, if set (an IMAP4rev1 session), is told of the UIDs from..upto
+	// that a poll is about to announce in EXISTS, before it writes them
+	// (recent.go); the poll then writes RECENT.
+	claim func(from, upto uint32)
+
 	overflow func() // set before the view is registered
 }
 
@@ -124,7 +131,7 @@ type output struct {
 // allowExpunge (after FETCH, STORE and SEARCH: RFC 9051 §7.5.1) it stops
 // before the first expunge, which waits for the next command. Changes to
 // flags made by self are skipped: STORE answers for itself (or is silent).
-func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) error {
+func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) (err error) {
 	v.mu.Lock()
 	if v.behind {
 		v.mu.Unlock()
@@ -158,6 +165,7 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 	v.reported = nil
 	var out []output
 	grown := false
+	var newFrom, newUpto uint32 // UIDs added to the picture by this poll
 	for k, u := range todo {
 		if u.kind != updateNew && grown {
 			out = append(out, output{kind: outExists, n: uint32(v.uids.len())})
@@ -172,6 +180,10 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 				if v.uids.len() == 0 || uid > v.uids.last() {
 					v.uids.append(uid)
 					grown = true
+					if newFrom == 0 {
+						newFrom = uid
+					}
+					newUpto = uid
 				}
 			}
 		case updateExpunge:
@@ -203,7 +215,20 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 	if grown {
 		out = append(out, output{kind: outExists, n: uint32(v.uids.len())})
 	}
+	claim := v.claim
 	v.mu.Unlock()
+
+	// RFC 3501 §7.3.2: RECENT follows EXISTS. The claim is a store
+	// transaction: it runs with v.mu released (the store's committer
+	// takes it to push updates).
+	if claim != nil && newUpto > 0 {
+		claim(newFrom, newUpto)
+		defer func() {
+			if err == nil {
+				err = w.WriteNumRecent(v.recentCount())
+			}
+		}()
+	}
 
 	for _, o := range out {
 		var err error
@@ -213,7 +238,7 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 		case outExpunge:
 			err = w.WriteExpunge(o.n)
 		case outFetch:
-			err = w.WriteMessageFlags(o.n, imap.UID(o.uid), imapFlags(o.flags))
+			err = w.WriteMessageFlags(o.n, imap.UID(o.uid), v.withRecent(o.uid, o.flags))
 		case outFlags:
 			err = w.WriteMailboxFlags(mailboxFlags(o.flags))
 		}

@@ -14,7 +14,8 @@
 //	             usage          → bytes u64 ‖ messages u64
 //	             mboxnames      name → u64 mailbox ID
 //	             mboxes         u64 mailbox ID → mailboxRecord (JSON; with the
-//	                            mailbox's keyword set, keywords.go)
+//	                            mailbox's keyword set, keywords.go, and its
+//	                            first UID not yet claimed as \Recent, recent.go)
 //	             m‖u64 ID       u32 UID → messageRecord (binary, see codec.go)
 //	             subs           name → nil (subscriptions; may name absent mailboxes)
 //	bodies     u64 body ID → bodyRecord (refcount, size, chunk count)

@@ -72,7 +72,9 @@ func hasKeyword(set []string, k string) bool {
 }
 
 // migrateToV2 (schema 1 → 2) builds the keyword set of every mailbox
-// from its messages.
+// from its messages, and counts every message there as claimed as \Recent
+// (recent.go): none arrived since the last session saw the mailbox, as far
+// as anyone can tell.
 func migrateToV2(tx *bolt.Tx) error {
 	accounts := tx.Bucket(bucketAccounts)
 	var ids [][]byte
@@ -118,6 +120,7 @@ func migrateToV2(tx *bolt.Tx) error {
 					return fmt.Errorf("mailbox %d: %w", r.ID, err)
 				}
 			}
+			r.RecentUID, r.Recent = r.UIDNext, 0
 			if err := putMailbox(acct, r); err != nil {
 				return err
 			}

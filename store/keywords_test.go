@@ -91,8 +91,9 @@ func TestMailboxKeywords(t *testing.T) {
 	}
 }
 
-// TestMigrateKeywords: a schema-1 database (no keyword sets) gets its sets
-// built from the messages when opened.
+// TestMigrateKeywords: a schema-1 database (no keyword sets, no \Recent
+// bookkeeping) gets its sets built from the messages when opened, and its
+// messages count as claimed.
 func TestMigrateKeywords(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mail.db")
 	s, err := Open(path, nil)
@@ -133,5 +134,9 @@ func TestMigrateKeywords(t *testing.T) {
 	defer s.Close()
 	if kw := inbox(t, s, u).Keywords; !slices.Equal(kw, []string{"$Forwarded", "NonJunk"}) {
 		t.Errorf("migrated keywords %v", kw)
+	}
+	// Messages from before the upgrade are not \Recent.
+	if first, err := s.ClaimRecent(ctx, u.ID, in.ID, 1, false); err != nil || first != 2 || inbox(t, s, u).Recent != 0 {
+		t.Errorf("migrated \\Recent: first unclaimed %d, %v, %d recent", first, err, inbox(t, s, u).Recent)
 	}
 }

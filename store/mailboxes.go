@@ -38,6 +38,8 @@ type Mailbox struct {
 	// Keywords: every keyword the mailbox's messages have used
 	// (keywords.go), at most MaxMailboxKeywords.
 	Keywords []string
+	// Recent: messages no session has claimed as \Recent (recent.go).
+	Recent uint32
 }
 
 type mailboxRecord struct {
@@ -52,6 +54,8 @@ type mailboxRecord struct {
 	Deleted       uint32   `json:"deleted"`
 	Size          int64    `json:"size"`
 	Keywords      []string `json:"keywords,omitempty"`
+	RecentUID     uint32   `json:"recent_uid,omitempty"` // recent.go
+	Recent        uint32   `json:"recent,omitempty"`
 
 	newKeywords []string // noted by this transaction, for its event
 }
@@ -180,7 +184,7 @@ func (r *mailboxRecord) mailbox(subscribed bool) Mailbox {
 	return Mailbox{ID: r.ID, Name: r.Name, UIDValidity: r.UIDValidity, UIDNext: r.UIDNext,
 		HighestModSeq: r.HighestModSeq, SpecialUse: r.SpecialUse, Messages: r.Messages,
 		Unseen: r.Unseen, Deleted: r.Deleted, Size: r.Size, Subscribed: subscribed,
-		Keywords: slices.Clone(r.Keywords)}
+		Keywords: slices.Clone(r.Keywords), Recent: r.Recent}
 }
 
 // SpecialUses are the RFC 6154 attributes a mailbox may carry.

@@ -27,6 +27,7 @@ func insertMessage(acct *bolt.Bucket, m *mailboxRecord, rec *messageRecord) (uin
 		return 0, err
 	}
 	m.Messages++
+	m.Recent++ // a new UID is above every claimed one (recent.go)
 	m.Size += rec.size
 	if rec.flags.sys&bitSeen == 0 {
 		m.Unseen++
@@ -44,6 +45,9 @@ func removeMessage(acct *bolt.Bucket, m *mailboxRecord, uid uint32, rec *message
 		return err
 	}
 	m.Messages--
+	if uid >= m.firstUnclaimed() && m.Recent > 0 {
+		m.Recent--
+	}
 	m.Size -= rec.size
 	if rec.flags.sys&bitSeen == 0 {
 		m.Unseen--

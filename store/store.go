@@ -129,7 +129,8 @@ var (
 		bucketBodies, bucketChunks, bucketBodyCache, bucketQueue, bucketQueueDue, bucketBodyGC}
 )
 
-// schemaVersion 2 added the mailbox keyword set (keywords.go).
+// schemaVersion 2 added the mailbox keyword set (keywords.go) and the
+// \Recent bookkeeping (recent.go).
 const schemaVersion = 2
 
 // Open opens (creating if needed) the database at path.
