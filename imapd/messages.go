@@ -317,9 +317,21 @@ func (s *session) Append(mailbox string, r imap.LiteralReader, options *imap.App
 	if err := checkFlags(opts.Flags); err != nil {
 		return nil, err
 	}
+	// Into the mailbox this IMAP4rev1 session has selected read-write:
+	// the session is the first to be told of the message, so it claims
+	// it as \Recent in the APPEND's own transaction (recent.go).
+	s.selMu.Lock()
+	sel := s.sel
+	s.selMu.Unlock()
+	if sel != nil && !s.readOnly && s.usesRecent() {
+		opts.ClaimRecentIn = sel.mailboxID
+	}
 	res, err := s.srv.opts.Store.Append(s.ctx, s.user.ID, mailbox, body, opts)
 	if err != nil {
 		return nil, s.failMailbox("append", err, errTryCreate)
+	}
+	if res.Recent {
+		sel.addRecent(res.UID, res.UID)
 	}
 	return &imap.AppendData{UID: imap.UID(res.UID), UIDValidity: res.UIDValidity}, nil
 }

@@ -51,6 +51,17 @@ func (v *view) addRecent(lo, hi uint32) {
 	v.recent = append(v.recent, uidRange{lo, hi})
 }
 
+// coversRecentLocked reports whether every UID lo..hi is recent in this
+// session (v.mu held).
+func (v *view) coversRecentLocked(lo, hi uint32) bool {
+	for i := len(v.recent) - 1; i >= 0; i-- {
+		if r := v.recent[i]; lo >= r.lo && hi <= r.hi {
+			return true
+		}
+	}
+	return false
+}
+
 // isRecentLocked reports whether uid is recent in this session (v.mu held).
 func (v *view) isRecentLocked(uid uint32) bool {
 	for i := len(v.recent) - 1; i >= 0; i-- {

@@ -125,3 +125,28 @@ func TestRecentImaplib(t *testing.T) {
 		t.Fatalf("imaplib: %v", err)
 	}
 }
+
+// TestRecentOwnAppend: a message APPENDed into the mailbox the session has
+// selected is recent there (claimed in the APPEND's transaction), and not
+// in a session selecting later; one that follows a delivery nobody was
+// told of yet is claimed when announced, with the delivery.
+func TestRecentOwnAppend(t *testing.T) {
+	e := newTestEnv(t)
+	a := e.rawLogin("alice@example.test")
+	a.ok("SELECT INBOX")
+	msg := []byte(testMessage(1))
+	if tagged := a.cmdLiteral("APPEND INBOX ", msg, ""); !strings.HasPrefix(tagged, "OK") {
+		t.Fatal(tagged)
+	}
+	e.deliver(e.alice, testMessage(2))
+	if tagged := a.cmdLiteral("APPEND INBOX ", msg, ""); !strings.HasPrefix(tagged, "OK") {
+		t.Fatal(tagged)
+	}
+	if u := a.ok("SEARCH RECENT"); len(u) != 1 || u[0] != "* SEARCH 1 2 3" {
+		t.Errorf("SEARCH RECENT: %q", u)
+	}
+	b := e.rawLogin("alice@example.test")
+	if u := b.ok("SELECT INBOX"); len(grep(u, "* 0 RECENT")) != 1 {
+		t.Errorf("later SELECT: %q", u)
+	}
+}

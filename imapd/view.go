@@ -215,14 +215,19 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) (er
 	if grown {
 		out = append(out, output{kind: outExists, n: uint32(v.uids.len())})
 	}
-	claim := v.claim
+	claim, usesRecent := v.claim, v.claim != nil
+	if newUpto > 0 && v.coversRecentLocked(newFrom, newUpto) {
+		claim = nil // claimed already (an APPEND of this session's)
+	}
 	v.mu.Unlock()
 
 	// RFC 3501 §7.3.2: RECENT follows EXISTS. The claim is a store
 	// transaction: it runs with v.mu released (the store's committer
 	// takes it to push updates).
-	if claim != nil && newUpto > 0 {
-		claim(newFrom, newUpto)
+	if usesRecent && newUpto > 0 {
+		if claim != nil {
+			claim(newFrom, newUpto)
+		}
 		defer func() {
 			if err == nil {
 				err = w.WriteNumRecent(v.recentCount())

@@ -85,6 +85,8 @@ func dropMessages(tx *bolt.Tx, ch *changes, acct *bolt.Bucket, mboxID uint64) er
 type AppendOptions struct {
 	Flags        []string
 	InternalDate time.Time // zero: now
+	// ClaimRecentIn: see LocalDelivery.
+	ClaimRecentIn uint64
 }
 
 // AppendResult identifies the appended message (RFC 4315 APPENDUID).
@@ -92,6 +94,7 @@ type AppendResult struct {
 	MailboxID   uint64
 	UIDValidity uint32
 	UID         uint32
+	Recent      bool // claimed as \Recent (AppendOptions.ClaimRecentIn)
 }
 
 // Append stores body in the named mailbox, within the user's quota.
@@ -102,7 +105,7 @@ func (s *Store) Append(ctx context.Context, userID uint64, mailbox string, body 
 	res, err := s.Submit(ctx, &Submission{
 		Body:         body,
 		InternalDate: opts.InternalDate,
-		Local:        []LocalDelivery{{UserID: userID, Mailbox: mailbox, Flags: opts.Flags}},
+		Local:        []LocalDelivery{{UserID: userID, Mailbox: mailbox, Flags: opts.Flags, ClaimRecentIn: opts.ClaimRecentIn}},
 	})
 	if err != nil {
 		return nil, err
@@ -111,7 +114,7 @@ func (s *Store) Append(ctx context.Context, userID uint64, mailbox string, body 
 	if d.Err != nil {
 		return nil, d.Err
 	}
-	return &AppendResult{MailboxID: d.MailboxID, UIDValidity: d.UIDValidity, UID: d.UID}, nil
+	return &AppendResult{MailboxID: d.MailboxID, UIDValidity: d.UIDValidity, UID: d.UID, Recent: d.Recent}, nil
 }
 
 // ListMessages returns the messages with lo <= UID <= hi (hi 0: no upper bound).

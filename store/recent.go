@@ -18,20 +18,34 @@ import (
 // firstUnclaimed is the lowest UID no session has claimed.
 func (m *mailboxRecord) firstUnclaimed() uint32 { return max(m.RecentUID, 1) }
 
+// claimOne claims uid, just inserted, if it is the only unclaimed message
+// (an APPEND by a session that has the mailbox selected, which would
+// otherwise claim it in a transaction of its own when told of it).
+func (m *mailboxRecord) claimOne(uid uint32) bool {
+	if m.firstUnclaimed() != uid {
+		return false
+	}
+	m.RecentUID = uid + 1
+	m.Recent--
+	return true
+}
+
 // ClaimRecent returns first, the lowest UID of the mailbox no session had
 // claimed as recent: the messages from first to upto are recent in the
 // calling session (none if first > upto). With claim, they are recorded as
 // claimed, in the same transaction, so that no later session sees them as
 // recent; without, nothing changes.
 func (s *Store) ClaimRecent(ctx context.Context, userID, mailboxID uint64, upto uint32, claim bool) (first uint32, err error) {
-	if !claim {
-		err = s.view(ctx, func(tx *bolt.Tx) error {
-			_, m, err := mailboxTx(tx, userID, mailboxID)
-			if err == nil {
-				first = m.firstUnclaimed()
-			}
-			return err
-		})
+	// A read first: when several sessions are told of the same arrival,
+	// all but the first find nothing left to claim, and cost no commit.
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		_, m, err := mailboxTx(tx, userID, mailboxID)
+		if err == nil {
+			first = m.firstUnclaimed()
+		}
+		return err
+	})
+	if err != nil || !claim || first > upto {
 		return first, err
 	}
 	err = s.update(ctx, func(tx *bolt.Tx, _ *changes) error {

@@ -14,6 +14,11 @@ type LocalDelivery struct {
 	UserID  uint64
 	Mailbox string // "" means INBOX
 	Flags   []string
+	// ClaimRecentIn, if it is the ID of the mailbox the copy lands in,
+	// claims the new message as \Recent (recent.go) in the same
+	// transaction, when no older message is unclaimed: the appending
+	// session has that mailbox selected and is the first to be told.
+	ClaimRecentIn uint64
 }
 
 // Submission is one accepted message: its local copies and, if it has
@@ -36,6 +41,8 @@ type DeliveryResult struct {
 	MailboxID   uint64
 	UIDValidity uint32
 	UID         uint32
+	// Recent: the message was claimed as \Recent (ClaimRecentIn).
+	Recent bool
 	// Err is set when this copy was not stored: ErrOverQuota (or
 	// ErrExceedsQuota), ErrNoSuchMailbox, ErrNotFound for a deleted user.
 	// The other parts of the submission are stored all the same.
@@ -137,6 +144,7 @@ func (s *Store) submitTx(tx *bolt.Tx, sub *Submission, date time.Time, ch *chang
 		if err != nil {
 			return nil, err
 		}
+		r.Recent = d.ClaimRecentIn == m.ID && m.claimOne(uid)
 		if err := putMailbox(acct, m); err != nil {
 			return nil, err
 		}
