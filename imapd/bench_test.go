@@ -184,3 +184,20 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendSelected is BenchmarkAppend by a session that has the
+// mailbox selected: each APPEND is followed by its EXISTS (and, for this
+// IMAP4rev1 session, the RECENT it claims: one more store transaction).
+func BenchmarkAppendSelected(b *testing.B) {
+	e := newTestEnv(b)
+	rc := e.rawLogin("alice@example.test")
+	rc.t = b
+	rc.ok("SELECT INBOX")
+	msg := testMessage(1) + strings.Repeat("Lorem ipsum dolor sit amet, consectetur adipiscing elit sed do.\r\n", 155)
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		if tagged := rc.cmdLiteral("APPEND INBOX ", []byte(msg), ""); !strings.HasPrefix(tagged, "OK") {
+			b.Fatalf("APPEND: %s", tagged)
+		}
+	}
+}

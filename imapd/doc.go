@@ -44,8 +44,20 @@
 //     recently read header sections and decoded ENVELOPE/BODYSTRUCTURE in
 //     memory; headerscan.go reads single fields and HEADER.FIELDS from a
 //     raw header section without parsing all of it.
-//   - messages.go: SELECT, STORE, COPY, MOVE, EXPUNGE, APPEND.
+//   - messages.go: SELECT, STORE, COPY, MOVE, EXPUNGE, APPEND. SELECT
+//     lists the mailbox's keywords (the store keeps the set); the view
+//     announces a grown set with an untagged FLAGS (ahead of the EXISTS or
+//     FETCH it writes for the change that grew it).
+//   - recent.go: \Recent for IMAP4rev1 sessions (none after ENABLE
+//     IMAP4rev2): which UIDs are recent in this session, claimed from the
+//     store at SELECT and as arrivals are announced.
 //   - search.go: SEARCH.
+//
+// FETCH and SEARCH take a store hold (HoldBodies) per batch before they
+// read its records, so every message whose record they find can be read
+// to the end however other sessions expunge; a message whose record was
+// already gone gets no FETCH response, and a FETCH by sequence number then
+// ends in NO [EXPUNGEISSUED] (RFC 2180 §4.1.2).
 //
 // # Performance
 //

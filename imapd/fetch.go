@@ -22,7 +22,14 @@ const streamAbove = 1 << 20
 // read in short store transactions; none is open while writing.
 func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
 	setSeen := !s.readOnly && marksSeen(options)
-	return s.sel.walk(s.sel.spans(numSet, s.saved), fetchBatch, func(batch []msgRef) error {
+	gone := false
+	err := s.sel.walk(s.sel.spans(numSet, s.saved), fetchBatch, func(batch []msgRef) error {
+		// Records and bodies are read in separate store transactions:
+		// the hold, taken before the records are read, keeps the body of
+		// every record found readable until the batch is written, however
+		// other sessions expunge meanwhile (RFC 2180 §4.1).
+		release := s.srv.opts.Store.HoldBodies()
+		defer release()
 		msgs, err := s.messages(batch)
 		if err != nil {
 			return s.fail("fetch", err)
@@ -35,14 +42,19 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 				return s.fail("fetch", err)
 			}
 		}
-		// Messages expunged by others but not yet reported to this client
-		// are missing from msgs: they get no FETCH response.
+		// Messages expunged by others before their records were read (but
+		// not yet reported to this client) are missing from msgs: they get
+		// no FETCH response. A UID FETCH ignores them (RFC 9051 §6.4.9: a
+		// UID that does not exist is no error; Thunderbird fetches by UID);
+		// a FETCH by sequence number ends in NO [EXPUNGEISSUED] (RFC 2180
+		// §4.1.2) once the others are served.
 		j := 0
 		for _, ref := range batch {
 			for j < len(msgs) && msgs[j].UID < ref.uid {
 				j++
 			}
 			if j == len(msgs) || msgs[j].UID != ref.uid {
+				gone = true
 				continue
 			}
 			if err := s.fetchOne(w, ref.seq, &msgs[j], options, seen[ref.uid]); err != nil {
@@ -51,6 +63,10 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 		}
 		return nil
 	})
+	if _, byUID := numSet.(imap.UIDSet); err == nil && gone && !byUID {
+		return errExpungeIssued
+	}
+	return err
 }
 
 // messages reads the records of a batch of the client's messages
@@ -135,7 +151,7 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, seq uint32, m *store.Messa
 		rw.WriteUID(imap.UID(m.UID))
 	}
 	if options.Flags || flagsChanged {
-		rw.WriteFlags(imapFlags(m.Flags))
+		rw.WriteFlags(s.sel.withRecent(m.UID, m.Flags))
 	}
 	if options.InternalDate {
 		rw.WriteInternalDate(m.InternalDate)

@@ -81,7 +81,9 @@ func (s *session) Status(name string, options *imap.StatusOptions) (*imap.Status
 
 func (s *session) statusData(mb *store.Mailbox, options *imap.StatusOptions) (*imap.StatusData, error) {
 	data := &imap.StatusData{Mailbox: mb.Name, UIDNext: imap.UID(mb.UIDNext), UIDValidity: mb.UIDValidity}
-	num, unseen, deleted, size, recent := mb.Messages, mb.Unseen, mb.Deleted, mb.Size, uint32(0)
+	// RECENT: the messages no session has been told of (RFC 3501 §6.3.10;
+	// the library sends it to IMAP4rev1 sessions only).
+	num, unseen, deleted, size, recent := mb.Messages, mb.Unseen, mb.Deleted, mb.Size, mb.Recent
 	data.NumMessages, data.NumUnseen, data.NumDeleted, data.Size, data.NumRecent = &num, &unseen, &deleted, &size, &recent
 	if options.AppendLimit {
 		limit := s.AppendLimit()

@@ -10,10 +10,7 @@ import (
 	"github.com/mailserver/mailserver/store"
 )
 
-var (
-	systemFlags    = []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft}
-	permanentFlags = append(append([]imap.Flag{}, systemFlags...), imap.FlagWildcard)
-)
+var systemFlags = []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft}
 
 // Select implements imapserver.Session: SELECT and EXAMINE (RFC 9051
 // §6.3.2, §6.3.3).
@@ -29,18 +26,43 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if err != nil {
 		return nil, s.fail("select", err)
 	}
+	// The keyword set read after the view was registered: a keyword added
+	// since reaches the view as an update too (view.setKeywords).
+	if mb, err = st.MailboxByID(s.ctx, s.user.ID, mb.ID); err != nil {
+		s.watch.close(v)
+		return nil, s.fail("select", err)
+	}
+	v.setKeywords(mb.Keywords)
 	s.selMu.Lock()
 	s.sel, s.readOnly = v, options != nil && options.ReadOnly
 	s.selMu.Unlock()
+	if s.usesRecent() {
+		// RFC 3501 §2.3.2: the messages nobody was told of before are
+		// recent here; later arrivals are claimed as they are announced.
+		if last := v.lastUID(); mb.Recent > 0 && last > 0 {
+			s.claimRecent(v, 1, last)
+		}
+		v.mu.Lock()
+		v.claim = func(from, upto uint32) { s.claimRecent(v, from, upto) }
+		v.mu.Unlock()
+	}
 	n := v.count()
 	uidNext := mb.UIDNext
 	if last := v.lastUID(); last >= uidNext {
 		uidNext = last + 1 // a delivery between the two reads
 	}
+	// RFC 9051 §7.3.5, §7.1: FLAGS lists the keywords in use, and
+	// PERMANENTFLAGS them and \* (new keywords may be created) unless the
+	// mailbox's keyword set is full.
+	perm := mailboxFlags(mb.Keywords)
+	if len(mb.Keywords) < store.MaxMailboxKeywords {
+		perm = append(perm, imap.FlagWildcard)
+	}
 	data := &imap.SelectData{
-		Flags:          systemFlags,
-		PermanentFlags: permanentFlags,
+		Flags:          mailboxFlags(mb.Keywords),
+		PermanentFlags: perm,
 		NumMessages:    uint32(n),
+		NumRecent:      v.recentCount(),
 		UIDNext:        imap.UID(uidNext),
 		UIDValidity:    mb.UIDValidity,
 	}
@@ -182,7 +204,7 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		if isUID {
 			rw.WriteUID(imap.UID(m.UID))
 		}
-		rw.WriteFlags(imapFlags(m.Flags))
+		rw.WriteFlags(s.sel.withRecent(m.UID, m.Flags))
 		if err := rw.Close(); err != nil {
 			return err
 		}
@@ -295,9 +317,21 @@ func (s *session) Append(mailbox string, r imap.LiteralReader, options *imap.App
 	if err := checkFlags(opts.Flags); err != nil {
 		return nil, err
 	}
+	// Into the mailbox this IMAP4rev1 session has selected read-write:
+	// the session is the first to be told of the message, so it claims
+	// it as \Recent in the APPEND's own transaction (recent.go).
+	s.selMu.Lock()
+	sel := s.sel
+	s.selMu.Unlock()
+	if sel != nil && !s.readOnly && s.usesRecent() {
+		opts.ClaimRecentIn = sel.mailboxID
+	}
 	res, err := s.srv.opts.Store.Append(s.ctx, s.user.ID, mailbox, body, opts)
 	if err != nil {
 		return nil, s.failMailbox("append", err, errTryCreate)
+	}
+	if res.Recent {
+		sel.addRecent(res.UID, res.UID)
 	}
 	return &imap.AppendData{UID: imap.UID(res.UID), UIDValidity: res.UIDValidity}, nil
 }

@@ -64,11 +64,11 @@ func (uw *userWatch) event(ev store.Event) {
 	var u update
 	switch ev.Kind {
 	case store.EventNew:
-		u = update{kind: updateNew, uids: ev.UIDs}
+		u = update{kind: updateNew, uids: ev.UIDs, keywords: ev.Keywords}
 	case store.EventExpunge:
 		u = update{kind: updateExpunge, uids: ev.UIDs}
 	case store.EventFlags:
-		u = update{kind: updateFlags, uids: ev.UIDs, flags: ev.Flags, origin: ev.Origin}
+		u = update{kind: updateFlags, uids: ev.UIDs, flags: ev.Flags, origin: ev.Origin, keywords: ev.Keywords}
 	default:
 		return // mailbox list changes: LIST reads the store each time
 	}

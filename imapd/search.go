@@ -22,6 +22,10 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 	m := s.compile(criteria)
 	var hits []msgRef
 	err := s.sel.walk(s.sel.whole(), fetchBatch, func(batch []msgRef) error {
+		// The hold keeps the bodies of the records found readable while
+		// they are matched, however other sessions expunge meanwhile.
+		release := s.srv.opts.Store.HoldBodies()
+		defer release()
 		msgs, err := s.messages(batch)
 		if err != nil {
 			return s.fail("search", err)
@@ -32,7 +36,9 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 				j++
 			}
 			if j == len(msgs) || msgs[j].UID != ref.uid {
-				continue // expunged, not yet reported
+				// Expunged before its record was read, not yet reported:
+				// it matches nothing (RFC 2180 §4.1; the record is gone).
+				continue
 			}
 			c := &candidate{s: s, seq: ref.seq, msg: &msgs[j]}
 			ok, err := m.match(c)
@@ -115,6 +121,15 @@ type candidate struct {
 	body   []byte
 }
 
+// hasFlag: the message's flags, and \Recent when it is recent in this
+// session (RECENT, NEW, OLD: RFC 3501 §6.4.4).
+func (c *candidate) hasFlag(f imap.Flag) bool {
+	if strings.EqualFold(string(f), string(flagRecent)) {
+		return c.s.sel.isRecent(c.msg.UID)
+	}
+	return c.msg.HasFlag(string(f))
+}
+
 func (c *candidate) getHeader() ([]byte, error) {
 	if c.header == nil {
 		raw, err := c.s.readHeaderSection(c.msg.BodyID)
@@ -147,12 +162,12 @@ func (m *matcher) match(c *candidate) (bool, error) {
 		}
 	}
 	for _, f := range cr.Flag {
-		if !c.msg.HasFlag(string(f)) { // \Recent is never set
+		if !c.hasFlag(f) {
 			return false, nil
 		}
 	}
 	for _, f := range cr.NotFlag {
-		if c.msg.HasFlag(string(f)) {
+		if c.hasFlag(f) {
 			return false, nil
 		}
 	}

@@ -37,7 +37,7 @@ func TestSearch(t *testing.T) {
 		{"SEEN", "1 2"}, {"UNSEEN", "3 4"}, {"FLAGGED", "2"}, {"UNFLAGGED", "1 3 4"},
 		{"DELETED", "4"}, {"UNDELETED", "1 2 3"}, {"ANSWERED", "4"}, {"UNANSWERED", "1 2 3"},
 		{"DRAFT", "4"}, {"UNDRAFT", "1 2 3"}, {"KEYWORD $important", "2"}, {"UNKEYWORD $Important", "1 3 4"},
-		{"RECENT", ""}, {"NEW", ""}, {"OLD", "1 2 3 4"},
+		{"RECENT", "1 2 3 4"}, {"NEW", "3 4"}, {"OLD", ""}, // recent here: this IMAP4rev1 session selected them first
 		{"FROM ann", "1 3"}, {"TO alice", "1 2 3 4"}, {"CC carl", "1"}, {"BCC hidden", "3"},
 		{"SUBJECT café", "2"}, {"SUBJECT REPORT", "1"}, {`HEADER X-Tag ""`, "1"}, {"HEADER X-Tag BLUE", "1"},
 		{"BODY holiday", "3"}, {"BODY beach", "3"}, {"BODY déjà", "2"}, {"BODY report", ""}, {"TEXT report", "1"},

@@ -32,9 +32,14 @@ type Store interface {
 	Append(ctx context.Context, userID uint64, mailbox string, body *store.Body, opts store.AppendOptions) (*store.AppendResult, error)
 	StoreFlags(ctx context.Context, userID, mailboxID uint64, uids []uint32, op store.FlagOp, flags []string, opts store.StoreFlagsOptions) (*store.StoreFlagsResult, error)
 	Expunge(ctx context.Context, userID, mailboxID uint64, opts store.ExpungeOptions) ([]uint32, error)
+	ClaimRecent(ctx context.Context, userID, mailboxID uint64, upto uint32, claim bool) (first uint32, err error)
 	Copy(ctx context.Context, userID, srcID uint64, uids []uint32, dest string) (*store.CopyResult, error)
 	Move(ctx context.Context, userID, srcID uint64, uids []uint32, dest string) (*store.CopyResult, error)
 
+	// HoldBodies keeps every body referenced while the hold is open
+	// readable until release, however its messages are expunged meanwhile
+	// (store/bodykeeper.go).
+	HoldBodies() (release func())
 	OpenBody(bodyID uint64) (*store.BodyReader, error)
 	ReadBodyBytes(bodyID uint64) ([]byte, error)
 	AppendBody(dst []byte, bodyID uint64) ([]byte, error)
@@ -171,7 +176,11 @@ var (
 	errTooBig      = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeTooBig, Text: "Message too large"}
 	errReadOnly    = &imap.Error{Type: imap.StatusResponseTypeNo, Code: "READ-ONLY", Text: "Mailbox is read-only (EXAMINE)"}
 	errInternal    = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeServerBug, Text: "Internal error, try again later"}
-	errClosing     = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable, Text: "Server shutting down"}
+	// RFC 2180 §4.1.2, RFC 5530: some of the messages a FETCH named were
+	// expunged by another session before their records could be read
+	// (Dovecot answers the same); the others were served.
+	errExpungeIssued = &imap.Error{Type: imap.StatusResponseTypeNo, Code: "EXPUNGEISSUED", Text: "Some of the requested messages no longer exist"}
+	errClosing       = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable, Text: "Server shutting down"}
 	// A literal shorter than its announced size (the connection ended
 	// inside it): a client mistake, never [SERVERBUG].
 	errLiteralShort = &imap.Error{Type: imap.StatusResponseTypeBad, Code: imap.ResponseCodeClientBug, Text: "Literal ended early"}
@@ -199,6 +208,8 @@ func (s *session) failMailbox(op string, err error, missing *imap.Error) error {
 		return errTooBig
 	case errors.Is(err, store.ErrCannotDelete):
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeCannot, Text: "This mailbox cannot be deleted"}
+	case errors.Is(err, store.ErrTooManyKeywords):
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit, Text: "Too many keywords in this mailbox"}
 	case errors.Is(err, store.ErrUIDSpaceExhaust):
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit, Text: "Mailbox is full"}
 	case errors.Is(err, store.ErrClosed), errors.Is(err, context.Canceled):

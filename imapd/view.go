@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/emersion/go-imap/v2"
@@ -24,6 +25,9 @@ type update struct {
 	uids   []uint32
 	flags  [][]string // updateFlags: flags[i] belong to uids[i]
 	origin any        // updateFlags: the session that changed them
+	// keywords the mailbox's keyword set gained in this change (an
+	// untagged FLAGS announces them, RFC 9051 §7.3.5).
+	keywords []string
 }
 
 // view is one session's picture of its selected mailbox (RFC 9051 §2.3.1.2:
@@ -38,9 +42,19 @@ type view struct {
 	pending []update
 	backlog int  // UIDs in pending
 	behind  bool // backlog passed maxBacklog: pending dropped, overflow called
+	// keywords: those the client has been told of in FLAGS (at SELECT
+	// and since).
+	keywords []string
 	// reported: UIDs whose flags the session's own STORE has just written
 	// (its FETCH responses), for the poll at the end of that command.
 	reported map[uint32]bool
+
+	// recent: the UIDs recent in this session (recent.go), ascending.
+	recent []uidRange
+	// claim, if set (an IMAP4rev1 session), is told of the UIDs from..upto
+	// that a poll is about to announce in EXISTS, before it writes them
+	// (recent.go); the poll then writes RECENT.
+	claim func(from, upto uint32)
 
 	overflow func() // set before the view is registered
 }
@@ -103,6 +117,7 @@ const (
 	outExists outKind = iota
 	outExpunge
 	outFetch
+	outFlags // FLAGS: the mailbox's flags, keywords included
 )
 
 type output struct {
@@ -116,7 +131,7 @@ type output struct {
 // allowExpunge (after FETCH, STORE and SEARCH: RFC 9051 §7.5.1) it stops
 // before the first expunge, which waits for the next command. Changes to
 // flags made by self are skipped: STORE answers for itself (or is silent).
-func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) error {
+func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) (err error) {
 	v.mu.Lock()
 	if v.behind {
 		v.mu.Unlock()
@@ -150,10 +165,14 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 	v.reported = nil
 	var out []output
 	grown := false
+	var newFrom, newUpto uint32 // UIDs added to the picture by this poll
 	for k, u := range todo {
 		if u.kind != updateNew && grown {
 			out = append(out, output{kind: outExists, n: uint32(v.uids.len())})
 			grown = false
+		}
+		if v.learnKeywords(u.keywords) {
+			out = append(out, output{kind: outFlags, flags: slices.Clone(v.keywords)})
 		}
 		switch u.kind {
 		case updateNew:
@@ -161,6 +180,10 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 				if v.uids.len() == 0 || uid > v.uids.last() {
 					v.uids.append(uid)
 					grown = true
+					if newFrom == 0 {
+						newFrom = uid
+					}
+					newUpto = uid
 				}
 			}
 		case updateExpunge:
@@ -192,7 +215,25 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 	if grown {
 		out = append(out, output{kind: outExists, n: uint32(v.uids.len())})
 	}
+	claim, usesRecent := v.claim, v.claim != nil
+	if newUpto > 0 && v.coversRecentLocked(newFrom, newUpto) {
+		claim = nil // claimed already (an APPEND of this session's)
+	}
 	v.mu.Unlock()
+
+	// RFC 3501 §7.3.2: RECENT follows EXISTS. The claim is a store
+	// transaction: it runs with v.mu released (the store's committer
+	// takes it to push updates).
+	if usesRecent && newUpto > 0 {
+		if claim != nil {
+			claim(newFrom, newUpto)
+		}
+		defer func() {
+			if err == nil {
+				err = w.WriteNumRecent(v.recentCount())
+			}
+		}()
+	}
 
 	for _, o := range out {
 		var err error
@@ -202,13 +243,47 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) err
 		case outExpunge:
 			err = w.WriteExpunge(o.n)
 		case outFetch:
-			err = w.WriteMessageFlags(o.n, imap.UID(o.uid), imapFlags(o.flags))
+			err = w.WriteMessageFlags(o.n, imap.UID(o.uid), v.withRecent(o.uid, o.flags))
+		case outFlags:
+			err = w.WriteMailboxFlags(mailboxFlags(o.flags))
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// learnKeywords adds to v.keywords those of kw it lacks (v.mu held) and
+// reports whether it grew.
+func (v *view) learnKeywords(kw []string) bool {
+	grew := false
+	for _, k := range kw {
+		if !slices.ContainsFunc(v.keywords, func(s string) bool { return strings.EqualFold(s, k) }) {
+			v.keywords = append(v.keywords, k)
+			grew = true
+		}
+	}
+	return grew
+}
+
+// setKeywords records the keywords SELECT announced (the mailbox's set,
+// read after the view was registered: a keyword added since is also in a
+// pending update, and learnKeywords ignores it there).
+func (v *view) setKeywords(kw []string) {
+	v.mu.Lock()
+	v.learnKeywords(kw)
+	v.mu.Unlock()
+}
+
+// mailboxFlags is FLAGS' list (RFC 9051 §7.3.5): the system flags and the
+// mailbox's keywords.
+func mailboxFlags(keywords []string) []imap.Flag {
+	out := slices.Clone(systemFlags)
+	for _, k := range keywords {
+		out = append(out, imap.Flag(k))
+	}
+	return out
 }
 
 // latestFlags maps each UID with a flag update in todo to the index of

@@ -6,14 +6,16 @@
 //
 // One bbolt file (DATA_DIR/mail.db) with these top-level buckets:
 //
-//	meta       "version" → u32; "uidvalidity" → last UIDVALIDITY issued (u32)
+//	meta       "version" → u32 (schema 2; Open migrates 1); "uidvalidity" → last UIDVALIDITY issued (u32)
 //	domains    name → created (unix seconds, u64)
 //	users      address → userRecord (JSON); bucket sequence = last user ID
 //	aliases    address or "@domain" (catch-all) → []string targets (JSON)
 //	accounts   u64 user ID → bucket:
 //	             usage          → bytes u64 ‖ messages u64
 //	             mboxnames      name → u64 mailbox ID
-//	             mboxes         u64 mailbox ID → mailboxRecord (JSON)
+//	             mboxes         u64 mailbox ID → mailboxRecord (JSON; with the
+//	                            mailbox's keyword set, keywords.go, and its
+//	                            first UID not yet claimed as \Recent, recent.go)
 //	             m‖u64 ID       u32 UID → messageRecord (binary, see codec.go)
 //	             subs           name → nil (subscriptions; may name absent mailboxes)
 //	bodies     u64 body ID → bodyRecord (refcount, size, chunk count)

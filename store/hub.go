@@ -33,6 +33,9 @@ type Event struct {
 	OldName   string
 	UIDs      []uint32
 	Flags     [][]string
+	// Keywords: those the mailbox's keyword set (Mailbox.Keywords) gained
+	// in this change (EventNew, EventFlags).
+	Keywords []string
 	// ModSeq is the mailbox's HIGHESTMODSEQ after the change.
 	ModSeq uint64
 	// Messages is the number of messages in the mailbox after the change.

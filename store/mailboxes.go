@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -34,19 +35,29 @@ type Mailbox struct {
 	Deleted       uint32
 	Size          int64
 	Subscribed    bool
+	// Keywords: every keyword the mailbox's messages have used
+	// (keywords.go), at most MaxMailboxKeywords.
+	Keywords []string
+	// Recent: messages no session has claimed as \Recent (recent.go).
+	Recent uint32
 }
 
 type mailboxRecord struct {
-	ID            uint64 `json:"id"`
-	Name          string `json:"name"`
-	UIDValidity   uint32 `json:"uidvalidity"`
-	UIDNext       uint32 `json:"uidnext"`
-	HighestModSeq uint64 `json:"highestmodseq"`
-	SpecialUse    string `json:"special_use,omitempty"`
-	Messages      uint32 `json:"messages"`
-	Unseen        uint32 `json:"unseen"`
-	Deleted       uint32 `json:"deleted"`
-	Size          int64  `json:"size"`
+	ID            uint64   `json:"id"`
+	Name          string   `json:"name"`
+	UIDValidity   uint32   `json:"uidvalidity"`
+	UIDNext       uint32   `json:"uidnext"`
+	HighestModSeq uint64   `json:"highestmodseq"`
+	SpecialUse    string   `json:"special_use,omitempty"`
+	Messages      uint32   `json:"messages"`
+	Unseen        uint32   `json:"unseen"`
+	Deleted       uint32   `json:"deleted"`
+	Size          int64    `json:"size"`
+	Keywords      []string `json:"keywords,omitempty"`
+	RecentUID     uint32   `json:"recent_uid,omitempty"` // recent.go
+	Recent        uint32   `json:"recent,omitempty"`
+
+	newKeywords []string // noted by this transaction, for its event
 }
 
 // IsInbox reports whether name is INBOX, in any case (RFC 9051 §5.1).
@@ -172,7 +183,8 @@ func createMailbox(tx *bolt.Tx, acct *bolt.Bucket, userID uint64, name, specialU
 func (r *mailboxRecord) mailbox(subscribed bool) Mailbox {
 	return Mailbox{ID: r.ID, Name: r.Name, UIDValidity: r.UIDValidity, UIDNext: r.UIDNext,
 		HighestModSeq: r.HighestModSeq, SpecialUse: r.SpecialUse, Messages: r.Messages,
-		Unseen: r.Unseen, Deleted: r.Deleted, Size: r.Size, Subscribed: subscribed}
+		Unseen: r.Unseen, Deleted: r.Deleted, Size: r.Size, Subscribed: subscribed,
+		Keywords: slices.Clone(r.Keywords), Recent: r.Recent}
 }
 
 // SpecialUses are the RFC 6154 attributes a mailbox may carry.

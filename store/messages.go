@@ -17,6 +17,9 @@ func insertMessage(acct *bolt.Bucket, m *mailboxRecord, rec *messageRecord) (uin
 	}
 	msgs := acct.Bucket(msgBucketKey(m.ID))
 	msgs.FillPercent = 0.95 // UIDs only grow
+	if err := m.noteKeywords(rec.flags.keywords); err != nil {
+		return 0, err
+	}
 	uid := m.UIDNext
 	m.UIDNext++
 	rec.modSeq = m.HighestModSeq
@@ -24,6 +27,7 @@ func insertMessage(acct *bolt.Bucket, m *mailboxRecord, rec *messageRecord) (uin
 		return 0, err
 	}
 	m.Messages++
+	m.Recent++ // a new UID is above every claimed one (recent.go)
 	m.Size += rec.size
 	if rec.flags.sys&bitSeen == 0 {
 		m.Unseen++
@@ -41,6 +45,9 @@ func removeMessage(acct *bolt.Bucket, m *mailboxRecord, uid uint32, rec *message
 		return err
 	}
 	m.Messages--
+	if uid >= m.firstUnclaimed() && m.Recent > 0 {
+		m.Recent--
+	}
 	m.Size -= rec.size
 	if rec.flags.sys&bitSeen == 0 {
 		m.Unseen--
@@ -78,6 +85,8 @@ func dropMessages(tx *bolt.Tx, ch *changes, acct *bolt.Bucket, mboxID uint64) er
 type AppendOptions struct {
 	Flags        []string
 	InternalDate time.Time // zero: now
+	// ClaimRecentIn: see LocalDelivery.
+	ClaimRecentIn uint64
 }
 
 // AppendResult identifies the appended message (RFC 4315 APPENDUID).
@@ -85,6 +94,7 @@ type AppendResult struct {
 	MailboxID   uint64
 	UIDValidity uint32
 	UID         uint32
+	Recent      bool // claimed as \Recent (AppendOptions.ClaimRecentIn)
 }
 
 // Append stores body in the named mailbox, within the user's quota.
@@ -95,7 +105,7 @@ func (s *Store) Append(ctx context.Context, userID uint64, mailbox string, body 
 	res, err := s.Submit(ctx, &Submission{
 		Body:         body,
 		InternalDate: opts.InternalDate,
-		Local:        []LocalDelivery{{UserID: userID, Mailbox: mailbox, Flags: opts.Flags}},
+		Local:        []LocalDelivery{{UserID: userID, Mailbox: mailbox, Flags: opts.Flags, ClaimRecentIn: opts.ClaimRecentIn}},
 	})
 	if err != nil {
 		return nil, err
@@ -104,7 +114,7 @@ func (s *Store) Append(ctx context.Context, userID uint64, mailbox string, body 
 	if d.Err != nil {
 		return nil, d.Err
 	}
-	return &AppendResult{MailboxID: d.MailboxID, UIDValidity: d.UIDValidity, UID: d.UID}, nil
+	return &AppendResult{MailboxID: d.MailboxID, UIDValidity: d.UIDValidity, UID: d.UID, Recent: d.Recent}, nil
 }
 
 // ListMessages returns the messages with lo <= UID <= hi (hi 0: no upper bound).
@@ -343,6 +353,12 @@ func (s *Store) StoreFlags(ctx context.Context, userID, mailboxID uint64, uids [
 		if len(ev.UIDs) == 0 {
 			return nil
 		}
+		if op != FlagsRemove {
+			if err := m.noteKeywords(change.keywords); err != nil {
+				return err
+			}
+			ev.Keywords = m.takeNewKeywords()
+		}
 		m.HighestModSeq = modseq
 		if err := putMailbox(acct, m); err != nil {
 			return err
@@ -537,7 +553,7 @@ func (s *Store) copyMessages(tx *bolt.Tx, acct *bolt.Bucket, userID uint64, src,
 		return nil, err
 	}
 	ch.emit(Event{Kind: EventNew, UserID: userID, MailboxID: dst.ID, Mailbox: dst.Name,
-		UIDs: res.DstUIDs, ModSeq: dst.HighestModSeq, Messages: dst.Messages})
+		UIDs: res.DstUIDs, ModSeq: dst.HighestModSeq, Messages: dst.Messages, Keywords: dst.takeNewKeywords()})
 	return res, nil
 }
 
@@ -577,7 +593,7 @@ func moveMessages(tx *bolt.Tx, acct *bolt.Bucket, userID uint64, src, dst *mailb
 	// The destination learns of its new messages before the source loses
 	// them, so a client watching both never sees the message nowhere.
 	ch.emit(Event{Kind: EventNew, UserID: userID, MailboxID: dst.ID, Mailbox: dst.Name,
-		UIDs: res.DstUIDs, ModSeq: dst.HighestModSeq, Messages: dst.Messages})
+		UIDs: res.DstUIDs, ModSeq: dst.HighestModSeq, Messages: dst.Messages, Keywords: dst.takeNewKeywords()})
 	ch.emit(Event{Kind: EventExpunge, UserID: userID, MailboxID: src.ID, Mailbox: src.Name,
 		UIDs: res.SrcUIDs, ModSeq: src.HighestModSeq, Messages: src.Messages})
 	return res, nil

@@ -38,6 +38,8 @@ var (
 	ErrClosed          = errors.New("store: closed")
 	ErrNoSuchMessage   = errors.New("store: no such message")
 	ErrUIDSpaceExhaust = errors.New("store: mailbox UID space exhausted")
+	// ErrTooManyKeywords: the change would pass MaxMailboxKeywords.
+	ErrTooManyKeywords = errors.New("store: too many keywords in the mailbox")
 )
 
 // Options configure Open. The zero value is usable.
@@ -127,7 +129,9 @@ var (
 		bucketBodies, bucketChunks, bucketBodyCache, bucketQueue, bucketQueueDue, bucketBodyGC}
 )
 
-const schemaVersion = 1
+// schemaVersion 2 added the mailbox keyword set (keywords.go) and the
+// \Recent bookkeeping (recent.go).
+const schemaVersion = 2
 
 // Open opens (creating if needed) the database at path.
 func Open(path string, opts *Options) (*Store, error) {
@@ -187,7 +191,14 @@ func Open(path string, opts *Options) (*Store, error) {
 			if err := meta.Put([]byte("version"), u32(schemaVersion)); err != nil {
 				return err
 			}
-		} else if got := be32(v); got != schemaVersion {
+		} else if got := be32(v); got == 1 {
+			if err := migrateToV2(tx); err != nil {
+				return fmt.Errorf("migrate schema 1 to 2: %w", err)
+			}
+			if err := meta.Put([]byte("version"), u32(schemaVersion)); err != nil {
+				return err
+			}
+		} else if got != schemaVersion {
 			return fmt.Errorf("schema version %d, this program knows %d", got, schemaVersion)
 		}
 		// Bodies left unreferenced by the last run (see bodyKeeper).

@@ -14,6 +14,11 @@ type LocalDelivery struct {
 	UserID  uint64
 	Mailbox string // "" means INBOX
 	Flags   []string
+	// ClaimRecentIn, if it is the ID of the mailbox the copy lands in,
+	// claims the new message as \Recent (recent.go) in the same
+	// transaction, when no older message is unclaimed: the appending
+	// session has that mailbox selected and is the first to be told.
+	ClaimRecentIn uint64
 }
 
 // Submission is one accepted message: its local copies and, if it has
@@ -36,6 +41,8 @@ type DeliveryResult struct {
 	MailboxID   uint64
 	UIDValidity uint32
 	UID         uint32
+	// Recent: the message was claimed as \Recent (ClaimRecentIn).
+	Recent bool
 	// Err is set when this copy was not stored: ErrOverQuota (or
 	// ErrExceedsQuota), ErrNoSuchMailbox, ErrNotFound for a deleted user.
 	// The other parts of the submission are stored all the same.
@@ -123,6 +130,10 @@ func (s *Store) submitTx(tx *bolt.Tx, sub *Submission, date time.Time, ch *chang
 			r.Err = err
 			continue
 		}
+		if err := m.fitsKeywords(d.Flags); err != nil {
+			r.Err = err // this recipient only, before the body is referenced
+			continue
+		}
 		id, err := body()
 		if err != nil {
 			return nil, err
@@ -133,6 +144,7 @@ func (s *Store) submitTx(tx *bolt.Tx, sub *Submission, date time.Time, ch *chang
 		if err != nil {
 			return nil, err
 		}
+		r.Recent = d.ClaimRecentIn == m.ID && m.claimOne(uid)
 		if err := putMailbox(acct, m); err != nil {
 			return nil, err
 		}
@@ -141,7 +153,7 @@ func (s *Store) submitTx(tx *bolt.Tx, sub *Submission, date time.Time, ch *chang
 		}
 		r.MailboxID, r.UIDValidity, r.UID = m.ID, m.UIDValidity, uid
 		ch.emit(Event{Kind: EventNew, UserID: d.UserID, MailboxID: m.ID, Mailbox: m.Name,
-			UIDs: []uint32{uid}, ModSeq: m.HighestModSeq, Messages: m.Messages})
+			UIDs: []uint32{uid}, ModSeq: m.HighestModSeq, Messages: m.Messages, Keywords: m.takeNewKeywords()})
 	}
 	if sub.Outbound != nil {
 		var id uint64
