@@ -165,12 +165,27 @@ func (q *Queue) prepare(ctx context.Context, env *Envelope, body *store.Body, no
 		return p, nil
 	}
 	sub := &store.Submission{Body: body, Local: locals}
+	// What leaves is DKIM-signed here, once: the signature is part of
+	// the stored outbound body (dkim.go).
+	outbound := body
+	if len(remote) > 0 {
+		sig, err := q.dkimSign(ctx, body.Reader(), now)
+		if err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		if sig != nil {
+			signed := *body
+			signed.Prepend(sig)
+			outbound = &signed
+			sub.Body = outbound
+		}
+	}
 	if len(locals) > 0 {
 		local := *body
 		local.Prepend([]byte("Return-Path: <" + env.From + ">\r\n"))
 		sub.Body = &local
 		if len(remote) > 0 {
-			sub.OutboundBody = body
+			sub.OutboundBody = outbound
 		}
 	}
 	if len(remote) > 0 {

@@ -122,9 +122,10 @@ var (
 	bucketQueue     = []byte("queue")
 	bucketQueueDue  = []byte("queuedue")
 	bucketBodyGC    = []byte("bodygc")
+	bucketDKIM      = []byte("dkim")
 
 	topBuckets = [][]byte{bucketMeta, bucketDomains, bucketUsers, bucketAliases, bucketAccounts,
-		bucketBodies, bucketChunks, bucketBodyCache, bucketQueue, bucketQueueDue, bucketBodyGC}
+		bucketBodies, bucketChunks, bucketBodyCache, bucketQueue, bucketQueueDue, bucketBodyGC, bucketDKIM}
 )
 
 const schemaVersion = 1
@@ -229,6 +230,12 @@ func Open(path string, opts *Options) (*Store, error) {
 	}
 	go s.commitLoop()
 	go s.collectLoop()
+	// Local domains without a DKIM key (added by an older version) get
+	// a pair now, so everything that leaves can be signed (dkim.go).
+	if err := s.ensureDKIM(context.Background()); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	return s, nil
 }
 
