@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"sync/atomic"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/mailserver/mailserver/internal/dkimtest"
