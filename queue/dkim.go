@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto"
 	"fmt"
 	"io"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
@@ -75,7 +77,7 @@ func (q *Queue) dkimSign(ctx context.Context, msg io.Reader, now time.Time) ([]b
 		}
 	}()
 	for _, k := range keys {
-		key, err := k.Signer()
+		key, err := q.dkimKeys.signer(&k)
 		if err != nil {
 			return nil, err
 		}
@@ -230,4 +232,37 @@ func fromDomain(from string) string {
 		return ""
 	}
 	return strings.ToLower(strings.TrimSpace(addr[at+1:]))
+}
+
+// dkimKeyCache keeps parsed private keys: parsing and checking an RSA key
+// costs about a fifth of a signature. Entries are keyed by the public
+// key, so a selector name reused for a new key (a domain deleted and
+// added again) never finds the old one.
+type dkimKeyCache struct {
+	mu   sync.Mutex
+	keys map[string]crypto.Signer
+}
+
+// maxCachedDKIMKeys bounds the cache (two keys per local domain, more
+// during a rotation); when full it starts over.
+const maxCachedDKIMKeys = 4096
+
+func (c *dkimKeyCache) signer(k *store.DKIMKey) (crypto.Signer, error) {
+	c.mu.Lock()
+	s, ok := c.keys[k.Public]
+	c.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := k.Signer()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.keys == nil || len(c.keys) >= maxCachedDKIMKeys {
+		c.keys = map[string]crypto.Signer{}
+	}
+	c.keys[k.Public] = s
+	c.mu.Unlock()
+	return s, nil
 }

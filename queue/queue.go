@@ -244,6 +244,8 @@ type Queue struct {
 	// queue changed (buffered, 1).
 	wake chan struct{}
 	pool *connPool
+	// dkimKeys holds the parsed DKIM signing keys (dkim.go).
+	dkimKeys dkimKeyCache
 
 	mu sync.Mutex
 	// inbox holds the jobs of newly queued messages, handed from Submit

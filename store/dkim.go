@@ -91,6 +91,7 @@ type dkimRecord struct {
 	Private   []byte    `json:"pkcs8"`
 	Created   time.Time `json:"created"`
 	SignFrom  time.Time `json:"sign_from"`
+	Public    string    `json:"pub"` // the p= value, kept so listing parses no private key
 }
 
 // newDKIMPair generates an Ed25519 and an RSA key. RSA generation takes
@@ -113,7 +114,14 @@ func newDKIMPair(now, signFrom time.Time) (ed, rs dkimRecord, err error) {
 		return ed, rs, fmt.Errorf("dkim: %w", err)
 	}
 	now, signFrom = now.UTC().Truncate(time.Second), signFrom.UTC().Truncate(time.Second)
-	return dkimRecord{DKIMEd25519, edDER, now, signFrom}, dkimRecord{DKIMRSA, rsaDER, now, signFrom}, nil
+	ed = dkimRecord{Algorithm: DKIMEd25519, Private: edDER, Created: now, SignFrom: signFrom}
+	rs = dkimRecord{Algorithm: DKIMRSA, Private: rsaDER, Created: now, SignFrom: signFrom}
+	for _, r := range []*dkimRecord{&ed, &rs} {
+		if r.Public, err = dkimPublic(&DKIMKey{Algorithm: r.Algorithm, private: r.Private}); err != nil {
+			return ed, rs, err
+		}
+	}
+	return ed, rs, nil
 }
 
 // putDKIMPair stores a pair under the first free selector base of the day
@@ -173,12 +181,13 @@ func dkimKeysTx(tx *bolt.Tx, domain string) ([]DKIMKey, error) {
 			return fmt.Errorf("dkim key %s of %s: %w", k, domain, err)
 		}
 		key := DKIMKey{Domain: domain, Selector: string(k), Algorithm: r.Algorithm,
-			Created: r.Created, SignFrom: r.SignFrom, private: r.Private}
-		pub, err := dkimPublic(&key)
-		if err != nil {
-			return err
+			Created: r.Created, SignFrom: r.SignFrom, Public: r.Public, private: r.Private}
+		if key.Public == "" {
+			var err error
+			if key.Public, err = dkimPublic(&key); err != nil {
+				return err
+			}
 		}
-		key.Public = pub
 		out = append(out, key)
 		return nil
 	})
