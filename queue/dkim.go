@@ -18,8 +18,9 @@ import (
 )
 
 // DKIM signing (RFC 6376; Ed25519 by RFC 8463). Every message that gets
-// an outbound queue entry and whose From is in a local domain is signed
-// once, in Submit, before it is stored: the DKIM-Signature fields are
+// an outbound queue entry, whose sender was authenticated or trusted
+// (Envelope.AuthUser, Envelope.Trusted; DSNs) and whose From is in a local
+// domain is signed once, in Submit, before it is stored: the DKIM-Signature fields are
 // prepended to the stored outbound body, so every attempt and every
 // recipient gets the same signed bytes, and the local copies of the same
 // message stay unsigned. Two signatures are made, Ed25519 and RSA-2048,

@@ -64,7 +64,7 @@ func dkimRecords(t *testing.T, st *store.Store, domain string) map[string]string
 // dkimpy and OpenDKIM verify; the local copy of the same message is not signed.
 func TestDKIMSignedMessageVerifies(t *testing.T) {
 	e, r, q := dkimEnv(t)
-	env := &Envelope{From: "alice@local.test", Body8Bit: true,
+	env := &Envelope{From: "alice@local.test", Body8Bit: true, AuthUser: "alice@local.test",
 		Recipients: []Recipient{{Address: "x@remote.test"}, {Address: "y@remote.test"}, {Address: "alice@local.test"}}}
 	if _, err := q.Submit(context.Background(), env, store.NewBody([]byte(dkimBody))); err != nil {
 		t.Fatal(err)
@@ -119,15 +119,32 @@ func TestDKIMSignedMessageVerifies(t *testing.T) {
 	}
 }
 
-// TestDKIMForeignFromNotSigned: a From outside the local domains is not
-// signed (a forward of someone else's mail, or a submitter using an
-// outside address).
-func TestDKIMForeignFromNotSigned(t *testing.T) {
+// TestDKIMNotSigned: a From outside the local domains is not signed (a
+// forward of someone else's mail); nor is a local From on mail that came
+// unauthenticated from the internet to an alias forwarding to a remote
+// address (a forged From must not leave with our signature).
+func TestDKIMNotSigned(t *testing.T) {
 	e, r, q := dkimEnv(t)
-	body := "From: bob@elsewhere.test\r\nTo: x@remote.test\r\nSubject: hi\r\n\r\nhi\r\n"
-	submit(t, q, "alice@local.test", body, "x@remote.test")
-	waitFor(t, "queue empty", queueEmpty(t, e.st))
-	if txns := r.transactions(); len(txns) != 1 || string(txns[0].data) != body {
+	if err := e.st.AddAlias(context.Background(), "fwd@local.test", []string{"x@remote.test"}); err != nil {
+		t.Fatal(err)
+	}
+	foreign := "From: bob@elsewhere.test\r\nTo: x@remote.test\r\nSubject: hi\r\n\r\nhi\r\n"
+	forged := "From: alice@local.test\r\nTo: fwd@local.test\r\nSubject: forged\r\n\r\nhi\r\n"
+	for _, env := range []*Envelope{
+		{From: "alice@local.test", AuthUser: "alice@local.test", Recipients: []Recipient{{Address: "x@remote.test"}}},
+		{From: "mallory@evil.test", Recipients: []Recipient{{Address: "fwd@local.test"}}},
+	} {
+		body := foreign
+		if env.AuthUser == "" {
+			body = forged
+		}
+		if _, err := q.Submit(context.Background(), env, store.NewBody([]byte(body))); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "queue empty", queueEmpty(t, e.st))
+	}
+	txns := r.transactions()
+	if len(txns) != 2 || string(txns[0].data) != foreign || string(txns[1].data) != forged {
 		t.Fatalf("transactions %+v", txns)
 	}
 }
@@ -137,7 +154,11 @@ func TestDKIMForeignFromNotSigned(t *testing.T) {
 // the stored bytes.
 func TestDKIMSignedOnce(t *testing.T) {
 	e, r, q := dkimEnvStopped(t)
-	res := submit(t, q, "alice@local.test", testBody, "x@remote.test")
+	res, err := q.Submit(context.Background(), &Envelope{From: "alice@local.test", Trusted: true,
+		Recipients: []Recipient{{Address: "x@remote.test"}}}, store.NewBody([]byte(testBody)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	m, err := e.st.QueueGet(context.Background(), res.QueueID)
 	if err != nil {
 		t.Fatal(err)
