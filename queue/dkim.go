@@ -118,17 +118,21 @@ func (q *Queue) dkimSign(ctx context.Context, msg io.Reader, now time.Time) ([]b
 // ends it (the whole input if there is none).
 func readHeaderSection(br *bufio.Reader) ([]byte, error) {
 	var out []byte
+	lineStart := true // not inside a line longer than the buffer
 	for {
 		line, err := br.ReadSlice('\n')
 		out = append(out, line...)
-		if err == io.EOF {
+		switch {
+		case err == io.EOF:
 			return out, nil
-		}
-		if err != nil && err != bufio.ErrBufferFull {
+		case err == bufio.ErrBufferFull:
+			lineStart = false
+		case err != nil:
 			return nil, err
-		}
-		if err == nil && len(bytes.TrimRight(line, "\r\n")) == 0 {
+		case lineStart && len(bytes.TrimRight(line, "\r\n")) == 0:
 			return out, nil
+		default:
+			lineStart = true
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -251,5 +252,20 @@ func BenchmarkDKIMSign(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestDKIMHeaderSection: the header section ends at the first empty
+// line, not at a CRLF that ends a line longer than the read buffer.
+func TestDKIMHeaderSection(t *testing.T) {
+	long := "X-Long: " + strings.Repeat("y", 4096-len("X-Long: ")) + "\r\n"
+	msg := "From: a@local.test\r\n" + long + "Subject: s\r\n\r\nbody\r\n"
+	h, err := readHeaderSection(bufio.NewReaderSize(strings.NewReader(msg), 4096))
+	if err != nil || string(h) != strings.TrimSuffix(msg, "body\r\n") {
+		t.Fatalf("header %q, %v", h, err)
+	}
+	names, from := headerFields(h)
+	if strings.Join(names, ",") != "From,X-Long,Subject" || from != "a@local.test" {
+		t.Fatalf("fields %q from %q", names, from)
 	}
 }
