@@ -9,6 +9,12 @@
 // returns. Local recipients that fail at commit time (a quota filled since
 // RCPT) are bounced to the sender right after.
 //
+// A message that gets an outbound entry and whose From is in a local
+// domain is DKIM-signed there, once (dkim.go): an Ed25519 and an RSA
+// signature are prepended to the stored outbound body, so every attempt
+// and every recipient sends the same bytes; local copies stay unsigned.
+// DSNs are queued through the same path and signed the same way.
+//
 // # Delivering
 //
 // Run is the scheduler: one goroutine that sleeps until the earliest next

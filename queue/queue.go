@@ -102,6 +102,10 @@ type Options struct {
 	// Relay, if set, receives all remote mail instead of the MX hosts.
 	Relay *Relay
 
+	// DKIM provides the signing keys of the local domains (dkim.go);
+	// nil sends everything unsigned.
+	DKIM DKIMKeys
+
 	// SelfAddrs are this server's SMTP listening addresses; an MX that
 	// resolves to one of them (at RemotePort) is a mail loop. An
 	// unspecified address (0.0.0.0, ::) stands for every local address.
@@ -208,6 +212,8 @@ type Queue struct {
 	// queue changed (buffered, 1).
 	wake chan struct{}
 	pool *connPool
+	// dkimKeys holds the parsed DKIM signing keys (dkim.go).
+	dkimKeys dkimKeyCache
 
 	mu sync.Mutex
 	// inbox holds the jobs of newly queued messages, handed from Submit

@@ -26,6 +26,12 @@ type Envelope struct {
 	// AuthUser is the authenticated submitter's address, if any (kept
 	// with queued mail for the logs).
 	AuthUser string
+	// Trusted says the client may send as the local domains without
+	// AUTH (a trusted network). Only mail with AuthUser or Trusted, and
+	// the queue's own DSNs, is DKIM-signed: a message from the internet
+	// with a forged local From that reaches an alias forwarding to a
+	// remote address must not leave with our signature (dkim.go).
+	Trusted bool
 }
 
 // Recipient is one RCPT TO with its DSN parameters (RFC 3461 §4.1, §4.2).
@@ -165,12 +171,27 @@ func (q *Queue) prepare(ctx context.Context, env *Envelope, body *store.Body, no
 		return p, nil
 	}
 	sub := &store.Submission{Body: body, Local: locals}
+	// What leaves is DKIM-signed here, once: the signature is part of
+	// the stored outbound body (dkim.go).
+	outbound := body
+	if len(remote) > 0 && (env.AuthUser != "" || env.Trusted) {
+		sig, err := q.dkimSign(ctx, body.Reader(), now)
+		if err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		if sig != nil {
+			signed := *body
+			signed.Prepend(sig)
+			outbound = &signed
+			sub.Body = outbound
+		}
+	}
 	if len(locals) > 0 {
 		local := *body
 		local.Prepend([]byte("Return-Path: <" + env.From + ">\r\n"))
 		sub.Body = &local
 		if len(remote) > 0 {
-			sub.OutboundBody = body
+			sub.OutboundBody = outbound
 		}
 	}
 	if len(remote) > 0 {
@@ -235,7 +256,8 @@ func (q *Queue) bounceRejected(ctx context.Context, env *Envelope, body *store.B
 
 // prepareDSN routes a DSN to the original sender, with the null sender.
 func (q *Queue) prepareDSN(ctx context.Context, sender string, dsn []byte, now time.Time) (*prepared, error) {
-	p, err := q.prepare(ctx, &Envelope{Recipients: []Recipient{{Address: sender, Notify: []string{"NEVER"}}}}, store.NewBody(dsn), now)
+	// Trusted: a DSN is this server's own mail, and signed (dkim.go).
+	p, err := q.prepare(ctx, &Envelope{Trusted: true, Recipients: []Recipient{{Address: sender, Notify: []string{"NEVER"}}}}, store.NewBody(dsn), now)
 	if err != nil {
 		return nil, err
 	}

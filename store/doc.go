@@ -24,6 +24,10 @@
 //	bodygc     u64 body ID → nil (bodies with no reference left, to delete)
 //	queue      u64 queue ID → QueuedMessage (JSON)
 //	queuedue   u64 unix nanos ‖ u64 queue ID → nil (index: First() is the next due)
+//	dkim       domain → bucket: selector ("YYYYMMDDx-ed", "YYYYMMDDx-rsa") →
+//	             {"alg": "ed25519"|"rsa", "pkcs8": private key (PKCS #8 DER),
+//	             "created", "sign_from"} (JSON; see dkim.go). The private keys
+//	             are read only to sign (DKIMKey.Signer), never printed.
 //
 // All integers are big-endian so that cursors walk them in numeric order.
 //

@@ -14,12 +14,23 @@ func (s *Store) AddDomain(ctx context.Context, name string) error {
 	if !validDomain(name) {
 		return fmt.Errorf("%w: domain %q", ErrInvalidAddress, name)
 	}
+	// Its DKIM keys (dkim.go) are made first, outside the transaction,
+	// and stored with the domain; they sign at once.
+	now := time.Now()
+	ed, rs, err := newDKIMPair(now, now)
+	if err != nil {
+		return err
+	}
 	return s.update(ctx, func(tx *bolt.Tx, _ *changes) error {
 		b := tx.Bucket(bucketDomains)
 		if b.Get([]byte(name)) != nil {
 			return fmt.Errorf("domain %s: %w", name, ErrExists)
 		}
-		return b.Put([]byte(name), u64(uint64(time.Now().Unix())))
+		if err := b.Put([]byte(name), u64(uint64(now.Unix()))); err != nil {
+			return err
+		}
+		_, err := putDKIMPair(tx, name, ed, rs)
+		return err
 	})
 }
 
@@ -38,6 +49,11 @@ func (s *Store) DeleteDomain(ctx context.Context, name string) error {
 				if len(k) >= len(suffix) && string(k[len(k)-len(suffix):]) == suffix {
 					return fmt.Errorf("domain %s: %w", name, ErrDomainInUse)
 				}
+			}
+		}
+		if tx.Bucket(bucketDKIM).Bucket([]byte(name)) != nil {
+			if err := tx.Bucket(bucketDKIM).DeleteBucket([]byte(name)); err != nil {
+				return err
 			}
 		}
 		return b.Delete([]byte(name))

@@ -124,9 +124,10 @@ var (
 	bucketQueue     = []byte("queue")
 	bucketQueueDue  = []byte("queuedue")
 	bucketBodyGC    = []byte("bodygc")
+	bucketDKIM      = []byte("dkim")
 
 	topBuckets = [][]byte{bucketMeta, bucketDomains, bucketUsers, bucketAliases, bucketAccounts,
-		bucketBodies, bucketChunks, bucketBodyCache, bucketQueue, bucketQueueDue, bucketBodyGC}
+		bucketBodies, bucketChunks, bucketBodyCache, bucketQueue, bucketQueueDue, bucketBodyGC, bucketDKIM}
 )
 
 // schemaVersion 2 added the mailbox keyword set (keywords.go) and the
@@ -240,6 +241,12 @@ func Open(path string, opts *Options) (*Store, error) {
 	}
 	go s.commitLoop()
 	go s.collectLoop()
+	// Local domains without a DKIM key (added by an older version) get
+	// a pair now, so everything that leaves can be signed (dkim.go).
+	if err := s.ensureDKIM(context.Background()); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	return s, nil
 }
 

@@ -45,6 +45,7 @@ type admin interface {
 	Aliases(ctx context.Context) ([]store.Alias, error)
 
 	queueAdmin // queue_cmd.go
+	dkimAdmin  // dkim_cmd.go
 
 	// Close releases the database or the connection.
 	Close() error

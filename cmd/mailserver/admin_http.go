@@ -111,7 +111,7 @@ func adminEndpoints() []adminEndpoint {
 		endpoint(pathAliasList, func(ctx context.Context, a admin, _ noArgs) ([]store.Alias, error) {
 			return a.Aliases(ctx)
 		}),
-	}, queueEndpoints()...)
+	}, append(queueEndpoints(), dkimEndpoints()...)...)
 }
 
 // adminErrorCodes maps wire codes to the errors they stand for.
@@ -131,6 +131,7 @@ func adminErrorCodes() []struct {
 		{"domain_in_use", store.ErrDomainInUse, http.StatusConflict},
 		{"invalid_address", store.ErrInvalidAddress, http.StatusBadRequest},
 		{"closed", store.ErrClosed, http.StatusServiceUnavailable},
+		{"dkim_in_use", store.ErrDKIMInUse, http.StatusConflict},
 	}
 }
 

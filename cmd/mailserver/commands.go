@@ -179,7 +179,7 @@ func (c *cli) domainCmd(ctx context.Context, args []string) error {
 				if err != nil {
 					return fmt.Errorf("add domain: %w", err)
 				}
-				fmt.Fprintf(c.stdout, "added domain %s\n", name)
+				fmt.Fprintf(c.stdout, "added domain %s; publish its DKIM records, printed by: mailserver dkim list %s\n", name, name)
 				return nil
 			})
 		},

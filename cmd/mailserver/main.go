@@ -56,6 +56,7 @@ func commands() []command {
 		{"domain", "add|del|list ...", "manage local domains", (*cli).domainCmd},
 		{"alias", "add|del|list ...", "manage aliases and catch-alls", (*cli).aliasCmd},
 		{"queue", "list|show|retry|delete|bounce ...", "inspect and manage outbound mail", (*cli).queueCmd},
+		{"dkim", "list|rotate|retire ...", "DKIM signing keys and their DNS records", (*cli).dkimCmd},
 		{"config", "", "print the effective configuration as TOML", (*cli).configCmd},
 		{"version", "", "print the version", (*cli).versionCmd},
 		{"help", "", "print this help", (*cli).helpCmd},

@@ -72,7 +72,7 @@ func queueEndpoints() []adminEndpoint {
 // cliQueue is the queue the CLI uses on the database when no server runs
 // (no scheduler: changes wait for the next start).
 func cliQueue(st *store.Store, cfg *Config, log *slog.Logger) *queue.Queue {
-	return queue.New(st, queue.Options{Hostname: cfg.Hostname, Logger: log})
+	return queue.New(st, queue.Options{Hostname: cfg.Hostname, Logger: log, DKIM: st})
 }
 
 // queue returns the server's queue (set by serve, so a retry wakes its
@@ -81,7 +81,7 @@ func (d *directAdmin) queue() *queue.Queue {
 	if d.q != nil {
 		return d.q
 	}
-	return queue.New(d.st, queue.Options{})
+	return queue.New(d.st, queue.Options{DKIM: d.st})
 }
 
 func (d *directAdmin) QueueList(ctx context.Context) ([]store.QueuedMessage, error) {

@@ -63,6 +63,7 @@ func queueOptions(cfg *Config, e *env) queue.Options {
 		RemotePort:           d.RemotePort,
 		RequireTLS:           d.RequireTLS,
 		SelfAddrs:            selfAddrs(cfg),
+		DKIM:                 e.store, // signs what leaves (queue/dkim.go)
 		// Deliveries in flight at SIGTERM may take two thirds of serve's
 		// shutdown budget; the rest is for the listeners, which serve
 		// stops first, and for recording.
