@@ -95,6 +95,10 @@ func (s *session) Data(r io.Reader) error {
 	}
 	if tx.user != nil {
 		env.AuthUser = tx.user.Address
+	} else {
+		// A trusted network may send as the local domains: its mail is
+		// signed (queue/dkim.go), as authenticated mail is.
+		env.Trusted = s.mayRelay()
 	}
 	res, err := s.srv.opts.Queue.Submit(s.srv.ctx, env, body)
 	if err != nil {

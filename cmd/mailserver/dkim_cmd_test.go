@@ -87,6 +87,9 @@ remote_port = %d
 	for _, args := range [][]string{
 		{s.addrs["submission"], "alice@example.test", "pw", "Alice <alice@example.test>", "Grüße — signed " + strings.Repeat("long line ", 120)},
 		{s.addrs["smtp"], "", "", "someone@foreign.test", "not ours to sign"},
+		// A trusted network may send as the local domains without AUTH:
+		// signed like submitted mail.
+		{s.addrs["smtp"], "", "", "App <app@example.test>", "from the trusted network"},
 	} {
 		out, err := exec.Command("python3", append([]string{"-c", submitWithSmtplib}, args...)...).CombinedOutput()
 		if err != nil {
@@ -94,19 +97,22 @@ remote_port = %d
 		}
 	}
 	var msgs []string
-	for len(msgs) < 2 {
+	for len(msgs) < 3 {
 		select {
 		case m := <-got:
 			msgs = append(msgs, m)
 		case <-time.After(15 * time.Second):
-			t.Fatalf("%d of 2 messages delivered; server log:\n%s", len(msgs), s.log)
+			t.Fatalf("%d of 3 messages delivered; server log:\n%s", len(msgs), s.log)
 		}
 	}
-	var signed, foreign string
+	var signed, foreign, trusted string
 	for _, m := range msgs {
-		if strings.Contains(m, "foreign.test") {
+		switch {
+		case strings.Contains(m, "foreign.test"):
 			foreign = m
-		} else {
+		case strings.Contains(m, "app@example.test"):
+			trusted = m
+		default:
 			signed = m
 		}
 	}
@@ -120,6 +126,7 @@ remote_port = %d
 		t.Fatalf("dkim list:\n%s", list)
 	}
 	dkimtest.RequireBoth(t, dkimtest.Dkimpy(t, []byte(signed), recs), "example.test")
+	dkimtest.RequireBoth(t, dkimtest.Dkimpy(t, []byte(trusted), recs), "example.test")
 
 	// Rotation through the running server.
 	rot := e.mustRun(t, "", "dkim", "rotate", "example.test")
