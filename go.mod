@@ -17,4 +17,8 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 )
 
-require golang.org/x/text v0.44.0 // indirect
+require (
+	blitiri.com.ar/go/spf v1.6.0 // indirect
+	github.com/emersion/go-msgauth v0.7.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
+)

@@ -26,6 +26,10 @@ type Envelope struct {
 	// AuthUser is the authenticated submitter's address, if any (kept
 	// with queued mail for the logs).
 	AuthUser string
+	// Junk puts the local copies in each user's Junk mailbox (RFC 6154
+	// \Junk, else INBOX): inbound mail that failed DMARC of a domain
+	// asking for quarantine (RFC 7489 §6.3).
+	Junk bool
 }
 
 // Recipient is one RCPT TO with its DSN parameters (RFC 3461 §4.1, §4.2).
@@ -146,7 +150,11 @@ func (q *Queue) prepare(ctx context.Context, env *Envelope, body *store.Body, no
 			switch {
 			case r.Local != nil && !seenUser[r.Local.ID]:
 				seenUser[r.Local.ID] = true
-				locals = append(locals, store.LocalDelivery{UserID: r.Local.ID})
+				d := store.LocalDelivery{UserID: r.Local.ID}
+				if env.Junk {
+					d.SpecialUse = `\Junk`
+				}
+				locals = append(locals, d)
 				p.localRcpt = append(p.localRcpt, rcpt.Address)
 			case r.Remote != "" && !seenRemote[strings.ToLower(r.Remote)]:
 				seenRemote[strings.ToLower(r.Remote)] = true
