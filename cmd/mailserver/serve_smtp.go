@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/netip"
 
 	"github.com/mailserver/mailserver/smtpd"
@@ -26,6 +28,13 @@ func smtpListeners(e *env) ([]listenerSpec, error) {
 		}
 		trusted = append(trusted, p.Masked())
 	}
+	// Port 25 authenticates what it receives ([inbound]); the lead
+	// switches this to the shared queue/dnscache resolver at merge.
+	var resolver smtpd.Resolver
+	if e.cfg.Inbound.Verify {
+		resolver = inboundResolver(e.cfg.Delivery.Resolver)
+	}
+	inbound := e.cfg.Inbound.policy()
 	limiter := smtpd.NewConnLimiter(e.cfg.SMTP.MaxConnections, e.cfg.SMTP.MaxConnectionsPerIP)
 	var specs []listenerSpec
 	for _, r := range []struct {
@@ -51,6 +60,8 @@ func smtpListeners(e *env) ([]listenerSpec, error) {
 			ReadTimeout:              e.cfg.SMTP.ReadTimeout.Duration,
 			DataTimeout:              e.cfg.SMTP.DataTimeout.Duration,
 			Limiter:                  limiter,
+			Resolver:                 resolver,
+			Inbound:                  &inbound,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("smtp [listen] %s: %w", r.key, err)
@@ -58,4 +69,19 @@ func smtpListeners(e *env) ([]listenerSpec, error) {
 		specs = append(specs, e.listener(r.key, srv))
 	}
 	return specs, nil
+}
+
+// inboundResolver is the DNS inbound verification asks: the server at
+// addr (host:port), as [delivery] resolver says, or the system's.
+func inboundResolver(addr string) *net.Resolver {
+	if addr == "" {
+		return net.DefaultResolver
+	}
+	return &net.Resolver{
+		PreferGo: true, // the cgo resolver ignores Dial
+		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	}
 }
