@@ -56,6 +56,16 @@ func readHeaderBlock(r io.Reader) *headerBlock {
 	return h
 }
 
+// has reports whether the header has a field called name.
+func (h *headerBlock) has(name string) bool {
+	for _, f := range h.fields {
+		if strings.EqualFold(f.name, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // value returns a field's unfolded value.
 func (h *headerBlock) value(f headerField) string {
 	v := string(h.raw[f.colon+1 : f.end])
