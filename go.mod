@@ -3,9 +3,11 @@ module github.com/mailserver/mailserver
 go 1.27
 
 require (
+	blitiri.com.ar/go/spf v1.6.0
 	github.com/BurntSushi/toml v1.6.0
 	github.com/emersion/go-imap/v2 v2.0.0-beta.8
 	github.com/emersion/go-message v0.18.2
+	github.com/emersion/go-msgauth v0.7.0
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
 	github.com/emersion/go-smtp v0.25.1
 	github.com/miekg/dns v1.1.73
@@ -17,8 +19,4 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 )
 
-require (
-	blitiri.com.ar/go/spf v1.6.0 // indirect
-	github.com/emersion/go-msgauth v0.7.0 // indirect
-	golang.org/x/text v0.44.0 // indirect
-)
+require golang.org/x/text v0.44.0 // indirect

@@ -186,6 +186,8 @@ func inboundZone(t testing.TB) (*fakeDNS, *dkimKeys) {
 	d.addTXT("_dmarc.quarantine.test", "v=DMARC1; p=quarantine")
 	d.servfail("_dmarc.dmarcdns.test")
 	d.addTXT("attacker.test", "v=spf1 ip4:127.0.0.1 -all")
+	d.addTXT("amech.test", "v=spf1 a:host.amech.test -all")
+	d.addA("host.amech.test", "127.0.0.1")
 	return d, keys
 }
 
@@ -239,6 +241,8 @@ func TestInboundVerification(t *testing.T) {
 			[]string{"spf=temperror smtp.mailfrom=x@temperror.test"}},
 		{"spf-permerror", pyMessage{mailFrom: "x@permerror.test", msg: msg("x@permerror.test", "spf-permerror")}, 250, "INBOX",
 			[]string{"spf=permerror smtp.mailfrom=x@permerror.test"}},
+		{"spf-a-mechanism", pyMessage{mailFrom: "x@amech.test", msg: msg("x@amech.test", "spf-a-mechanism")}, 250, "INBOX",
+			[]string{"spf=pass smtp.mailfrom=x@amech.test"}},
 		// RFC 7208 §2.4: the null sender is checked by its HELO.
 		{"spf-helo", pyMessage{mailFrom: "", msg: msg("mailer-daemon@client.test", "spf-helo")}, 250, "INBOX",
 			[]string{"spf=pass smtp.helo=client.test"}},
