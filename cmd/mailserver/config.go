@@ -224,7 +224,7 @@ func defaultConfig() Config {
 			RelayTLS:             "starttls",
 		},
 		Inbound: inboundDefaults(),
-		POP3: POP3Config{MaxConnections: pop3d.DefaultMaxConnections},
+		POP3:    POP3Config{MaxConnections: pop3d.DefaultMaxConnections},
 		IMAP: IMAPConfig{
 			MaxConnections:        imapd.DefaultMaxConnections,
 			MaxConnectionsPerUser: imapd.DefaultMaxConnectionsPerUser,
