@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/emersion/go-msgauth/authres"
+	"golang.org/x/net/idna"
 
 	"github.com/mailserver/mailserver/store"
 )
@@ -80,6 +81,9 @@ func (h *headerBlock) fromDomains() []string {
 	seen := map[string]bool{}
 	add := func(d string) {
 		d = strings.ToLower(strings.TrimSuffix(d, "."))
+		if a, err := idna.Lookup.ToASCII(d); err == nil {
+			d = a // DNS names are A-labels (RFC 5891); SMTPUTF8 mail has U-labels
+		}
 		if d != "" && !seen[d] {
 			seen[d] = true
 			out = append(out, d)
