@@ -1,10 +1,15 @@
 package smtpd
 
 import (
+	"bytes"
 	"context"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-msgauth/dkim"
+	"github.com/emersion/go-smtp"
 )
 
 // TestForgedAuthenticationResultsRemoved: RFC 8601 §5. A field with our
@@ -117,5 +122,47 @@ func TestQuarantineWithoutJunk(t *testing.T) {
 	}
 	if n := len(e.mailbox("alice@example.test", "Spam")); n != 1 {
 		t.Errorf("alice has %d messages in Spam (her renamed Junk), want 1", n)
+	}
+}
+
+// TestInboundVerificationConcurrent: sessions verify at the same time
+// (no lock between them; -race checks the sharing), each message with its
+// own result.
+func TestInboundVerificationConcurrent(t *testing.T) {
+	d, keys := inboundZone(t)
+	e := newTestEnv(t, func(o *Options) { o.Resolver = d.resolver() })
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			subject := "concurrent-" + strconv.Itoa(i)
+			var signed bytes.Buffer
+			err := dkim.Sign(&signed, strings.NewReader(message("a@rsa.test", "bob@example.test", subject)), &dkim.SignOptions{
+				Domain: "rsa.test", Selector: "sel", Signer: keys.rsaKey,
+				HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed})
+			if err != nil {
+				errs <- err
+				return
+			}
+			c, err := smtp.Dial(e.mx)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			errs <- c.SendMail("a@rsa.test", []string{"bob@example.test"}, &signed)
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		stored, _ := e.find("concurrent-" + strconv.Itoa(i))
+		ars := authResults(stored)
+		if len(ars) != 1 || !strings.Contains(ars[0], "dkim=pass header.d=rsa.test") || !strings.Contains(ars[0], "dmarc=pass") {
+			t.Errorf("message %d: Authentication-Results %q", i, ars)
+		}
 	}
 }

@@ -22,6 +22,7 @@ type dkimKeys struct {
 	rsaFile, edFile string
 	rsaRecord       string
 	edRecord        string
+	rsaKey          *rsa.PrivateKey
 }
 
 func newDKIMKeys(t testing.TB) *dkimKeys {
@@ -35,7 +36,7 @@ func newDKIMKeys(t testing.TB) *dkimKeys {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := &dkimKeys{rsaFile: filepath.Join(dir, "rsa.pem"), edFile: filepath.Join(dir, "ed.key")}
+	k := &dkimKeys{rsaFile: filepath.Join(dir, "rsa.pem"), edFile: filepath.Join(dir, "ed.key"), rsaKey: rk}
 	must(t, os.WriteFile(k.rsaFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rk)}), 0o600))
 	k.rsaRecord = "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(pub)
 	epub, epriv, err := ed25519.GenerateKey(rand.Reader)
