@@ -47,17 +47,14 @@ func TestForgedAuthenticationResultsRemoved(t *testing.T) {
 }
 
 // TestSubmissionNotVerified: mail from an authenticated user (587) and
-// from a trusted network (25) gets no Authentication-Results and asks the
-// DNS nothing.
+// from a trusted network (25) is not verified (no Authentication-Results,
+// no DMARC refusal); the same from a stranger on 25 is.
 func TestSubmissionNotVerified(t *testing.T) {
 	d, _ := inboundZone(t)
 	// Were it checked, example.test's DMARC would refuse it.
 	d.addTXT("example.test", "v=spf1 -all")
 	d.addTXT("_dmarc.example.test", "v=DMARC1; p=reject")
-	e := newTestEnv(t, func(o *Options) {
-		o.Resolver = d.resolver()
-		o.TrustedNetworks = []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}
-	})
+	e := newTestEnv(t, func(o *Options) { o.Resolver = d.resolver() })
 	c := e.dialSubmission("alice@example.test", alicePass)
 	if err := send(c, "alice@example.test", []string{"bob@example.test"}, message("alice@example.test", "bob@example.test", "submitted")); err != nil {
 		t.Fatal(err)
@@ -68,6 +65,22 @@ func TestSubmissionNotVerified(t *testing.T) {
 	}
 	if ars := authResults(stored); len(ars) != 0 {
 		t.Errorf("submission verified: %q", ars)
+	}
+	// The same message on port 25 from a stranger is refused...
+	if err := send(e.dialMX(), "alice@example.test", []string{"bob@example.test"}, message("alice@example.test", "bob@example.test", "stranger")); smtpCode(err) != 550 {
+		t.Fatalf("port 25, untrusted: %v, want 550 (DMARC p=reject)", err)
+	}
+	// ...and accepted unverified from a trusted network.
+	trusted := newTestEnv(t, func(o *Options) {
+		o.Resolver = d.resolver()
+		o.TrustedNetworks = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	})
+	if err := send(trusted.dialMX(), "alice@example.test", []string{"bob@example.test"}, message("alice@example.test", "bob@example.test", "trusted")); err != nil {
+		t.Fatalf("port 25, trusted network: %v", err)
+	}
+	stored, _ = trusted.find("trusted")
+	if ars := authResults(stored); stored == "" || len(ars) != 0 {
+		t.Errorf("trusted network: stored %v, Authentication-Results %q", stored != "", ars)
 	}
 }
 
