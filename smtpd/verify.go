@@ -2,6 +2,8 @@ package smtpd
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"time"
@@ -125,11 +127,14 @@ func (v verifier) checkDKIM(ctx context.Context, body *store.Body) []*dkim.Verif
 	})
 	if err != nil && err != dkim.ErrTooManySignatures {
 		// The header could not be read as a header: no signature can
-		// be verified.
-		return []*dkim.Verification{{Err: err}}
+		// be verified (RFC 6376 §6.1: permerror).
+		return []*dkim.Verification{{Err: fmt.Errorf("%w: %v", errDKIMUnreadable, err)}}
 	}
 	return verifs
 }
+
+// errDKIMUnreadable: go-msgauth could not read the message's header.
+var errDKIMUnreadable = errors.New("message header unreadable")
 
 // dkimValue is a verification's result as RFC 8601 §2.7.1 names it.
 func dkimValue(v *dkim.Verification) authres.ResultValue {
@@ -138,7 +143,7 @@ func dkimValue(v *dkim.Verification) authres.ResultValue {
 		return authres.ResultPass
 	case dkim.IsTempFail(v.Err):
 		return authres.ResultTempError
-	case dkim.IsPermFail(v.Err):
+	case dkim.IsPermFail(v.Err), errors.Is(v.Err, errDKIMUnreadable):
 		return authres.ResultPermError
 	}
 	return authres.ResultFail

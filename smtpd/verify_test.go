@@ -186,6 +186,7 @@ func inboundZone(t testing.TB) (*fakeDNS, *dkimKeys) {
 	d.addTXT("_dmarc.reject.test", "v=DMARC1; p=reject; rua=mailto:dmarc@reject.test")
 	d.addTXT("_dmarc.quarantine.test", "v=DMARC1; p=quarantine")
 	d.servfail("_dmarc.dmarcdns.test")
+	d.servfail("down._domainkey.rsa.test")
 	d.addTXT("attacker.test", "v=spf1 ip4:127.0.0.1 -all")
 	d.addTXT("amech.test", "v=spf1 a:host.amech.test -all")
 	d.addA("host.amech.test", "127.0.0.1")
@@ -265,6 +266,11 @@ func TestInboundVerification(t *testing.T) {
 		{"dmarc-strict", edSig(pyMessage{mailFrom: "x@fail.test", msg: msg("news@mail.ed.test", "dmarc-strict")}), 550, "", nil},
 		{"dmarc-quarantine", pyMessage{mailFrom: "x@quarantine.test", msg: msg("x@quarantine.test", "dmarc-quarantine")}, 250, "Junk",
 			[]string{"spf=fail", "dmarc=fail", "header.from=quarantine.test", "p=quarantine"}},
+		// rsa.test says p=reject and SPF fails, but the key of the
+		// aligned signature could not be fetched: temperror, accepted.
+		{"dkim-temperror", pyMessage{mailFrom: "x@fail.test", key: keys.rsaFile, selector: "down", domain: "rsa.test", alg: "rsa-sha256",
+			msg: msg("a@rsa.test", "dkim-temperror")}, 250, "INBOX",
+			[]string{"spf=fail", "dkim=temperror", "header.d=rsa.test", "dmarc=temperror"}},
 		// The policy lookup failed: never a permanent refusal.
 		{"dmarc-temperror", pyMessage{mailFrom: "x@dmarcdns.test", msg: msg("x@dmarcdns.test", "dmarc-temperror")}, 250, "INBOX",
 			[]string{"spf=fail", "dmarc=temperror"}},
