@@ -251,6 +251,11 @@ func TestInboundVerification(t *testing.T) {
 		// A stranger's server, passing SPF for its own domain, with a
 		// From: of a domain that says reject: refused, nothing stored.
 		{"dmarc-reject", pyMessage{mailFrom: "x@attacker.test", msg: msg("ceo@reject.test", "dmarc-reject")}, 550, "", nil},
+		// A second From: (RFC 7489 §6.6.1), or one our parser refuses,
+		// cannot hide the domain that says reject.
+		{"dmarc-two-from", pyMessage{mailFrom: "x@attacker.test", msg: "From: <x@attacker.test>\r\n" + msg("ceo@reject.test", "dmarc-two-from")}, 550, "", nil},
+		{"dmarc-malformed-from", pyMessage{mailFrom: "x@attacker.test",
+			msg: strings.Replace(msg("ceo@reject.test", "dmarc-malformed-from"), "From: <ceo@reject.test>", "From: CEO <ceo@reject.test> (unclosed", 1)}, 550, "", nil},
 		// RFC 7489 §6.6.3: a subdomain without a record is covered by its
 		// organizational domain's policy.
 		{"dmarc-reject-subdomain", pyMessage{mailFrom: "x@attacker.test", msg: msg("ceo@mail.reject.test", "dmarc-reject-subdomain")}, 550, "", nil},
