@@ -32,6 +32,10 @@ type Envelope struct {
 	// with a forged local From that reaches an alias forwarding to a
 	// remote address must not leave with our signature (dkim.go).
 	Trusted bool
+	// Junk puts the local copies in each user's Junk mailbox (RFC 6154
+	// \Junk, else INBOX): inbound mail that failed DMARC of a domain
+	// asking for quarantine (RFC 7489 §6.3).
+	Junk bool
 }
 
 // Recipient is one RCPT TO with its DSN parameters (RFC 3461 §4.1, §4.2).
@@ -152,7 +156,11 @@ func (q *Queue) prepare(ctx context.Context, env *Envelope, body *store.Body, no
 			switch {
 			case r.Local != nil && !seenUser[r.Local.ID]:
 				seenUser[r.Local.ID] = true
-				locals = append(locals, store.LocalDelivery{UserID: r.Local.ID})
+				d := store.LocalDelivery{UserID: r.Local.ID}
+				if env.Junk {
+					d.SpecialUse = `\Junk`
+				}
+				locals = append(locals, d)
 				p.localRcpt = append(p.localRcpt, rcpt.Address)
 			case r.Remote != "" && !seenRemote[strings.ToLower(r.Remote)]:
 				seenRemote[strings.ToLower(r.Remote)] = true

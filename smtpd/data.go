@@ -84,6 +84,12 @@ func (s *session) Data(r io.Reader) error {
 		}
 		body.Prepend([]byte(received + extra))
 	}
+	junk := false
+	if s.srv.verify != nil && tx.user == nil && !s.srv.trusted(s.ip) {
+		if body, junk, err = s.verifyInbound(id, &tx, body); err != nil {
+			return err
+		}
+	}
 
 	env := &queue.Envelope{
 		From:       tx.from,
@@ -92,6 +98,7 @@ func (s *session) Data(r io.Reader) error {
 		Ret:        string(tx.opts.Return),
 		SMTPUTF8:   tx.opts.UTF8,
 		Body8Bit:   tx.opts.Body == smtp.Body8BitMIME || tx.opts.Body == smtp.BodyBinaryMIME || scan.eightBit,
+		Junk:       junk,
 	}
 	if tx.user != nil {
 		env.AuthUser = tx.user.Address

@@ -36,6 +36,34 @@
 // Quotas are checked with the SIZE hint: 452 4.2.2, or 552 5.2.2 when the
 // message alone exceeds the quota.
 //
+// # Inbound authentication (port 25)
+//
+// With Options.Resolver set, every message on port 25 that is neither
+// from Options.TrustedNetworks nor authenticated is checked after DATA,
+// before Submit (no store transaction is open, no lock is held; sessions
+// verify concurrently), in verify.go and verify_dmarc.go:
+//   - SPF (RFC 7208, blitiri.com.ar/go/spf) of the client's address for
+//     the MAIL FROM domain, or the HELO name for the null sender (§2.4);
+//     spf enforces the lookup limits of §4.6.4;
+//   - DKIM (RFC 6376, RFC 8463; go-msgauth) of every signature, at most
+//     maxDKIMSignatures;
+//   - DMARC (RFC 7489) for each From: domain: the policy at _dmarc.<From
+//     domain>, else at the organizational domain's (publicsuffix; sp=
+//     then applies), which go-msgauth does not do; identifier alignment,
+//     relaxed or strict, likewise ours; pct= sampling (§6.6.4). A
+//     temporary DNS failure that could have changed the outcome makes it
+//     temperror, never fail (§6.6.2).
+//
+// The outcome goes into one Authentication-Results field (RFC 8601,
+// authres.go) with authserv-id = Options.Hostname, on top; fields with
+// our authserv-id that came with the message are removed (§5). Options.
+// Inbound decides (inbound.go): DMARC p=reject failing gets 550 5.7.1
+// and nothing is stored, p=quarantine failing goes to each recipient's
+// \Junk mailbox (queue.Envelope.Junk), SPF fail without an aligned DKIM
+// pass is marked or refused (550 5.7.23), a temporary failure is marked
+// or deferred (451 4.7.24 for SPF, 451 4.7.1 otherwise). Nothing is
+// refused at RCPT that only the message could decide.
+//
 // # Bare CR and LF, SMTP smuggling
 //
 // go-smtp ends DATA only at <CRLF>.<CRLF>. The content it hands over still

@@ -141,3 +141,16 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// Inbound verification refusals (RFC 7372 for the enhanced codes).
+var (
+	// RFC 7489 §7.3 (the brief's 5.7.1: delivery not authorized).
+	errDMARCReject = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
+		Message: "Message rejected: DMARC policy of the From: domain says reject"}
+	errSPFFail = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 23},
+		Message: "Message rejected: SPF validation failed"}
+	errSPFTemp = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 24},
+		Message: "SPF validation error (DNS), try again later"}
+	errAuthDNSTemp = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1},
+		Message: "DNS failure while authenticating the message, try again later"}
+)

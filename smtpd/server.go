@@ -105,6 +105,14 @@ type Options struct {
 	// Limiter bounds connections; nil means no limit. Share one between
 	// the servers that count together.
 	Limiter *ConnLimiter
+	// Resolver, on port 25 (ModeMX), turns on inbound verification:
+	// SPF, DKIM and DMARC of every message not from a trusted network,
+	// reported in an Authentication-Results field (verify.go). nil
+	// turns it off.
+	Resolver Resolver
+	// Inbound is the policy applied to the verification's outcome; nil
+	// means DefaultInboundPolicy().
+	Inbound *InboundPolicy
 
 	// isLoopback decides what counts as loopback for
 	// AllowPlaintextOnLoopback (tests pretend a remote client); nil means
@@ -141,6 +149,9 @@ type Server struct {
 	// (gosmtpguard.go); rw is the command filter's rewriter.
 	hooks goSMTPHooks
 	rw    *rewriter
+	// verify checks inbound mail; nil when off (not port 25, or no
+	// Resolver).
+	verify *verifier
 }
 
 // NewServer checks opts, fills in defaults and returns a Server.
@@ -172,6 +183,10 @@ func NewServer(opts Options) (*Server, error) {
 	if opts.DataTimeout <= 0 {
 		opts.DataTimeout = DefaultDataTimeout
 	}
+	if opts.Inbound == nil {
+		p := DefaultInboundPolicy()
+		opts.Inbound = &p
+	}
 	if opts.isLoopback == nil {
 		opts.isLoopback = netip.Addr.IsLoopback
 	}
@@ -187,6 +202,9 @@ func NewServer(opts Options) (*Server, error) {
 		s.log.Warn("go-smtp workaround off: behaviour of go-smtp as it is", "reason", off)
 	}
 	s.rw = newRewriter(opts.MaxLineLength)
+	if opts.Mode == ModeMX && opts.Resolver != nil {
+		s.verify = &verifier{r: opts.Resolver}
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	be := smtp.BackendFunc(s.newSession)

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -13,7 +15,11 @@ import (
 type LocalDelivery struct {
 	UserID  uint64
 	Mailbox string // "" means INBOX
-	Flags   []string
+	// SpecialUse, if set (e.g. `\Junk`), puts the copy in the user's
+	// mailbox with that RFC 6154 attribute instead, or in Mailbox when
+	// the user has none (renamed mailboxes keep their attribute).
+	SpecialUse string
+	Flags      []string
 	// ClaimRecentIn, if it is the ID of the mailbox the copy lands in,
 	// claims the new message as \Recent (recent.go) in the same
 	// transaction, when no older message is unclaimed: the appending
@@ -117,7 +123,7 @@ func (s *Store) submitTx(tx *bolt.Tx, sub *Submission, date time.Time, ch *chang
 		if name == "" {
 			name = "INBOX"
 		}
-		m, err := getMailboxByName(acct, name)
+		m, err := mailboxForDelivery(acct, name, d.SpecialUse)
 		if err != nil {
 			r.Err = err
 			continue
@@ -181,4 +187,30 @@ func (s *Store) submitTx(tx *bolt.Tx, sub *Submission, date time.Time, ch *chang
 		}
 	}
 	return res, nil
+}
+
+// mailboxForDelivery finds the mailbox a LocalDelivery goes to: the first
+// (lowest ID) mailbox with the special use, if one is asked for and the
+// user has one, else the mailbox called name.
+func mailboxForDelivery(acct *bolt.Bucket, name, specialUse string) (*mailboxRecord, error) {
+	if specialUse != "" {
+		var found *mailboxRecord
+		err := acct.Bucket([]byte("mboxes")).ForEach(func(k, v []byte) error {
+			if found != nil {
+				return nil
+			}
+			var r mailboxRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("mailbox %d: %w", be64(k), err)
+			}
+			if strings.EqualFold(r.SpecialUse, specialUse) {
+				found = &r
+			}
+			return nil
+		})
+		if err != nil || found != nil {
+			return found, err
+		}
+	}
+	return getMailboxByName(acct, name)
 }

@@ -42,6 +42,7 @@ type Config struct {
 	SMTP     SMTPConfig     `toml:"smtp"`
 	Delivery DeliveryConfig `toml:"delivery"`
 	DNS      DNSConfig      `toml:"dns"`
+	Inbound  InboundConfig  `toml:"inbound"`
 	POP3     POP3Config     `toml:"pop3"`
 	IMAP     IMAPConfig     `toml:"imap"`
 	Quota    QuotaConfig    `toml:"quota"`
@@ -149,6 +150,30 @@ type DeliveryConfig struct {
 	RequireTLS           bool     `toml:"require_tls"` // never deliver without TLS
 }
 
+// InboundConfig is the authentication of mail arriving on port 25 (not
+// submission, not trusted_networks): SPF, DKIM and DMARC, reported in an
+// Authentication-Results field, and what to do with failures.
+type InboundConfig struct {
+	Verify          bool `toml:"verify"`           // check SPF, DKIM and DMARC
+	DMARCReject     bool `toml:"dmarc_reject"`     // p=reject failing → 550 5.7.1
+	DMARCQuarantine bool `toml:"dmarc_quarantine"` // p=quarantine failing → Junk
+	SPFFailReject   bool `toml:"spf_fail_reject"`  // SPF fail, no aligned DKIM pass → 550 5.7.23
+	TempErrorDefer  bool `toml:"temperror_defer"`  // DNS temporary failure → 451 4.7.x
+}
+
+// policy is the smtpd policy these settings make.
+func (c InboundConfig) policy() smtpd.InboundPolicy {
+	return smtpd.InboundPolicy{RejectDMARC: c.DMARCReject, QuarantineDMARC: c.DMARCQuarantine,
+		RejectSPFFail: c.SPFFailReject, DeferTempError: c.TempErrorDefer}
+}
+
+// inboundDefaults are smtpd's default policy, with verification on.
+func inboundDefaults() InboundConfig {
+	p := smtpd.DefaultInboundPolicy()
+	return InboundConfig{Verify: true, DMARCReject: p.RejectDMARC, DMARCQuarantine: p.QuarantineDMARC,
+		SPFFailReject: p.RejectSPFFail, TempErrorDefer: p.DeferTempError}
+}
+
 // POP3Config governs the pop3 and pop3s listeners.
 type POP3Config struct {
 	MaxConnections int `toml:"max_connections"`
@@ -217,7 +242,8 @@ func defaultConfig() Config {
 			NegativeMaxTTL: duration{dnscache.DefaultNegativeMaxTTL},
 			MaxEntries:     dnscache.DefaultMaxEntries,
 		},
-		POP3: POP3Config{MaxConnections: pop3d.DefaultMaxConnections},
+		Inbound: inboundDefaults(),
+		POP3:    POP3Config{MaxConnections: pop3d.DefaultMaxConnections},
 		IMAP: IMAPConfig{
 			MaxConnections:        imapd.DefaultMaxConnections,
 			MaxConnectionsPerUser: imapd.DefaultMaxConnectionsPerUser,

@@ -26,6 +26,16 @@ func smtpListeners(e *env) ([]listenerSpec, error) {
 		}
 		trusted = append(trusted, p.Masked())
 	}
+	// Port 25 authenticates what it receives ([inbound]) through the DNS
+	// cache the queue uses too (set by workers, serve_queue.go).
+	var resolver smtpd.Resolver
+	if e.cfg.Inbound.Verify {
+		if e.dns == nil {
+			return nil, fmt.Errorf("smtp: the DNS resolver was not created")
+		}
+		resolver = e.dns
+	}
+	inbound := e.cfg.Inbound.policy()
 	limiter := smtpd.NewConnLimiter(e.cfg.SMTP.MaxConnections, e.cfg.SMTP.MaxConnectionsPerIP)
 	var specs []listenerSpec
 	for _, r := range []struct {
@@ -51,6 +61,8 @@ func smtpListeners(e *env) ([]listenerSpec, error) {
 			ReadTimeout:              e.cfg.SMTP.ReadTimeout.Duration,
 			DataTimeout:              e.cfg.SMTP.DataTimeout.Duration,
 			Limiter:                  limiter,
+			Resolver:                 resolver,
+			Inbound:                  &inbound,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("smtp [listen] %s: %w", r.key, err)
