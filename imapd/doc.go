@@ -14,7 +14,8 @@
 //     on each APPEND.
 //   - guard.go: the input guard under go-imap's connection, which refuses
 //     oversized literals at once and ends a command whose quoted string
-//     holds a line end (go-imap's decoder gets both wrong).
+//     holds a line end (go-imap's decoder gets both wrong); searchfix.go,
+//     which it applies to SEARCH so that SMALLER survives go-imap's parser.
 //   - clienterr.go: which errors are the client's doing (a disconnect),
 //     logged at info.
 //   - registry.go, view.go, uidruns.go: live updates. One store.Watch subscription per

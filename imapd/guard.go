@@ -25,6 +25,8 @@ import (
 //     excludes them), so `SELECT "INBOX` swallows the command lines after
 //     it.
 //   - Some syntax errors of the client get NO [SERVERBUG] (see Write).
+//   - SEARCH SMALLER n loses its bound when a date key or LARGER follows
+//     (searchfix.go rewrites it on the way through).
 //
 // The guard follows the syntax of RFC 9051 §4.3 at command boundaries:
 // literals ("{n}", "{n+}", "~{n}" then CRLF; their octets pass unread),
@@ -107,6 +109,8 @@ type guardCommand struct {
 	skip    bool   // discarding through the next LF (a refused line)
 	litData int64  // octets of an accepted literal still to pass
 	lit     litAnn // a literal announcement being read
+	search  bool   // SEARCH or UID SEARCH: its keys go through fix
+	fix     searchFix
 }
 
 // reset starts the next command, keeping the buffers (small ones: a long
@@ -286,6 +290,7 @@ func (g *inputGuard) scan(b []byte) []byte {
 				c.args++
 				if c.args == 2 && commandName(c.head) != "UID" || c.args == 3 {
 					c.named = true
+					c.search = commandName(c.head) == "SEARCH"
 				}
 			}
 			if ch == '\n' {
@@ -340,6 +345,7 @@ func (g *inputGuard) scan(b []byte) []byte {
 		c.prev = ch
 		if len(c.held) > guardMaxHeld {
 			// Longer than the library accepts: let it refuse the rest.
+			c.fix.off = true // it may be cut inside a key
 			g.flushHeld()
 		}
 	}
@@ -456,7 +462,11 @@ func (g *inputGuard) refuse(reply, bye string) {
 // flushHeld hands the held octets of the command to the library.
 func (g *inputGuard) flushHeld() {
 	if len(g.cmd.held) > 0 {
-		g.out = append(g.out, g.cmd.held...)
+		held := g.cmd.held
+		if g.cmd.search {
+			held = g.cmd.fix.rewrite(held) // searchfix.go
+		}
+		g.out = append(g.out, held...)
 		g.cmd.held = g.cmd.held[:0]
 	}
 }
