@@ -72,6 +72,12 @@ type inputGuard struct {
 	// client has logged in.
 	appendLimit atomic.Int64
 	loggedIn    atomic.Bool
+	// appendBinary: the message literal of the APPEND being read was a
+	// literal8 (RFC 3516 §4.4). go-imap's APPEND parser skips the "~" and
+	// tells the session nothing (imapserver/append.go, beta.8), so the
+	// guard, which has read the announcement, does. Set for every APPEND
+	// message literal the library gets, before it reads it.
+	appendBinary atomic.Bool
 
 	out     []byte // judged: for the library
 	rest    []byte // read from the client, not yet scanned
@@ -130,6 +136,7 @@ type litAnn struct {
 	size    uint64
 	digits  int
 	nonSync bool
+	binary  bool // literal8: "~" before "{"
 }
 
 // Limits the guard applies. maxBufferedLiteral is go-imap's limit for
@@ -333,7 +340,7 @@ func (g *inputGuard) scan(b []byte) []byte {
 			// A literal begins a string: after SP, "(" or literal8's "~"
 			// (RFC 9051 §9, RFC 3516).
 			if p := c.prev; p == ' ' || p == '(' || p == '~' {
-				c.lit = litAnn{state: 1}
+				c.lit = litAnn{state: 1, binary: p == '~'}
 			}
 		case ' ':
 			c.args++
@@ -379,7 +386,7 @@ func (g *inputGuard) literalOctet(ch byte) (consumed, refused bool) {
 		l.state = 5
 		return true, false
 	case l.state >= 3 && ch == '\n':
-		size, nonSync := int64(l.size), l.nonSync
+		size, nonSync, binary := int64(l.size), l.nonSync, l.binary
 		c.lit = litAnn{}
 		limit := g.literalLimit()
 		if nonSync && limit > maxBufferedLiteral {
@@ -393,6 +400,9 @@ func (g *inputGuard) literalOctet(ch byte) (consumed, refused bool) {
 			return true, true
 		}
 		// Accepted: the library may have it (and send "+").
+		if c.args > 2 && commandName(c.head) == "APPEND" {
+			g.appendBinary.Store(binary)
+		}
 		g.flushHeld()
 		c.litData, c.prev = size, '}'
 		if !nonSync && size > 0 {
@@ -651,6 +661,10 @@ var (
 	libInternalError  = []byte(" NO [SERVERBUG] Internal server error\r\n")
 	clientSyntaxError = []byte(" BAD [CLIENTBUG] Syntax error\r\n")
 )
+
+// appendWasBinary reports whether the APPEND message literal now being
+// read was a literal8 (false after STARTTLS: the guard cannot see it).
+func (g *inputGuard) appendWasBinary() bool { return g.appendBinary.Load() }
 
 // setLoggedIn and setAppendLimit are called by the session.
 func (g *inputGuard) setLoggedIn()           { g.loggedIn.Store(true) }
