@@ -98,6 +98,9 @@ type inputGuard struct {
 	// client will not send it), contTag is the command's tag.
 	contTag      string
 	litCancelled bool // the tagged reply came first: no literal octets follow
+	// The names of commands in flight, by tag, for the mailbox commands
+	// whose NO [SERVERBUG] rewriteLine answers by name (mailboxCommands).
+	inFlight map[string]string
 
 	cmd guardCommand
 }
@@ -297,7 +300,11 @@ func (g *inputGuard) scan(b []byte) []byte {
 				c.args++
 				if c.args == 2 && commandName(c.head) != "UID" || c.args == 3 {
 					c.named = true
-					c.search = commandName(c.head) == "SEARCH"
+					name := commandName(c.head)
+					c.search = name == "SEARCH"
+					if _, ok := mailboxCommands[name]; ok {
+						g.noteInFlight(commandTag(c.head), name)
+					}
 				}
 			}
 			if ch == '\n' {
@@ -556,8 +563,10 @@ func upperASCII(s string) string {
 //     (issue 10 item 13: never [SERVERBUG] for them); imapd's own internal
 //     errors go out with other text (errInternal), and the library's other
 //     uses of that line follow write errors that no client reads: so that
-//     exact tagged line becomes BAD [CLIENTBUG]. The workaround can go
-//     when go-imap maps its decoder's errors to BAD.
+//     exact tagged line becomes BAD [CLIENTBUG], or, for a mailbox
+//     command (a name that is not modified UTF-7), OK for LIST and LSUB
+//     and a plain NO for the others (mailboxCommands). The workaround can
+//     go when go-imap maps its decoder's errors to BAD.
 //
 // go-imap writes each status response whole (it flushes after every
 // response), so a status line never spans writes; other lines may.
@@ -620,10 +629,53 @@ func (g *inputGuard) rewriteLine(line []byte) []byte {
 		g.rewriteTag, g.rewriteTo = "", ""
 		return []byte(tag + " " + to + "\r\n")
 	}
+	var name string
+	if len(g.inFlight) > 0 && line[0] != '*' && line[0] != '+' {
+		if i := bytes.IndexByte(line, ' '); i > 0 {
+			tag := string(line[:i])
+			name = g.inFlight[tag]
+			delete(g.inFlight, tag)
+		}
+	}
 	if tag, ok := bytes.CutSuffix(line, libInternalError); ok && len(tag) > 0 && tag[0] != '*' && bytes.IndexByte(tag, ' ') < 0 {
+		if reply, ok := mailboxCommands[name]; ok {
+			return []byte(string(tag) + " " + reply + "\r\n")
+		}
 		return append(append([]byte(nil), tag...), clientSyntaxError...)
 	}
 	return nil
+}
+
+// mailboxCommands: go-imap answers a mailbox name or LIST pattern that is
+// not valid modified UTF-7 (RFC 3501 §5.1.3; "&foo") with NO [SERVERBUG]
+// (its decoder's utf7 error is not one it expects), the only decoder error
+// these commands have that is not BAD already. LIST and LSUB match no
+// mailbox with such a pattern: OK and nothing; the others name a mailbox
+// that cannot exist: a plain NO. The workaround can go with the one for
+// SERVERBUG above.
+var mailboxCommands = map[string]string{
+	"LIST": "OK LIST completed", "LSUB": "OK LSUB completed",
+	"SELECT": "NO No such mailbox (not valid modified UTF-7)", "EXAMINE": "NO No such mailbox (not valid modified UTF-7)",
+	"STATUS": "NO No such mailbox (not valid modified UTF-7)", "DELETE": "NO No such mailbox (not valid modified UTF-7)",
+	"RENAME": "NO Mailbox name not valid modified UTF-7", "CREATE": "NO Mailbox name not valid modified UTF-7",
+	"SUBSCRIBE": "NO Mailbox name not valid modified UTF-7", "UNSUBSCRIBE": "NO Mailbox name not valid modified UTF-7",
+}
+
+// noteInFlight records a mailbox command's tag (at most maxInFlight:
+// beyond, a client pipelining that many gets BAD [CLIENTBUG] for them).
+func (g *inputGuard) noteInFlight(tag, name string) {
+	const maxInFlight = 32
+	if tag == "" {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.inFlight == nil {
+		g.inFlight = make(map[string]string)
+	}
+	if len(g.inFlight) < maxInFlight {
+		g.inFlight[tag] = name
+	}
 }
 
 // outTailBytes is how much of an unfinished response line Write keeps: a
