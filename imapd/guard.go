@@ -551,7 +551,7 @@ func upperASCII(s string) string {
 
 // Write implements net.Conn. It follows the responses line by line,
 // skipping the octets of their literals (message data is never looked
-// into), and rewrites two kinds of tagged status line:
+// into), and rewrites three kinds of status line:
 //
 //   - the library's BAD for a command the guard ended (refuse) goes out as
 //     the guard's own reply;
@@ -566,7 +566,8 @@ func upperASCII(s string) string {
 //     exact tagged line becomes BAD [CLIENTBUG], or, for a mailbox
 //     command (a name that is not modified UTF-7), OK for LIST and LSUB
 //     and a plain NO for the others (mailboxCommands). The workaround can
-//     go when go-imap maps its decoder's errors to BAD.
+//     go when go-imap maps its decoder's errors to BAD;
+//   - MOVE's untagged COPYUID says "MOVE completed", not COPY's text.
 //
 // go-imap writes each status response whole (it flushes after every
 // response), so a status line never spans writes; other lines may.
@@ -628,6 +629,12 @@ func (g *inputGuard) rewriteLine(line []byte) []byte {
 		tag, to := g.rewriteTag, g.rewriteTo
 		g.rewriteTag, g.rewriteTo = "", ""
 		return []byte(tag + " " + to + "\r\n")
+	}
+	if bytes.HasPrefix(line, moveCopyUIDStart) && bytes.HasSuffix(line, copyCompleted) {
+		// go-imap's MoveWriter.WriteCopyData writes MOVE's untagged
+		// COPYUID (RFC 6851 §4.3) with COPY's text; only MOVE writes an
+		// untagged one. Cosmetic, for clients that log it.
+		return append(bytes.Clone(line[:len(line)-len(copyCompleted)]), moveCompleted...)
 	}
 	var name string
 	if len(g.inFlight) > 0 && line[0] != '*' && line[0] != '+' {
@@ -710,6 +717,9 @@ func lastOctets(b []byte, n int) []byte {
 }
 
 var (
+	moveCopyUIDStart  = []byte("* OK [COPYUID ")
+	copyCompleted     = []byte("] COPY completed\r\n")
+	moveCompleted     = []byte("] MOVE completed\r\n")
 	libInternalError  = []byte(" NO [SERVERBUG] Internal server error\r\n")
 	clientSyntaxError = []byte(" BAD [CLIENTBUG] Syntax error\r\n")
 )

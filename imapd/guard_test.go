@@ -293,3 +293,20 @@ func TestGuardInvalidUTF7Names(t *testing.T) {
 		rc.expect("P3 OK")
 	}
 }
+
+// MOVE's untagged COPYUID says MOVE, not COPY (issue 11 item 8); COPY's
+// tagged one is COPY's.
+func TestMoveCopyUIDText(t *testing.T) {
+	e := newTestEnv(t)
+	e.deliver(e.alice, testMessage(1))
+	e.deliver(e.alice, testMessage(2))
+	rc := e.rawLogin("alice@example.test")
+	rc.ok("SELECT INBOX")
+	if _, tagged := rc.cmd("COPY 1 Trash"); !strings.HasPrefix(tagged, "OK [COPYUID ") || !strings.HasSuffix(tagged, "] COPY completed") {
+		t.Errorf("COPY: %s", tagged)
+	}
+	u := rc.ok("MOVE 1 Trash")
+	if len(u) < 1 || !strings.HasPrefix(u[0], "* OK [COPYUID ") || !strings.HasSuffix(u[0], "] MOVE completed") {
+		t.Errorf("MOVE: %q", u)
+	}
+}
