@@ -14,7 +14,8 @@
 //     on each APPEND.
 //   - guard.go: the input guard under go-imap's connection, which refuses
 //     oversized literals at once and ends a command whose quoted string
-//     holds a line end (go-imap's decoder gets both wrong).
+//     holds a line end (go-imap's decoder gets both wrong); searchfix.go,
+//     which it applies to SEARCH so that SMALLER survives go-imap's parser.
 //   - starttls.go: STARTTLS taken over from go-imap, so that after it the
 //     connection has the same wrappers as on 993 (guard and write batch
 //     above TLS); the plaintext library connection ends, a new one serves

@@ -167,7 +167,7 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, seq uint32, m *store.Messa
 	}
 	for i, bs := range options.BodySection {
 		if b := d.sections[i]; b != nil || d.whole != nil || !streamable(bs) {
-			if err := writeLiteral(rw.WriteBodySection(bs, int64(len(b))), b); err != nil {
+			if err := writeLiteral(rw.WriteBodySection(bs, int64(len(b))), nulFree(b)); err != nil { // fetchbinary.go
 				rw.Close()
 				return err
 			}
@@ -323,7 +323,7 @@ func (s *session) streamSection(rw *imapserver.FetchResponseWriter, m *store.Mes
 		start = min(start+p.Offset, end)
 		end = min(end, start+p.Size)
 	}
-	wc := rw.WriteBodySection(bs, end-start)
+	wc := &nulFreeWriter{WriteCloser: rw.WriteBodySection(bs, end-start)} // fetchbinary.go
 	if _, err := io.Copy(wc, io.NewSectionReader(br, start, end-start)); err != nil {
 		s.conn.NetConn().Close()
 		wc.Close()

@@ -26,6 +26,8 @@ import (
 //     excludes them), so `SELECT "INBOX` swallows the command lines after
 //     it.
 //   - Some syntax errors of the client get NO [SERVERBUG] (see Write).
+//   - SEARCH SMALLER n loses its bound when a date key or LARGER follows
+//     (searchfix.go rewrites it on the way through).
 //
 // The guard follows the syntax of RFC 9051 §4.3 at command boundaries:
 // literals ("{n}", "{n+}", "~{n}" then CRLF; their octets pass unread),
@@ -70,6 +72,12 @@ type inputGuard struct {
 	// client has logged in.
 	appendLimit atomic.Int64
 	loggedIn    atomic.Bool
+	// appendBinary: the message literal of the APPEND being read was a
+	// literal8 (RFC 3516 §4.4). go-imap's APPEND parser skips the "~" and
+	// tells the session nothing (imapserver/append.go, beta.8), so the
+	// guard, which has read the announcement, does. Set for every APPEND
+	// message literal the library gets, before it reads it.
+	appendBinary atomic.Bool
 
 	out     []byte // judged: for the library
 	rest    []byte // read from the client, not yet scanned
@@ -90,6 +98,9 @@ type inputGuard struct {
 	// client will not send it), contTag is the command's tag.
 	contTag      string
 	litCancelled bool // the tagged reply came first: no literal octets follow
+	// The names of commands in flight, by tag, for the mailbox commands
+	// whose NO [SERVERBUG] rewriteLine answers by name (mailboxCommands).
+	inFlight map[string]string
 
 	takeover takeover // STARTTLS done by the server, not the library (starttls.go)
 
@@ -109,6 +120,8 @@ type guardCommand struct {
 	skip    bool   // discarding through the next LF (a refused line)
 	litData int64  // octets of an accepted literal still to pass
 	lit     litAnn // a literal announcement being read
+	search  bool   // SEARCH or UID SEARCH: its keys go through fix
+	fix     searchFix
 }
 
 // reset starts the next command, keeping the buffers (small ones: a long
@@ -128,6 +141,7 @@ type litAnn struct {
 	size    uint64
 	digits  int
 	nonSync bool
+	binary  bool // literal8: "~" before "{"
 }
 
 // Limits the guard applies. maxBufferedLiteral is go-imap's limit for
@@ -291,6 +305,11 @@ func (g *inputGuard) scan(b []byte) []byte {
 				c.args++
 				if c.args == 2 && commandName(c.head) != "UID" || c.args == 3 {
 					c.named = true
+					name := commandName(c.head)
+					c.search = name == "SEARCH"
+					if _, ok := mailboxCommands[name]; ok {
+						g.noteInFlight(commandTag(c.head), name)
+					}
 				}
 			}
 			if ch == '\n' {
@@ -340,7 +359,7 @@ func (g *inputGuard) scan(b []byte) []byte {
 			// A literal begins a string: after SP, "(" or literal8's "~"
 			// (RFC 9051 §9, RFC 3516).
 			if p := c.prev; p == ' ' || p == '(' || p == '~' {
-				c.lit = litAnn{state: 1}
+				c.lit = litAnn{state: 1, binary: p == '~'}
 			}
 		case ' ':
 			c.args++
@@ -352,6 +371,7 @@ func (g *inputGuard) scan(b []byte) []byte {
 		c.prev = ch
 		if len(c.held) > guardMaxHeld {
 			// Longer than the library accepts: let it refuse the rest.
+			c.fix.off = true // it may be cut inside a key
 			g.flushHeld()
 		}
 	}
@@ -385,7 +405,7 @@ func (g *inputGuard) literalOctet(ch byte) (consumed, refused bool) {
 		l.state = 5
 		return true, false
 	case l.state >= 3 && ch == '\n':
-		size, nonSync := int64(l.size), l.nonSync
+		size, nonSync, binary := int64(l.size), l.nonSync, l.binary
 		c.lit = litAnn{}
 		limit := g.literalLimit()
 		if nonSync && limit > maxBufferedLiteral {
@@ -399,6 +419,9 @@ func (g *inputGuard) literalOctet(ch byte) (consumed, refused bool) {
 			return true, true
 		}
 		// Accepted: the library may have it (and send "+").
+		if c.args > 2 && commandName(c.head) == "APPEND" {
+			g.appendBinary.Store(binary)
+		}
 		g.flushHeld()
 		c.litData, c.prev = size, '}'
 		if !nonSync && size > 0 {
@@ -468,7 +491,11 @@ func (g *inputGuard) refuse(reply, bye string) {
 // flushHeld hands the held octets of the command to the library.
 func (g *inputGuard) flushHeld() {
 	if len(g.cmd.held) > 0 {
-		g.out = append(g.out, g.cmd.held...)
+		held := g.cmd.held
+		if g.cmd.search {
+			held = g.cmd.fix.rewrite(held) // searchfix.go
+		}
+		g.out = append(g.out, held...)
 		g.cmd.held = g.cmd.held[:0]
 	}
 }
@@ -536,7 +563,7 @@ func upperASCII(s string) string {
 
 // Write implements net.Conn. It follows the responses line by line,
 // skipping the octets of their literals (message data is never looked
-// into), and rewrites two kinds of tagged status line:
+// into), and rewrites three kinds of status line:
 //
 //   - the library's BAD for a command the guard ended (refuse) goes out as
 //     the guard's own reply;
@@ -548,8 +575,11 @@ func upperASCII(s string) string {
 //     (issue 10 item 13: never [SERVERBUG] for them); imapd's own internal
 //     errors go out with other text (errInternal), and the library's other
 //     uses of that line follow write errors that no client reads: so that
-//     exact tagged line becomes BAD [CLIENTBUG]. The workaround can go
-//     when go-imap maps its decoder's errors to BAD.
+//     exact tagged line becomes BAD [CLIENTBUG], or, for a mailbox
+//     command (a name that is not modified UTF-7), OK for LIST and LSUB
+//     and a plain NO for the others (mailboxCommands). The workaround can
+//     go when go-imap maps its decoder's errors to BAD;
+//   - MOVE's untagged COPYUID says "MOVE completed", not COPY's text.
 //
 // go-imap writes each status response whole (it flushes after every
 // response), so a status line never spans writes; other lines may.
@@ -636,10 +666,59 @@ func (g *inputGuard) rewriteLine(line []byte) []byte {
 		g.rewriteTag, g.rewriteTo = "", ""
 		return []byte(tag + " " + to + "\r\n")
 	}
+	if bytes.HasPrefix(line, moveCopyUIDStart) && bytes.HasSuffix(line, copyCompleted) {
+		// go-imap's MoveWriter.WriteCopyData writes MOVE's untagged
+		// COPYUID (RFC 6851 §4.3) with COPY's text; only MOVE writes an
+		// untagged one. Cosmetic, for clients that log it.
+		return append(bytes.Clone(line[:len(line)-len(copyCompleted)]), moveCompleted...)
+	}
+	var name string
+	if len(g.inFlight) > 0 && line[0] != '*' && line[0] != '+' {
+		if i := bytes.IndexByte(line, ' '); i > 0 {
+			tag := string(line[:i])
+			name = g.inFlight[tag]
+			delete(g.inFlight, tag)
+		}
+	}
 	if tag, ok := bytes.CutSuffix(line, libInternalError); ok && len(tag) > 0 && tag[0] != '*' && bytes.IndexByte(tag, ' ') < 0 {
+		if reply, ok := mailboxCommands[name]; ok {
+			return []byte(string(tag) + " " + reply + "\r\n")
+		}
 		return append(append([]byte(nil), tag...), clientSyntaxError...)
 	}
 	return nil
+}
+
+// mailboxCommands: go-imap answers a mailbox name or LIST pattern that is
+// not valid modified UTF-7 (RFC 3501 §5.1.3; "&foo") with NO [SERVERBUG]
+// (its decoder's utf7 error is not one it expects), the only decoder error
+// these commands have that is not BAD already. LIST and LSUB match no
+// mailbox with such a pattern: OK and nothing; the others name a mailbox
+// that cannot exist: a plain NO. The workaround can go with the one for
+// SERVERBUG above.
+var mailboxCommands = map[string]string{
+	"LIST": "OK LIST completed", "LSUB": "OK LSUB completed",
+	"SELECT": "NO No such mailbox (not valid modified UTF-7)", "EXAMINE": "NO No such mailbox (not valid modified UTF-7)",
+	"STATUS": "NO No such mailbox (not valid modified UTF-7)", "DELETE": "NO No such mailbox (not valid modified UTF-7)",
+	"RENAME": "NO Mailbox name not valid modified UTF-7", "CREATE": "NO Mailbox name not valid modified UTF-7",
+	"SUBSCRIBE": "NO Mailbox name not valid modified UTF-7", "UNSUBSCRIBE": "NO Mailbox name not valid modified UTF-7",
+}
+
+// noteInFlight records a mailbox command's tag (at most maxInFlight:
+// beyond, a client pipelining that many gets BAD [CLIENTBUG] for them).
+func (g *inputGuard) noteInFlight(tag, name string) {
+	const maxInFlight = 32
+	if tag == "" {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.inFlight == nil {
+		g.inFlight = make(map[string]string)
+	}
+	if len(g.inFlight) < maxInFlight {
+		g.inFlight[tag] = name
+	}
 }
 
 // outTailBytes is how much of an unfinished response line Write keeps: a
@@ -674,9 +753,16 @@ func lastOctets(b []byte, n int) []byte {
 }
 
 var (
+	moveCopyUIDStart  = []byte("* OK [COPYUID ")
+	copyCompleted     = []byte("] COPY completed\r\n")
+	moveCompleted     = []byte("] MOVE completed\r\n")
 	libInternalError  = []byte(" NO [SERVERBUG] Internal server error\r\n")
 	clientSyntaxError = []byte(" BAD [CLIENTBUG] Syntax error\r\n")
 )
+
+// appendWasBinary reports whether the APPEND message literal now being
+// read was a literal8 (false after STARTTLS: the guard cannot see it).
+func (g *inputGuard) appendWasBinary() bool { return g.appendBinary.Load() }
 
 // setLoggedIn and setAppendLimit are called by the session.
 func (g *inputGuard) setLoggedIn()           { g.loggedIn.Store(true) }

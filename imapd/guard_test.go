@@ -150,7 +150,7 @@ func TestGuardSyntaxErrorsAreClientErrors(t *testing.T) {
 	e := newTestEnv(t, withRecorder(rec))
 	rc := e.rawLogin("alice@example.test")
 	rc.ok("SELECT INBOX")
-	for _, cmd := range []string{"SEARCH MODSEQ 5", "SEARCH NOSUCHKEY", "SELECT &Jjo", "CREATE &Jjo-&", `LIST "" &Jjo`, "STATUS &- (MESSAGES)", "FETCH 1:x FLAGS"} {
+	for _, cmd := range []string{"SEARCH MODSEQ 5", "SEARCH NOSUCHKEY", "SELECT &Jjo", "CREATE &Jjo-&", "STATUS &- (MESSAGES)", "FETCH 1:x FLAGS"} {
 		_, tagged := rc.cmd(cmd)
 		if !strings.HasPrefix(tagged, "BAD") && !strings.HasPrefix(tagged, "NO") || strings.Contains(tagged, "SERVERBUG") {
 			t.Errorf("%s: %s", cmd, tagged)
@@ -259,5 +259,54 @@ func TestGuardOverImplicitTLS(t *testing.T) {
 	_, tagged := rc.cmd("SELECT &Jjo")
 	if strings.Contains(tagged, "SERVERBUG") || !strings.HasPrefix(tagged, "BAD") && !strings.HasPrefix(tagged, "NO") {
 		t.Errorf("SELECT &Jjo: %s", tagged)
+	}
+}
+
+// A mailbox name or LIST pattern that is not valid modified UTF-7: LIST
+// and LSUB answer OK with no match, SELECT, CREATE and the other mailbox
+// commands a plain NO (issue 11 item 7), on 143 and 993; FETCH with a bad
+// set keeps BAD [CLIENTBUG].
+func TestGuardInvalidUTF7Names(t *testing.T) {
+	e := newTestEnv(t)
+	for _, rc := range []*rawConn{e.rawLogin("alice@example.test"), e.rawTLSLogin()} {
+		for _, cmd := range []string{`LIST "" &Jjo`, `LIST "" "&foo*"`, `LSUB "" &Jjo`, `LIST &Jjo %`} {
+			u, tagged := rc.cmd(cmd)
+			if !strings.HasPrefix(tagged, "OK") || len(u) != 0 {
+				t.Errorf("%s: %q %s", cmd, u, tagged)
+			}
+		}
+		for _, cmd := range []string{"SELECT &Jjo", "EXAMINE &foo", "CREATE &Jjo-&", "STATUS &Jjo (MESSAGES)", "DELETE &Jjo",
+			"RENAME &Jjo x", "SUBSCRIBE &Jjo", "UNSUBSCRIBE &Jjo"} {
+			_, tagged := rc.cmd(cmd)
+			if !strings.HasPrefix(tagged, "NO ") || strings.Contains(tagged, "[") {
+				t.Errorf("%s: %s, want a plain NO", cmd, tagged)
+			}
+		}
+		rc.ok("SELECT INBOX")
+		if _, tagged := rc.cmd("FETCH 1:x FLAGS"); !strings.HasPrefix(tagged, "BAD [CLIENTBUG]") {
+			t.Errorf("FETCH 1:x: %s", tagged)
+		}
+		// Pipelined: each answered by its own name.
+		rc.send("P1 LIST \"\" &Jjo\r\nP2 SELECT &Jjo\r\nP3 NOOP\r\n")
+		rc.expect("P1 OK")
+		rc.expect("P2 NO")
+		rc.expect("P3 OK")
+	}
+}
+
+// MOVE's untagged COPYUID says MOVE, not COPY (issue 11 item 8); COPY's
+// tagged one is COPY's.
+func TestMoveCopyUIDText(t *testing.T) {
+	e := newTestEnv(t)
+	e.deliver(e.alice, testMessage(1))
+	e.deliver(e.alice, testMessage(2))
+	rc := e.rawLogin("alice@example.test")
+	rc.ok("SELECT INBOX")
+	if _, tagged := rc.cmd("COPY 1 Trash"); !strings.HasPrefix(tagged, "OK [COPYUID ") || !strings.HasSuffix(tagged, "] COPY completed") {
+		t.Errorf("COPY: %s", tagged)
+	}
+	u := rc.ok("MOVE 1 Trash")
+	if len(u) < 1 || !strings.HasPrefix(u[0], "* OK [COPYUID ") || !strings.HasSuffix(u[0], "] MOVE completed") {
+		t.Errorf("MOVE: %q", u)
 	}
 }

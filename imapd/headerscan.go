@@ -182,12 +182,13 @@ func matchRawFields(raw []byte, key, lowPattern string) bool {
 			hit = true
 			return false
 		}
-		if strings.Contains(v, "=?") {
-			if d, err := wordDecoder.DecodeHeader(v); err == nil {
-				v = d
+		text := v
+		if strings.Contains(text, "=?") {
+			if d, err := wordDecoder.DecodeHeader(text); err == nil {
+				text = d
 			}
 		}
-		hit = containsLower(v, lowPattern)
+		hit = containsLower(text, lowPattern) || addressField(key) && matchAddresses(v, lowPattern)
 		return !hit
 	})
 	return hit
@@ -242,4 +243,22 @@ func asciiLower(s string) string {
 		}
 	}
 	return s
+}
+
+// addressField: SEARCH FROM, TO, CC and BCC (and HEADER with those names)
+// match the parsed addresses too, so that comments and folding inside an
+// address do not hide it: "<user (c)@ (c) domain.org>" matches
+// user@domain.org (RFC 9051 §6.4.4 leaves the matching to the server;
+// Dovecot matches the parsed address).
+func addressField(key string) bool {
+	return strings.EqualFold(key, "From") || strings.EqualFold(key, "To") || strings.EqualFold(key, "Cc") || strings.EqualFold(key, "Bcc")
+}
+
+func matchAddresses(v, lowPattern string) bool {
+	for _, a := range addressList(v) {
+		if a.Host != "" && containsLower(a.Mailbox+"@"+a.Host, lowPattern) {
+			return true
+		}
+	}
+	return false
 }

@@ -298,7 +298,13 @@ func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 // count would still be needed if the library returned io.ErrUnexpectedEOF.
 func (s *session) Append(mailbox string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
 	lit := &countingReader{r: r}
-	body, err := store.ReadBody(lit, s.srv.opts.MaxMessageBytes)
+	read := store.ReadBody // bare LF becomes CRLF (RFC 9051 §6.3.12: the message is in RFC 5322 form)
+	if g := guardOf(s.conn.NetConn()); g != nil && g.appendWasBinary() {
+		// literal8: binary content, kept octet for octet (RFC 3516 §4.4);
+		// BINARY[] then answers what was sent (fetchbinary.go).
+		read = store.ReadBodyExact
+	}
+	body, err := read(lit, s.srv.opts.MaxMessageBytes)
 	ackNow(s.conn.NetConn()) // the CRLF after the literal may wait for this ACK (quickack.go)
 	switch {
 	case errors.Is(err, store.ErrTooLarge):

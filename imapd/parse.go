@@ -111,10 +111,17 @@ func parseMailbox(s string) (imap.Address, bool) {
 		}
 	} else {
 		addr = s
+		// "local@domain (Real Name)": the comment is the only name there
+		// is, and Dovecot shows it as the display name.
+		name = quoteComment(firstComment(s))
 	}
-	addr = strings.TrimSpace(stripComments(addr))
+	// CFWS around the atoms of an addr-spec is not part of it (RFC 5322
+	// §3.4.1, §4.4: "user (c)@ (c) domain" is user@domain).
+	addr = stripSpaceUnquoted(stripComments(addr))
 	if i := strings.LastIndexByte(addr, ':'); i >= 0 && strings.HasPrefix(addr, "@") {
-		addr = addr[i+1:] // obsolete source route (RFC 5322 §4.4)
+		// Obsolete source route (RFC 5322 §4.4): go-imap's Address has no
+		// field for ENVELOPE's at-domain-list, which it writes as NIL.
+		addr = addr[i+1:]
 	}
 	a := imap.Address{Name: collapseSpace(unquote(name))}
 	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
@@ -126,6 +133,67 @@ func parseMailbox(s string) (imap.Address, bool) {
 		return imap.Address{}, false
 	}
 	return a, true
+}
+
+// firstComment is the text of the first top-level comment of s, "" if none.
+func firstComment(s string) string {
+	start, depth, inQuote, escaped := -1, 0, false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case escaped:
+			escaped = false
+		case c == '\\':
+			escaped = true
+		case inQuote:
+			inQuote = c != '"'
+		case c == '"' && depth == 0:
+			inQuote = true
+		case c == '(':
+			if depth == 0 {
+				start = i + 1
+			}
+			depth++
+		case c == ')' && depth > 0:
+			if depth--; depth == 0 {
+				return strings.TrimSpace(s[start:i])
+			}
+		}
+	}
+	return ""
+}
+
+// quoteComment makes a comment's text into a quoted-string for unquote
+// (its quoted-pairs are the same; a bare '"' gets one).
+func quoteComment(c string) string {
+	if c == "" {
+		return ""
+	}
+	return `"` + strings.ReplaceAll(strings.ReplaceAll(c, `\"`, `"`), `"`, `\"`) + `"`
+}
+
+// stripSpaceUnquoted removes white space outside quoted strings.
+func stripSpaceUnquoted(s string) string {
+	if !strings.ContainsAny(s, " \t\r\n") {
+		return s
+	}
+	var b strings.Builder
+	inQuote, escaped := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case escaped:
+			escaped = false
+		case c == '\\' && inQuote:
+			escaped = true
+		case c == '"':
+			inQuote = !inQuote
+		case !inQuote && (c == ' ' || c == '\t' || c == '\r' || c == '\n'):
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 func stripComments(s string) string {

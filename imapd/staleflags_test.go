@@ -57,3 +57,45 @@ func TestNoStaleFlagsAfterOwnStore(t *testing.T) {
 		t.Errorf("A after B's later STORE: %q", u)
 	}
 }
+
+// The same with an expunge pending for A between B's change and A's own
+// STORE (found by TestConsistencyRandom): STORE may not send the expunge
+// (RFC 9051 §7.5.1), and B's older snapshot, before it, must not be the
+// last state A hears of message 1 (silent STORE or not).
+func TestNoStaleFlagsBehindExpunge(t *testing.T) {
+	e := newTestEnv(t)
+	for i := 1; i <= 3; i++ {
+		e.deliver(e.alice, testMessage(i))
+	}
+	a := e.rawLogin("alice@example.test")
+	b := e.rawLogin("alice@example.test")
+	c := e.rawLogin("alice@example.test")
+	for _, rc := range []*rawConn{a, b, c} {
+		rc.ok("SELECT INBOX")
+	}
+	for i, silent := range []string{"", ".SILENT"} {
+		gone := []string{"3", "4"}[i] // 4 is delivered at the end of the first round
+		b.ok(`STORE 1 +FLAGS (\Answered)`)
+		c.ok(`UID STORE ` + gone + ` +FLAGS (\Deleted)`)
+		c.ok(`UID EXPUNGE ` + gone)
+		u := a.ok(`STORE 1 +FLAGS` + silent + ` (\Flagged)`)
+		flags, _ := lastFlags(u, "1")
+		if !strings.Contains(flags, `\Answered`) || !strings.Contains(flags, `\Flagged`) {
+			t.Errorf("STORE%s: A's last flags of 1: %q (responses %q)", silent, flags, u)
+		}
+		u = a.ok("NOOP")
+		if flags, n := lastFlags(u, "1"); n > 0 && (!strings.Contains(flags, `\Answered`) || !strings.Contains(flags, `\Flagged`)) {
+			t.Errorf("STORE%s then NOOP: %q", silent, u)
+		}
+		if len(grep(u, "EXPUNGE")) != 1 {
+			t.Errorf("STORE%s then NOOP: %q, want the expunge", silent, u)
+		}
+		b.ok(`STORE 1 -FLAGS (\Answered \Flagged)`)
+		c.ok("NOOP")
+		a.ok("NOOP")
+		e.deliver(e.alice, testMessage(4))
+		for _, rc := range []*rawConn{a, b, c} {
+			rc.ok("NOOP")
+		}
+	}
+}

@@ -77,7 +77,8 @@ func TestAddressList(t *testing.T) {
 		in   string
 		want []imap.Address
 	}{
-		{`"Doe, John" <john@example.org>, jane@example.org (Jane)`, []imap.Address{{Name: "Doe, John", Mailbox: "john", Host: "example.org"}, {Mailbox: "jane", Host: "example.org"}}},
+		{`"Doe, John" <john@example.org>, jane@example.org (Jane)`, []imap.Address{{Name: "Doe, John", Mailbox: "john", Host: "example.org"}, {Name: "Jane", Mailbox: "jane", Host: "example.org"}}}, // the comment is the name (issue 11 item 8)
+		{`a (Nested (x) "q") @ b.example`, []imap.Address{{Name: `Nested (x) "q"`, Mailbox: "a", Host: "b.example"}}},
 		{`<@relay.example:bob@example.org>`, []imap.Address{{Mailbox: "bob", Host: "example.org"}}},
 		{`Team: a@x.example, "B" <b@y.example>;, c@z.example`, []imap.Address{{Mailbox: "Team"}, {Mailbox: "a", Host: "x.example"}, {Name: "B", Mailbox: "b", Host: "y.example"}, {}, {Mailbox: "c", Host: "z.example"}}},
 		{`=?utf-8?q?M=C3=BCller?=   Hans <hm@example.org>`, []imap.Address{{Name: "=?utf-8?q?M=C3=BCller?= Hans", Mailbox: "hm", Host: "example.org"}}},

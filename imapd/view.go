@@ -160,6 +160,23 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) (er
 	// client has not been told of, and the STORE did not write it (a
 	// .SILENT STORE).
 	latest := latestFlags(todo)
+	// Flag states that wait behind an expunge (without allowExpunge): a
+	// flag update before the cut is sent as the latest state instead, so
+	// the client never ends the command with an older one (the consistency
+	// test found this: another session's older snapshot followed this
+	// session's STORE answer when a third session's EXPUNGE lay between).
+	// The later update is written again at the next poll: the same state.
+	var later map[uint32][]string
+	for _, u := range v.pending {
+		if u.kind == updateFlags {
+			if later == nil {
+				later = make(map[uint32][]string)
+			}
+			for i, uid := range u.uids {
+				later[uid] = u.flags[i]
+			}
+		}
+	}
 	superseded := map[uint32]bool{}
 	reported := v.reported
 	v.reported = nil
@@ -203,11 +220,15 @@ func (v *view) poll(w *imapserver.UpdateWriter, allowExpunge bool, self any) (er
 					}
 					continue
 				}
-				if own && (!superseded[uid] || reported[uid]) {
+				flags, newer := later[uid]
+				if !newer {
+					flags = u.flags[i]
+				}
+				if own && !newer && (!superseded[uid] || reported[uid]) {
 					continue
 				}
 				if idx, ok := v.uids.search(uid); ok {
-					out = append(out, output{kind: outFetch, n: uint32(idx + 1), uid: uid, flags: u.flags[i]})
+					out = append(out, output{kind: outFetch, n: uint32(idx + 1), uid: uid, flags: flags})
 				}
 			}
 		}

@@ -69,7 +69,14 @@ var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10
 // ReadBody reads r to EOF into a Body, turning bare LF into CRLF. If limit > 0
 // and the result would exceed limit bytes it reads on to EOF (so protocols
 // can stay in sync) and returns ErrTooLarge.
-func ReadBody(r io.Reader, limit int64) (*Body, error) {
+func ReadBody(r io.Reader, limit int64) (*Body, error) { return readBody(r, limit, true) }
+
+// ReadBodyExact is ReadBody keeping the octets as they are: for content
+// that is binary by declaration, such as an IMAP APPEND sent as literal8
+// (RFC 3516 §4.4), where a bare LF or a NUL is data.
+func ReadBodyExact(r io.Reader, limit int64) (*Body, error) { return readBody(r, limit, false) }
+
+func readBody(r io.Reader, limit int64, crlf bool) (*Body, error) {
 	b := &Body{}
 	br := readers.Get().(*bufio.Reader)
 	br.Reset(r)
@@ -113,13 +120,13 @@ func ReadBody(r io.Reader, limit int64) (*Body, error) {
 			}
 		}
 	}
-	crlf := []byte("\r\n")
+	crlfOctets := []byte("\r\n")
 	prevCR := false
 	for {
 		line, err := br.ReadSlice('\n')
-		if n := len(line); n > 0 && line[n-1] == '\n' && !(n >= 2 && line[n-2] == '\r' || n == 1 && prevCR) {
+		if n := len(line); crlf && n > 0 && line[n-1] == '\n' && !(n >= 2 && line[n-2] == '\r' || n == 1 && prevCR) {
 			write(line[:n-1])
-			write(crlf)
+			write(crlfOctets)
 		} else {
 			write(line)
 		}
