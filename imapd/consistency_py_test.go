@@ -394,6 +394,5 @@ func (s *pySession) quiet(rng *rand.Rand) {
 }
 
 // checkKeywordsAnnounced: every keyword in use is in the session's last
-// untagged FLAGS (RFC 9051 §7.3.5). Issue 11 item 4 (another branch):
-// on once that is merged.
-const checkKeywordsAnnounced = false
+// untagged FLAGS (RFC 9051 §7.3.5, issue 11 item 4).
+const checkKeywordsAnnounced = true

@@ -20,10 +20,10 @@ const (
 // A message APPENDed as literal8 is kept octet for octet: BINARY[1] and
 // BINARY.SIZE[1] answer the part's octets, RFC822.SIZE the message's,
 // and BODY sections, sent as normal literals, hold no NUL (issue 11 item
-// 5; RFC 3516 §4.3, §4.4). On 143 and 993.
+// 5; RFC 3516 §4.3, §4.4). On 143, 993 and 143 after STARTTLS.
 func TestAppendLiteral8KeptExact(t *testing.T) {
 	e := newTestEnv(t)
-	for _, rc := range []*rawConn{e.rawLogin("alice@example.test"), e.rawTLSLogin()} {
+	for _, rc := range []*rawConn{e.rawLogin("alice@example.test"), e.rawTLSLogin(), e.rawStartTLSLogin()} {
 		rc.send(fmt.Sprintf("A1 APPEND INBOX ~{%d}\r\n", len(binaryMessage)))
 		rc.expect("+")
 		rc.send(binaryMessage + "\r\n")

@@ -761,7 +761,7 @@ var (
 )
 
 // appendWasBinary reports whether the APPEND message literal now being
-// read was a literal8 (false after STARTTLS: the guard cannot see it).
+// read was a literal8.
 func (g *inputGuard) appendWasBinary() bool { return g.appendBinary.Load() }
 
 // setLoggedIn and setAppendLimit are called by the session.

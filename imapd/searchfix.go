@@ -19,9 +19,9 @@ package imapd
 // other keys survive And: dates intersect, Larger keeps the larger bound,
 // the lists append.
 //
-// The guard sees the plaintext of 143 and 993, not of commands after
-// STARTTLS on 143 (guard.go): there SMALLER followed by a date or LARGER
-// still loses its bound. The workaround can go when And keeps a Smaller
+// The guard sees the plaintext of every connection (143, 993, and 143
+// after STARTTLS, which the server takes over: starttls.go). The
+// workaround can go when And keeps a Smaller
 // of 0 on the other side out of the minimum (upstream: `if other.Smaller
 // != 0 && (criteria.Smaller == 0 || other.Smaller < criteria.Smaller)`).
 //

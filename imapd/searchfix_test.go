@@ -23,7 +23,7 @@ func TestSearchSmallerKept(t *testing.T) {
 	appendMsg(t, c, "INBOX", "Subject: SMALLER 5\r\n\r\nx\r\n", &imap.AppendOptions{Time: day})
 	cut := len(small) + 10
 
-	for _, rc := range []*rawConn{e.rawLogin("alice@example.test"), e.rawTLSLogin()} {
+	for _, rc := range []*rawConn{e.rawLogin("alice@example.test"), e.rawTLSLogin(), e.rawStartTLSLogin()} {
 		rc.ok("SELECT INBOX")
 		for _, tc := range []struct{ query, want string }{
 			{fmt.Sprintf("SMALLER %d SINCE 1-Jan-2026", cut), "1 3"},
@@ -63,6 +63,14 @@ func TestSearchSmallerKept(t *testing.T) {
 
 func (e *testEnv) rawTLSLogin() *rawConn {
 	rc := e.rawTLS()
+	rc.ok("LOGIN alice@example.test \"" + testPass + "\"")
+	return rc
+}
+
+// rawStartTLSLogin is logged in on 143 after STARTTLS, which the server
+// takes over (starttls.go): its input checks apply there as on 993.
+func (e *testEnv) rawStartTLSLogin() *rawConn {
+	rc, _ := e.rawStartTLS("")
 	rc.ok("LOGIN alice@example.test \"" + testPass + "\"")
 	return rc
 }
