@@ -85,7 +85,10 @@ func (c *cli) dnsCheck(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", res.status, rec.kind, h.Name, value)
 		if res.status != statusOK {
 			bad++
-			if res.found != "" {
+			switch {
+			case res.status == statusError:
+				fmt.Fprintf(tw, "\t\t\tlookup failed: %s\n", res.found)
+			case res.found != "":
 				fmt.Fprintf(tw, "\t\t\tfound: %s\n", res.found)
 			}
 		}
@@ -95,7 +98,7 @@ func (c *cli) dnsCheck(ctx context.Context, args []string) error {
 		fmt.Fprintln(c.stdout, "public_ips is not set: A/AAAA and reverse DNS were not checked")
 	}
 	if bad > 0 {
-		return fmt.Errorf("dns check: %d of %d records of %s are missing or different; publish them as 'mailserver dns records %s' prints", bad, len(recs), domain, domain)
+		return fmt.Errorf("dns check: %d of %d records of %s are missing or different, or could not be looked up; publish them as 'mailserver dns records %s' prints", bad, len(recs), domain, domain)
 	}
 	fmt.Fprintf(c.stdout, "all %d records of %s are published\n", len(recs), domain)
 	return nil

@@ -236,3 +236,14 @@ func replaced(t *testing.T, rrs []dns.RR, typ uint16, record string) []dns.RR {
 	t.Fatalf("no %s record for %s", dns.TypeToString[typ], nr.Header().Name)
 	return nil
 }
+
+// TestPublicIPsValid: documentation and global addresses of both families
+// pass validation (the bad ones are in TestValidateNamesKey).
+func TestPublicIPsValid(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.Hostname = "mail.example.test"
+	cfg.PublicIPs = []string{"192.0.2.10", "2001:db8::10", "203.0.113.7"}
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+}
