@@ -144,15 +144,15 @@ func domainRecords(cfg *Config, domain string, keys []store.DKIMKey) []zoneRecor
 	domain = dns.Fqdn(strings.ToLower(domain))
 	host := dns.Fqdn(strings.ToLower(cfg.Hostname))
 	addrs := publicAddrs(cfg)
-	name := strings.TrimSuffix(domain, ".") // for the comments
-	postmaster := "postmaster@" + name
+	bare := strings.TrimSuffix(domain, ".") // for the comments
+	postmaster := "postmaster@" + bare
 	var out []zoneRecord
 	add := func(kind string, rr dns.RR, comment ...string) {
 		out = append(out, zoneRecord{kind: kind, comment: comment, rr: rr})
 	}
 
 	add(kindMX, &dns.MX{Hdr: hdr(domain, dns.TypeMX), Preference: 10, Mx: host},
-		"Mail for "+name+" is delivered to "+host+" (RFC 5321 §5.1).")
+		"Mail for "+bare+" is delivered to "+host+" (RFC 5321 §5.1).")
 	spfWhy := "SPF (RFC 7208): the domain's MX hosts send its mail"
 	if len(addrs) > 0 {
 		spfWhy += ", and the addresses in public_ips"
@@ -169,9 +169,9 @@ func domainRecords(cfg *Config, domain string, keys []store.DKIMKey) []zoneRecor
 		"aggregate reports go to "+postmaster+". Once the reports show all your mail passing,",
 		"change p=quarantine to p=reject.")
 	add(kindTLSRPT, txt("_smtp._tls."+domain, "v=TLSRPTv1; rua=mailto:"+postmaster),
-		"SMTP TLS reporting (RFC 8460): senders report TLS failures delivering to "+name+".")
+		"SMTP TLS reporting (RFC 8460): senders report TLS failures delivering to "+bare+".")
 	add(kindMTASTS, txt("_mta-sts."+domain, "v=STSv1; id="+mtaSTSID(mtaSTSPolicy(host))),
-		"MTA-STS (RFC 8461): senders fetch the policy from https://mta-sts."+name+"/.well-known/mta-sts.txt;",
+		"MTA-STS (RFC 8461): senders fetch the policy from https://mta-sts."+bare+"/.well-known/mta-sts.txt;",
 		"this server does not serve it yet (a later release's web front will); until then the record is harmless.")
 	for _, s := range srvServices(cfg.Listen) {
 		name := "_" + s.name + "._tcp." + domain
@@ -191,7 +191,7 @@ func domainRecords(cfg *Config, domain string, keys []store.DKIMKey) []zoneRecor
 		} else {
 			rr = &dns.AAAA{Hdr: hdr(host, dns.TypeAAAA), AAAA: a.AsSlice()}
 		}
-		add(kindAddr, rr, "The MX host's address (public_ips); in the zone of "+host+"")
+		add(kindAddr, rr, "The MX host's address (public_ips); in the zone of "+host)
 	}
 	for _, a := range addrs {
 		rev, _ := dns.ReverseAddr(a.String())
