@@ -184,6 +184,7 @@ func TestDNSRecordsAndCheck(t *testing.T) {
 	} {
 		zone.set(tc.zone)
 		r := e.run(t, "", "dns", "check", "example.test")
+		t.Logf("%s: dns check:\n%s%s", tc.what, r.stdout, r.stderr)
 		if r.code != 1 || !strings.Contains(r.stderr, "missing or different") {
 			t.Errorf("%s: dns check exit %d, stderr %q\n%s", tc.what, r.code, r.stderr, r.stdout)
 			continue
