@@ -35,6 +35,11 @@ type Config struct {
 	// (RFC 5321 §4.5.1, RFC 2142) unless a user or alias has that exact
 	// address; "" means the first user created.
 	Postmaster string `toml:"postmaster"`
+	// PublicIPs are the addresses the internet reaches this server at
+	// (and that it sends from): they go into the SPF record, the A/AAAA
+	// records of hostname and the reverse DNS that "mailserver dns"
+	// prints and checks (dns_cmd.go).
+	PublicIPs []string `toml:"public_ips"`
 
 	Listen   ListenConfig   `toml:"listen"`
 	TLS      TLSConfig      `toml:"tls"`
@@ -197,9 +202,10 @@ type QuotaConfig struct {
 // source for each default.
 func defaultConfig() Config {
 	return Config{
-		DataDir:  "./data",
-		Domains:  []string{},
-		LogLevel: "info",
+		DataDir:   "./data",
+		Domains:   []string{},
+		LogLevel:  "info",
+		PublicIPs: []string{},
 		Listen: ListenConfig{
 			SMTP:        ":25",
 			Submission:  ":587",
@@ -335,6 +341,14 @@ func (c *Config) validate() error {
 	if c.Postmaster != "" {
 		if at := strings.LastIndexByte(c.Postmaster, '@'); at <= 0 || at == len(c.Postmaster)-1 || strings.ContainsAny(c.Postmaster, " \t\r\n<>") {
 			bad("postmaster", "%q is not an address like \"admin@example.com\"", c.Postmaster)
+		}
+	}
+
+	for _, ip := range c.PublicIPs {
+		if a, err := netip.ParseAddr(ip); err != nil || a.Zone() != "" || a.Is4In6() {
+			bad("public_ips", "%q is not an IPv4 or IPv6 address like \"192.0.2.10\"", ip)
+		} else if !a.IsGlobalUnicast() || a.IsPrivate() {
+			bad("public_ips", "%s is not a public address (loopback, private, link-local and multicast cannot be reached from the internet)", ip)
 		}
 	}
 

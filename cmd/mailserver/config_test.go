@@ -53,6 +53,11 @@ func TestValidateNamesKey(t *testing.T) {
 	}{
 		{`log_level = "loud"`, "log_level"},
 		{`domains = ["a@b"]`, "domains"},
+		{`public_ips = ["mail.example.com"]`, "public_ips"},
+		{`public_ips = ["192.168.1.10"]`, "public_ips"},
+		{`public_ips = ["127.0.0.1"]`, "public_ips"},
+		{`public_ips = ["fe80::1%eth0"]`, "public_ips"},
+		{`public_ips = ["::ffff:192.0.2.10"]`, "public_ips"},
 		{"[listen]\nsmtp = \"25\"", "listen.smtp"},
 		{"[listen]\nimap = \":1143\"\nimaps = \":1143\"", "listen.imaps"},
 		{"[tls]\ncert = \"c.pem\"", "tls"},

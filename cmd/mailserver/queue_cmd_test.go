@@ -236,6 +236,13 @@ func startTestDNS(t *testing.T, zone map[string]string) string {
 		}
 		w.WriteMsg(m)
 	})
+	return serveTestDNS(t, h)
+}
+
+// serveTestDNS serves h over UDP and TCP on one loopback port and returns
+// the address.
+func serveTestDNS(t *testing.T, h dns.Handler) string {
+	t.Helper()
 	var pc net.PacketConn
 	var ln net.Listener
 	for try := 0; ln == nil; try++ {
