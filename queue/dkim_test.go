@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailserver/mailserver/internal/dkimtest"
+	"github.com/mailserver/mailserver/queue/dkimtest"
 	"github.com/mailserver/mailserver/store"
 )
 

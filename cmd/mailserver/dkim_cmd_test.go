@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailserver/mailserver/internal/dkimtest"
+	"github.com/mailserver/mailserver/queue/dkimtest"
 )
 
 // submitWithSmtplib sends messages with Python's smtplib: argv is addr,
