@@ -68,10 +68,10 @@ func TestReverseRefuses(t *testing.T) {
 		local string
 		want  error
 	}{
-		{"SRS0=mWRw=JU=example.com=alice", ErrBadHash},       // tampered hash
-		{"SRS0=mWRv=JU=example.com=alicf", ErrBadHash},       // tampered local part
-		{"SRS0=mWRv=JU=example.net=alice", ErrBadHash},       // tampered domain
-		{"SRS0=mWRv=JV=example.com=alice", ErrBadHash},       // tampered time
+		{"SRS0=mWRw=JU=example.com=alice", ErrBadHash}, // tampered hash
+		{"SRS0=mWRv=JU=example.com=alicf", ErrBadHash}, // tampered local part
+		{"SRS0=mWRv=JU=example.net=alice", ErrBadHash}, // tampered domain
+		{"SRS0=mWRv=JV=example.com=alice", ErrBadHash}, // tampered time
 		{"SRS1=5uCE=forwarder.test==abcd=AB=example.com=joe", ErrBadHash},
 		{"SRS0=mWRv=JU=example.com", ErrMalformed},
 		{"SRS0=mWR=JU=example.com=alice", ErrMalformed},
