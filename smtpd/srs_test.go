@@ -8,7 +8,6 @@ import (
 	"net"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +21,6 @@ import (
 // original sender's server the bounce goes back to): it records each
 // transaction's envelope.
 type srsRemote struct {
-	mu   sync.Mutex
 	txns chan srsTxn
 }
 
