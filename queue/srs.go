@@ -15,7 +15,8 @@ import (
 // server's right to send for forwarder rather than failing the original
 // sender's domain, and a bounce comes to forwarder, where store.Resolve
 // decodes it back to the original sender. The null sender (RFC 5321
-// §4.5.5) and local senders are kept.
+// §4.5.5) and local senders are kept, and so is a sender whose SRS form
+// would have a local part over 64 octets.
 //
 // One entry has one sender, so the direct remote recipients of a relayed
 // message that also reaches a forward get the SRS sender too; their
@@ -37,8 +38,18 @@ func (q *Queue) srsSender(ctx context.Context, from, forwarder string, now time.
 	if err != nil {
 		return "", fmt.Errorf("srs: rewrite %s: %w", from, err)
 	}
+	if strings.LastIndexByte(s, '@') > maxLocalPart {
+		// RFC 5321 §4.5.3.1.1: receivers may refuse a longer local part,
+		// and store.Resolve would refuse the bounce; the original
+		// sender at least reaches receivers that do not check SPF.
+		q.log.Warn("SRS address too long; forwarding with the original sender", "sender", from, "srs", s)
+		return from, nil
+	}
 	return s, nil
 }
+
+// maxLocalPart is the longest local part (RFC 5321 §4.5.3.1.1).
+const maxLocalPart = 64
 
 // addressDomain is the lower-case domain of local@domain ("" if none).
 func addressDomain(addr string) string {

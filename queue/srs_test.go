@@ -34,6 +34,8 @@ func TestSRSSenderOfForwards(t *testing.T) {
 		{"alice@example.test", "fwd@other.test", false},                 // local sender
 		{"", "fwd@other.test", false},                                   // null sender
 		{"dave@sender.test", "erin@remote.test", false},                 // no forward
+		// SRS0=HHHH=TT= and the domain make the local part over 64 octets.
+		{"dave@" + strings.Repeat("long", 13) + ".test", "fwd@other.test", false},
 	}
 	for _, c := range cases {
 		res := submit(t, q, c.from, "Subject: x\r\n\r\nhi\r\n", c.rcpt)
