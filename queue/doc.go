@@ -15,6 +15,12 @@
 // and every recipient sends the same bytes; local copies stay unsigned.
 // DSNs are queued through the same path and signed the same way.
 //
+// A message that reaches an alias forwarding to a remote address, from a
+// non-null sender outside the local domains, is queued with an SRS
+// sender of the alias's domain (srs.go, package queue/srs), so the
+// receiver's SPF check sees this server's domain; store.Resolve decodes
+// the bounces that come back to it.
+//
 // # Delivering
 //
 // Run is the scheduler: one goroutine that sleeps until the earliest next

@@ -25,6 +25,8 @@ type Store interface {
 	QueueUpdate(ctx context.Context, id uint64, fn func(m *store.QueuedMessage) (*store.Submission, error)) (*store.QueuedMessage, error)
 	QueueDelete(ctx context.Context, id uint64) error
 	OpenBody(bodyID uint64) (*store.BodyReader, error)
+	// SRSForward rewrites a forwarded message's sender (srs.go).
+	SRSForward(sender, forwarder string, now time.Time) (string, error)
 }
 
 // Defaults of the Options fields left zero; cmd/mailserver's embedded

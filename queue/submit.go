@@ -79,8 +79,9 @@ type Result struct {
 // Submit routes env's recipients and stores body (CRLF line endings, as
 // store.ReadBody makes them) durably: one copy per local account, with a
 // Return-Path header (RFC 5321 §4.4), and one outbound queue entry for all
-// remote recipients (aliases to external addresses included, envelope
-// sender kept). A local account reached through several recipients or
+// remote recipients (aliases to external addresses included; when there
+// is one, the envelope sender of the entry is rewritten with SRS, see
+// srs.go). A local account reached through several recipients or
 // aliases gets one copy. It returns after the commit is on disk.
 //
 // Recipients that could not be stored (Result.Failed: a quota filled
@@ -137,6 +138,7 @@ func (q *Queue) prepare(ctx context.Context, env *Envelope, body *store.Body, no
 	seenUser := map[uint64]bool{}
 	var remote []store.QueuedRecipient
 	seenRemote := map[string]bool{}
+	forwarder := "" // the local domain of the first alias forwarding to a remote address
 	for _, rcpt := range env.Recipients {
 		routes, local, err := rcpt.Routes, rcpt.Local, error(nil)
 		if !rcpt.Resolved {
@@ -167,6 +169,9 @@ func (q *Queue) prepare(ctx context.Context, env *Envelope, body *store.Body, no
 				orcpt := rcpt.ORcpt
 				if orcpt == "" && !strings.EqualFold(r.Remote, rcpt.Address) {
 					orcpt = "rfc822;" + rcpt.Address // RFC 3461 §4.2: keep the original
+				}
+				if local && forwarder == "" {
+					forwarder = addressDomain(rcpt.Address)
 				}
 				remote = append(remote, store.QueuedRecipient{
 					Address: r.Remote, Notify: rcpt.Notify, ORcpt: orcpt,
@@ -203,12 +208,22 @@ func (q *Queue) prepare(ctx context.Context, env *Envelope, body *store.Body, no
 		}
 	}
 	if len(remote) > 0 {
+		sender, err := q.srsSender(ctx, env.From, forwarder, now)
+		if err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
 		qm := &store.QueuedMessage{
-			Sender: env.From, EnvelopeID: env.EnvelopeID, Ret: env.Ret,
+			Sender: sender, EnvelopeID: env.EnvelopeID, Ret: env.Ret,
 			SMTPUTF8: env.SMTPUTF8, Body8Bit: env.Body8Bit, Recipients: remote,
 		}
 		if env.AuthUser != "" {
 			qm.Meta = map[string]string{"auth": env.AuthUser}
+		}
+		if sender != env.From {
+			if qm.Meta == nil {
+				qm.Meta = map[string]string{}
+			}
+			qm.Meta["srs-from"] = env.From // for the logs and `queue show`
 		}
 		sub.Outbound = qm
 	}

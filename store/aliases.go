@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/mailserver/mailserver/queue/srs"
 )
 
 // Alias maps an address of a local domain to one or more addresses, local
@@ -136,6 +139,11 @@ func (s *Store) Resolve(ctx context.Context, address string) (routes []Route, lo
 			return nil
 		}
 		local = true
+		if srs.IsSRS(l) {
+			// The raw local part: the SRS fields keep their case.
+			routes, err = s.newResolver(tx).srsBounce(address[:strings.LastIndexByte(address, '@')], time.Now())
+			return err
+		}
 		routes, err = s.newResolver(tx).resolve(l, d, 0)
 		return err
 	})

@@ -15,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/mailserver/mailserver/queue/srs"
 	"github.com/mailserver/mailserver/store/authlimit"
 )
 
@@ -110,6 +111,7 @@ type Store struct {
 	dummyPwd      string         // hash verified for unknown users, so timing does not tell
 	firstUser     firstUserCache // the default postmaster
 	commits       atomic.Uint64  // write transactions committed (group commits)
+	srs           *srs.Rewriter  // Sender Rewriting Scheme with the stored secret (srs.go)
 }
 
 var (
@@ -181,6 +183,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	collected := 0
+	var rewriter *srs.Rewriter
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range topBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -202,8 +205,12 @@ func Open(path string, opts *Options) (*Store, error) {
 		} else if got != schemaVersion {
 			return fmt.Errorf("schema version %d, this program knows %d", got, schemaVersion)
 		}
-		// Bodies left unreferenced by the last run (see bodyKeeper).
+		// The SRS secret is made once, with the database (srs.go).
 		var err error
+		if rewriter, err = srsRewriterTx(meta); err != nil {
+			return err
+		}
+		// Bodies left unreferenced by the last run (see bodyKeeper).
 		collected, err = collectGarbageAtOpen(tx)
 		return err
 	})
@@ -213,6 +220,7 @@ func Open(path string, opts *Options) (*Store, error) {
 	}
 	s := &Store{
 		db:   db,
+		srs:  rewriter,
 		log:  o.Logger,
 		opts: o,
 		hub:  newHub(),
