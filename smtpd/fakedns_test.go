@@ -24,14 +24,20 @@ type fakeDNS struct {
 func newFakeDNS(t testing.TB) *fakeDNS {
 	t.Helper()
 	f := &fakeDNS{txt: map[string][]string{}, a: map[string][]string{}, fail: map[string]bool{}}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.addr = pc.LocalAddr().String()
-	ln, err := net.Listen("tcp", f.addr)
-	if err != nil {
-		t.Fatal(err)
+	var pc net.PacketConn
+	var ln net.Listener
+	for try := 0; ln == nil; try++ {
+		var err error
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		f.addr = pc.LocalAddr().String()
+		if ln, err = net.Listen("tcp", f.addr); err != nil {
+			pc.Close() // the TCP port is taken: another pair
+			if try == 20 {
+				t.Fatal(err)
+			}
+		}
 	}
 	ok := make(chan struct{}, 2)
 	started := func() { ok <- struct{}{} }

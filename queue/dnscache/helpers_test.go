@@ -32,14 +32,7 @@ type testServer struct {
 
 func newTestServer(t testing.TB) *testServer {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := listenUDPAndTCP(t)
 	s := &testServer{
 		addr: pc.LocalAddr().String(), rrs: map[key][]dns.RR{}, names: map[string]bool{},
 		soa: map[string]dns.RR{}, servfail: map[string]bool{}, truncate: map[string]bool{},
@@ -251,4 +244,25 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// listenUDPAndTCP binds one loopback port for both UDP and TCP; when the
+// TCP half of a free UDP port is taken (another test's connection), it
+// tries another port.
+func listenUDPAndTCP(t testing.TB) (net.PacketConn, net.Listener) {
+	t.Helper()
+	for try := 0; ; try++ {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln
+		}
+		pc.Close()
+		if try == 20 {
+			t.Fatal(err)
+		}
+	}
 }
