@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -179,6 +180,17 @@ func inboundZone(t testing.TB) (*fakeDNS, *dkimKeys) {
 	// RFC 7208 §4.5: two SPF records are a permerror.
 	d.addTXT("permerror.test", "v=spf1 ip4:127.0.0.1 -all")
 	d.addTXT("permerror.test", "v=spf1 -all")
+	// RFC 7208 §4.6.4: more than 10 DNS-querying terms, or more than 2
+	// lookups that find nothing, are a permerror, even when a later term
+	// would pass.
+	for i := range 11 {
+		d.addTXT(fmt.Sprintf("l%d.lookups.test", i), fmt.Sprintf("v=spf1 include:l%d.lookups.test ?all", i+1))
+	}
+	d.addTXT("l11.lookups.test", "v=spf1 ?all")
+	d.addTXT("lookups.test", "v=spf1 include:l0.lookups.test ip4:127.0.0.1 -all")
+	d.addTXT("short.lookups.test", "v=spf1 include:l9.lookups.test ip4:127.0.0.1 -all") // 3 lookups: passes
+	d.addTXT("voids.test", "v=spf1 a:v1.voids.test a:v2.voids.test a:v3.voids.test ip4:127.0.0.1 -all")
+	d.addTXT("twovoids.test", "v=spf1 a:v1.voids.test a:v2.voids.test ip4:127.0.0.1 -all") // 2 voids: passes
 	// DMARC policies; the senders' SPF fails and nothing is signed.
 	for _, dom := range []string{"reject.test", "quarantine.test", "dmarcdns.test"} {
 		d.addTXT(dom, "v=spf1 ip4:192.0.2.1 -all")
@@ -243,6 +255,14 @@ func TestInboundVerification(t *testing.T) {
 			[]string{"spf=temperror smtp.mailfrom=x@temperror.test"}},
 		{"spf-permerror", pyMessage{mailFrom: "x@permerror.test", msg: msg("x@permerror.test", "spf-permerror")}, 250, "INBOX",
 			[]string{"spf=permerror smtp.mailfrom=x@permerror.test"}},
+		{"spf-lookup-limit", pyMessage{mailFrom: "x@lookups.test", msg: msg("x@lookups.test", "spf-lookup-limit")}, 250, "INBOX",
+			[]string{"spf=permerror smtp.mailfrom=x@lookups.test"}},
+		{"spf-under-lookup-limit", pyMessage{mailFrom: "x@short.lookups.test", msg: msg("x@short.lookups.test", "spf-under-lookup-limit")}, 250, "INBOX",
+			[]string{"spf=pass smtp.mailfrom=x@short.lookups.test"}},
+		{"spf-under-void-limit", pyMessage{mailFrom: "x@twovoids.test", msg: msg("x@twovoids.test", "spf-under-void-limit")}, 250, "INBOX",
+			[]string{"spf=pass smtp.mailfrom=x@twovoids.test"}},
+		{"spf-void-limit", pyMessage{mailFrom: "x@voids.test", msg: msg("x@voids.test", "spf-void-limit")}, 250, "INBOX",
+			[]string{"spf=permerror smtp.mailfrom=x@voids.test"}},
 		{"spf-a-mechanism", pyMessage{mailFrom: "x@amech.test", msg: msg("x@amech.test", "spf-a-mechanism")}, 250, "INBOX",
 			[]string{"spf=pass smtp.mailfrom=x@amech.test"}},
 		// RFC 7208 §2.4: the null sender is checked by its HELO.
