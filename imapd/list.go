@@ -14,7 +14,7 @@ type listNode struct {
 	mb          *store.Mailbox // nil: no such mailbox (a parent level or a stale subscription)
 	subscribed  bool
 	children    bool // some existing mailbox lies below
-	subChildren bool // some subscribed name lies below
+	subChildren bool // some subscribed name lies below that the patterns do not match
 }
 
 // List implements imapserver.Session: LIST (RFC 9051 §6.3.9) with the
@@ -51,12 +51,20 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 	for _, name := range subs {
 		get(name).subscribed = true
 	}
+	full := make([]string, len(patterns))
+	for i, p := range patterns {
+		full[i] = listPattern(ref, p)
+	}
 	for name, n := range nodes {
+		// RFC 5258 §3.5: CHILDINFO tells of matching children the
+		// response does not list itself; one that the patterns match is
+		// listed, and saying so again at its parent is redundant.
+		hiddenSub := n.subscribed && !matchAny(name, full)
 		for p := parentOf(name); p != ""; p = parentOf(p) {
 			if n.mb != nil {
 				get(p).children = true
 			}
-			if n.subscribed {
+			if hiddenSub {
 				get(p).subChildren = true
 			}
 		}
@@ -66,10 +74,6 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	full := make([]string, len(patterns))
-	for i, p := range patterns {
-		full[i] = listPattern(ref, p)
-	}
 
 	for _, name := range names {
 		n := nodes[name]
