@@ -104,20 +104,23 @@ func parseMailbox(s string) (imap.Address, bool) {
 	}
 	var name, addr string
 	if i := strings.LastIndexByte(s, '<'); i >= 0 {
-		name = strings.TrimSpace(stripComments(s[:i]))
+		outside, _ := splitComments(s[:i])
+		name = strings.TrimSpace(outside)
 		addr = s[i+1:]
 		if j := strings.IndexByte(addr, '>'); j >= 0 {
 			addr = addr[:j]
 		}
+		addr, _ = splitComments(addr)
 	} else {
-		addr = s
 		// "local@domain (Real Name)": the comment is the only name there
 		// is, and Dovecot shows it as the display name.
-		name = quoteComment(firstComment(s))
+		var comment string
+		addr, comment = splitComments(s)
+		name = quoteComment(comment)
 	}
 	// CFWS around the atoms of an addr-spec is not part of it (RFC 5322
 	// §3.4.1, §4.4: "user (c)@ (c) domain" is user@domain).
-	addr = stripSpaceUnquoted(stripComments(addr))
+	addr = stripSpaceUnquoted(addr)
 	if i := strings.LastIndexByte(addr, ':'); i >= 0 && strings.HasPrefix(addr, "@") {
 		// Obsolete source route (RFC 5322 §4.4): go-imap's Address has no
 		// field for ENVELOPE's at-domain-list, which it writes as NIL.
@@ -133,34 +136,6 @@ func parseMailbox(s string) (imap.Address, bool) {
 		return imap.Address{}, false
 	}
 	return a, true
-}
-
-// firstComment is the text of the first top-level comment of s, "" if none.
-func firstComment(s string) string {
-	start, depth, inQuote, escaped := -1, 0, false, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case escaped:
-			escaped = false
-		case c == '\\':
-			escaped = true
-		case inQuote:
-			inQuote = c != '"'
-		case c == '"' && depth == 0:
-			inQuote = true
-		case c == '(':
-			if depth == 0 {
-				start = i + 1
-			}
-			depth++
-		case c == ')' && depth > 0:
-			if depth--; depth == 0 {
-				return strings.TrimSpace(s[start:i])
-			}
-		}
-	}
-	return ""
 }
 
 // quoteComment makes a comment's text into a quoted-string for unquote
@@ -196,12 +171,16 @@ func stripSpaceUnquoted(s string) string {
 	return b.String()
 }
 
-func stripComments(s string) string {
+// splitComments reads the comments of s (RFC 5322 §3.2.2: nested
+// parentheses, quoted-pairs, none inside quoted strings) in one pass: it
+// returns the text outside them and the text of the first top-level one
+// ("" if none).
+func splitComments(s string) (outside, first string) {
 	if !strings.Contains(s, "(") {
-		return s
+		return s, ""
 	}
 	var b strings.Builder
-	depth, inQuote, escaped := 0, false, false
+	start, depth, inQuote, escaped, found := 0, 0, false, false, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -214,17 +193,22 @@ func stripComments(s string) string {
 		case c == '"' && depth == 0:
 			inQuote = true
 		case c == '(':
+			if depth == 0 {
+				start = i + 1
+			}
 			depth++
 			continue
 		case c == ')' && depth > 0:
-			depth--
+			if depth--; depth == 0 && !found {
+				first, found = strings.TrimSpace(s[start:i]), true
+			}
 			continue
 		}
 		if depth == 0 {
 			b.WriteByte(c)
 		}
 	}
-	return b.String()
+	return b.String(), first
 }
 
 // unquote removes the quotes of a quoted string and its escapes.
