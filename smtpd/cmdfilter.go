@@ -258,39 +258,9 @@ func dotScan(state *int, p []byte) (int, bool) {
 			}
 			i += k
 		}
-		c := p[i]
-		switch s {
-		case dsBeginLine:
-			switch c {
-			case '.':
-				s = dsDot
-			case '\r':
-				s = dsCR
-			default:
-				s = dsData
-			}
-		case dsDot:
-			if c == '\r' {
-				s = dsDotCR
-			} else {
-				s = dsData
-			}
-		case dsDotCR:
-			if c == '\n' {
-				*state = dsEOF
-				return i + 1, true
-			}
-			s = dsData
-		case dsCR:
-			if c == '\n' {
-				s = dsBeginLine
-			} else {
-				s = dsData
-			}
-		case dsData:
-			if c == '\r' {
-				s = dsCR
-			}
+		if s, _ = dotStep(s, p[i]); s == dsEOF {
+			*state = s
+			return i + 1, true
 		}
 	}
 	*state = s

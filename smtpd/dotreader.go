@@ -39,6 +39,44 @@ const (
 	dsEOF              // read the ".\r\n" end marker line
 )
 
+// dotStep is one octet c of go-smtp's end-of-data state machine from
+// state s: the next state, and whether c is message data (false for the
+// dot that starts a line, the CR after it, and the LF that ends the data:
+// go-smtp unstuffs and drops them). dotReader and dotScan (cmdfilter.go)
+// share it.
+func dotStep(s int, c byte) (int, bool) {
+	switch s {
+	case dsBeginLine:
+		switch c {
+		case '.':
+			return dsDot, false
+		case '\r':
+			return dsCR, true
+		}
+		return dsData, true
+	case dsDot:
+		if c == '\r' {
+			return dsDotCR, false
+		}
+		return dsData, true
+	case dsDotCR:
+		if c == '\n' {
+			return dsEOF, false
+		}
+		return dsData, true
+	case dsCR:
+		if c == '\n' {
+			return dsBeginLine, true
+		}
+		return dsData, true
+	case dsData:
+		if c == '\r' {
+			return dsCR, true
+		}
+	}
+	return s, true
+}
+
 // dataLayout is where go-smtp's dataReader keeps its fields.
 type dataLayout struct {
 	typ                    reflect.Type // *smtp.dataReader
@@ -269,39 +307,9 @@ func (d *dotReader) Read(b []byte) (n int, err error) {
 				break
 			}
 		}
-		switch state {
-		case dsBeginLine:
-			if c == '.' {
-				state = dsDot
-				continue
-			}
-			if c == '\r' {
-				state = dsCR
-				break
-			}
-			state = dsData
-		case dsDot:
-			if c == '\r' {
-				state = dsDotCR
-				continue
-			}
-			state = dsData
-		case dsDotCR:
-			if c == '\n' {
-				state = dsEOF
-				continue
-			}
-			state = dsData
-		case dsCR:
-			if c == '\n' {
-				state = dsBeginLine
-				break
-			}
-			state = dsData
-		case dsData:
-			if c == '\r' {
-				state = dsCR
-			}
+		var data bool
+		if state, data = dotStep(state, c); !data {
+			continue
 		}
 		b[n] = c
 		n++
