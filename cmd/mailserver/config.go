@@ -62,6 +62,8 @@ type ListenConfig struct {
 	POP3S       string `toml:"pop3s"`       // implicit TLS
 	IMAP        string `toml:"imap"`        // STARTTLS
 	IMAPS       string `toml:"imaps"`       // implicit TLS
+	HTTP        string `toml:"http"`        // ACME HTTP-01, autoconfig, redirect to https
+	HTTPS       string `toml:"https"`       // implicit TLS: autoconfig, MTA-STS policy
 }
 
 // listenEntry is one [listen] key with its address and TLS mode.
@@ -82,6 +84,8 @@ func (l ListenConfig) entries() []listenEntry {
 		{"pop3s", l.POP3S, true, "POP3"},
 		{"imap", l.IMAP, false, "IMAP"},
 		{"imaps", l.IMAPS, true, "IMAP"},
+		{"http", l.HTTP, false, "HTTP"},
+		{"https", l.HTTPS, true, "HTTPS"},
 	}
 }
 
@@ -214,6 +218,8 @@ func defaultConfig() Config {
 			POP3S:       ":995",
 			IMAP:        ":143",
 			IMAPS:       ":993",
+			HTTP:        ":80",
+			HTTPS:       ":443",
 		},
 		Auth: AuthConfig{
 			AllowPlaintextOnLoopback: true,

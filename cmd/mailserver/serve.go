@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -60,6 +61,12 @@ type env struct {
 	log   *slog.Logger
 	queue *queue.Queue       // set by workers (serve_queue.go); SMTP submits to it
 	dns   *dnscache.Resolver // set by workers: the one DNS cache, for the queue and smtpd
+	// acmeHTTP wraps the plain-HTTP handler to answer ACME HTTP-01
+	// challenges; nil when ACME is off.
+	acmeHTTP func(http.Handler) http.Handler
+	// trustedCert reports whether a CA-issued certificate is in place
+	// (HSTS is sent only then); nil means no.
+	trustedCert func() bool
 }
 
 // listener returns the spec for [listen] key served by svc, with the
@@ -240,7 +247,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 // every configured [listen] key is served exactly once.
 func collectListeners(e *env) ([]listenerSpec, error) {
 	var specs []listenerSpec
-	for _, f := range []func(*env) ([]listenerSpec, error){smtpListeners, pop3Listeners, imapListeners} {
+	for _, f := range []func(*env) ([]listenerSpec, error){smtpListeners, pop3Listeners, imapListeners, httpListeners} {
 		s, err := f(e)
 		if err != nil {
 			return nil, err

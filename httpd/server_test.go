@@ -1,0 +1,89 @@
+package httpd
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serveListener is the test's accept loop (cmd has the real one).
+func serveListener(t *testing.T, s *Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.ServeConn(c, false)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	return ln.Addr().String()
+}
+
+func TestServerServesAndLimitsHeaders(t *testing.T) {
+	s := NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("hello"))
+	}), ServerOptions{ReadHeaderTimeout: 500 * time.Millisecond})
+	addr := serveListener(t, s)
+
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET: %s", resp.Status)
+	}
+
+	// A 1 MiB header is refused (431), the connection is not kept.
+	req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+	req.Header.Set("X-Big", strings.Repeat("a", 1<<20))
+	resp, err = http.DefaultClient.Do(req)
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Fatalf("1 MiB header: %s, want 431", resp.Status)
+		}
+	}
+
+	// A client that never finishes its header is cut off.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n"))
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err == nil && !strings.Contains(line, "408") {
+		t.Fatalf("slow header got %q, want the connection closed", line)
+	}
+}
+
+func TestServerRefusesAfterShutdown(t *testing.T) {
+	s := NewServer(http.NotFoundHandler(), ServerOptions{})
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a, b := net.Pipe()
+	defer b.Close()
+	s.ServeConn(a, false)
+	if _, err := a.Write([]byte("x")); err == nil {
+		t.Fatal("connection handed over after shutdown is still open")
+	}
+}
