@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"reflect"
 	"sort"
 	"strings"
 
@@ -75,13 +76,18 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 	}
 	sort.Strings(names)
 
+	lsub := isLSUB(w)
 	for _, name := range names {
 		n := nodes[name]
 		if !matchAny(name, full) {
 			continue
 		}
 		var childInfo *imap.ListDataChildInfo
+		// RFC 3501 §6.3.9: LSUB "%" lists an unsubscribed parent of a
+		// subscribed child the pattern does not reach, as \Noselect.
+		lsubParent := lsub && !n.subscribed && n.subChildren
 		switch {
+		case lsubParent:
 		case options.SelectSubscribed:
 			if !n.subscribed {
 				if !options.SelectRecursiveMatch || !n.subChildren {
@@ -99,7 +105,7 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 		}
 		data := &imap.ListData{Mailbox: name, Delim: store.Delimiter, ChildInfo: childInfo}
 		switch {
-		case n.mb == nil && n.children:
+		case lsubParent, n.mb == nil && n.children:
 			data.Attrs = append(data.Attrs, imap.MailboxAttrNoSelect)
 		case n.mb == nil:
 			data.Attrs = append(data.Attrs, imap.MailboxAttrNonExistent)
@@ -110,7 +116,9 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 		} else if n.mb != nil {
 			data.Attrs = append(data.Attrs, imap.MailboxAttrHasNoChildren)
 		}
-		if n.subscribed && (options.ReturnSubscribed || options.SelectSubscribed) {
+		// \Subscribed is LIST-EXTENDED's (RFC 5258); LSUB lists only
+		// subscriptions and has no such attribute.
+		if n.subscribed && !lsub && (options.ReturnSubscribed || options.SelectSubscribed) {
 			data.Attrs = append(data.Attrs, imap.MailboxAttrSubscribed)
 		}
 		// RFC 6154 §2: special-use attributes may be returned unasked.
@@ -127,6 +135,21 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 		}
 	}
 	return nil
+}
+
+// isLSUB reports whether w answers LSUB rather than LIST (SUBSCRIBED).
+// go-imap v2 beta.8 hands both to Session.List with the same options
+// (SelectSubscribed alone); only its ListWriter's unexported lsub field
+// tells them apart, and the two differ (LSUB "%" lists unsubscribed
+// parents, LIST (SUBSCRIBED) "%" does not). Reading the field goes when
+// go-imap says which command it is; TestLSUBPercentParents fails if the
+// field is renamed.
+func isLSUB(w *imapserver.ListWriter) bool {
+	if w == nil {
+		return false
+	}
+	f := reflect.ValueOf(w).Elem().FieldByName("lsub")
+	return f.IsValid() && f.Kind() == reflect.Bool && f.Bool()
 }
 
 func parentOf(name string) string {
