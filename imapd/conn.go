@@ -46,6 +46,9 @@ type serverConn struct {
 	mu       sync.Mutex
 	buf      *[]byte   // non-nil while batching
 	deadline time.Time // while batching: the write deadline last asked for
+	// origins puts the origin into partial BINARY items (binorigin.go);
+	// set on the connection go-imap writes to, never below TLS.
+	origins *binaryOrigins
 }
 
 // batchBytes is the write batch buffer's size: a few loopback segments.
@@ -97,7 +100,7 @@ type tlsConn struct {
 // client's plaintext; the one under TLS (wrapConn) steps aside when the
 // handshake begins.
 func wrapTLS(tc *tls.Conn, pool *sync.Pool) net.Conn {
-	return &tlsConn{serverConn: &serverConn{Conn: newInputGuard(tc), pool: pool}, tc: tc}
+	return &tlsConn{serverConn: &serverConn{Conn: newInputGuard(tc), pool: pool, origins: newBinaryOrigins()}, tc: tc}
 }
 
 // isTLS reports whether c (the connection go-imap holds) is TLS: STARTTLS
@@ -163,24 +166,49 @@ func (c *serverConn) Close() error {
 func (c *serverConn) Write(b []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var err error
+	if c.origins != nil {
+		err = c.origins.write(b, c.writeLocked)
+	} else {
+		err = c.writeLocked(b)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// writeLocked writes b into the batch, or at once when not batching.
+func (c *serverConn) writeLocked(b []byte) error {
 	if c.buf == nil {
-		return c.Conn.Write(b)
+		_, err := c.Conn.Write(b)
+		return err
 	}
 	buf := *c.buf
 	if len(buf)+len(b) > cap(buf) {
 		if err := c.flushLocked(); err != nil {
-			return 0, err
+			return err
 		}
 		buf = *c.buf
 		if len(b) >= cap(buf) {
 			if err := c.Conn.SetWriteDeadline(c.deadline); err != nil {
-				return 0, err
+				return err
 			}
-			return c.Conn.Write(b)
+			_, err := c.Conn.Write(b)
+			return err
 		}
 	}
 	*c.buf = append(buf, b...)
-	return len(b), nil
+	return nil
+}
+
+// expectBinaryOrigin announces a partial BINARY item (binorigin.go).
+func (c *serverConn) expectBinaryOrigin(item uint64, origin int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.origins != nil {
+		c.origins.expect(item, origin)
+	}
 }
 
 // SetWriteDeadline implements net.Conn.
@@ -230,6 +258,11 @@ func (c *serverConn) startBatch() {
 func (c *serverConn) endBatch() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.origins != nil {
+		if err := c.origins.release(c.writeLocked); err != nil {
+			return err
+		}
+	}
 	if c.buf == nil {
 		return nil
 	}

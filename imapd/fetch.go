@@ -179,6 +179,7 @@ func (s *session) fetchOne(w *imapserver.FetchWriter, seq uint32, m *store.Messa
 		}
 	}
 	for i, bs := range options.BinarySection {
+		s.noteBinaryItem(bs)
 		if err := writeLiteral(rw.WriteBinarySection(bs, int64(len(d.binary[i]))), d.binary[i]); err != nil {
 			rw.Close()
 			return err

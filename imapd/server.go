@@ -177,6 +177,9 @@ func (s *Server) ServeConn(c net.Conn, implicitTLS bool) {
 	}
 	wc := wrapConn(c, s.bufs, s.opts.CommandTimeout)
 	if !implicitTLS {
+		// go-imap writes to this connection itself until a STARTTLS,
+		// which starts a new one (starttls.go).
+		wc.(*serverConn).origins = newBinaryOrigins()
 		if s.opts.TLSConfig != nil {
 			guardOf(wc).takeover.start = s.takeOverStartTLS // starttls.go
 		}

@@ -57,6 +57,9 @@ type session struct {
 	ctx    context.Context // tagged with store.WithOrigin(…, session)
 	cancel context.CancelFunc
 
+	// binaryItems counts the BINARY items written (binorigin.go).
+	binaryItems uint64
+
 	// Set by Login.
 	user  *store.User
 	watch *userWatch
