@@ -22,7 +22,11 @@ type goSession struct {
 	id      string
 	c       *imapclient.Client
 	badSize atomic.Value // a string: an EXPUNGE or EXISTS that did not fit
+	// recentUIDs: the UIDs the last FETCH 1:* (quiet) showed as \Recent.
+	recentUIDs map[uint32]bool
 }
+
+func (s *goSession) recent() map[uint32]bool { return s.recentUIDs }
 
 func (w *world) newGoSession(id string) *goSession {
 	s := &goSession{w: w, id: id}
@@ -198,7 +202,11 @@ func (s *goSession) quiet(rng *rand.Rand) {
 	msgs, err := s.c.Fetch(imap.SeqSet{{Start: 1, Stop: uint32(len(st))}}, &imap.FetchOptions{UID: true, Flags: true, RFC822Size: true, InternalDate: true}).Collect()
 	s.check("FETCH 1:*", err)
 	model := make([]msgState, len(st))
+	s.recentUIDs = map[uint32]bool{}
 	for _, m := range msgs {
+		if slices.ContainsFunc(m.Flags, func(f imap.Flag) bool { return strings.EqualFold(string(f), `\Recent`) }) {
+			s.recentUIDs[uint32(m.UID)] = true
+		}
 		if m.SeqNum < 1 || int(m.SeqNum) > len(model) {
 			s.w.t.Errorf("%s: FETCH 1:*: seq %d", s.id, m.SeqNum)
 			return

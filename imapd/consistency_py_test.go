@@ -25,6 +25,9 @@ type pySession struct {
 	model []msgState
 	// flagsList is the last untagged FLAGS (keywords: issue 11 item 4).
 	flagsList string
+	// recentUIDs: the UIDs a FETCH FLAGS showed as \Recent (item 6); a
+	// message stays recent for the session's whole selection.
+	recentUIDs map[uint32]bool
 	history   []string // the last exchanges, for a failure's log
 }
 
@@ -56,7 +59,7 @@ func (w *world) newPySession(id string) *pySession {
 			t.Errorf("%s: python3: %v: %s", id, err, stderr.String())
 		}
 	})
-	s := &pySession{w: w, id: id, in: in, out: bufio.NewReader(out)}
+	s := &pySession{w: w, id: id, in: in, out: bufio.NewReader(out), recentUIDs: map[uint32]bool{}}
 	host, port, _ := net.SplitHostPort(w.e.addr)
 	s.must(s.call(map[string]any{"op": "login", "host": host, "port": port, "user": "alice@example.test", "pass": testPass}), "LOGIN")
 	return s
@@ -108,6 +111,8 @@ func (s *pySession) must(r *pyReply, what string) {
 	}
 	t.Errorf("%s: %s: %s %s (untagged %q)", s.id, what, r.Typ, text, r.Log)
 }
+
+func (s *pySession) recent() map[uint32]bool { return s.recentUIDs }
 
 func (s *pySession) selectInbox() {
 	r := s.cmd("SELECT", "INBOX")
@@ -169,6 +174,9 @@ func (s *pySession) apply(r *pyReply, what string, own *ownStore) (search []int)
 			}
 			if g := fetchFlagsRE.FindStringSubmatch(items); g != nil {
 				m.flags = normFlags(strings.Fields(g[1]))
+				if m.uid != 0 && slices.ContainsFunc(strings.Fields(g[1]), func(f string) bool { return strings.EqualFold(f, `\Recent`) }) {
+					s.recentUIDs[m.uid] = true
+				}
 				if own != nil && own.pending[n] && own.op.reflects(m.flags) {
 					delete(own.pending, n) // answered
 				}

@@ -44,6 +44,8 @@ import (
 //     goroutine of its own, imapclient.Client.handleFetch, so their order
 //     is not knowable through its API: that session kind checks FETCH
 //     answers, the imaplib kind checks the updates);
+//   - each message is \Recent in exactly one session (the sessions are
+//     all IMAP4rev1 ones);
 //   - a random SEARCH (flags, keywords, SMALLER/LARGER with dates, SINCE,
 //     BEFORE, ON, SUBJECT, TEXT, sequence and UID sets, NOT, OR,
 //     parentheses) answers what a reference evaluation over the model
@@ -141,6 +143,8 @@ type consistencySession interface {
 	// quiet runs NOOP and checks the session against the store, nothing
 	// else running.
 	quiet(rng *rand.Rand)
+	// recent is the UIDs the server has shown the session as \Recent.
+	recent() map[uint32]bool
 }
 
 // idleGate lets an IDLE last while the round's other commands run.
@@ -174,6 +178,25 @@ func (w *world) round() {
 	wg.Wait()
 	for _, s := range w.sessions {
 		s.quiet(rand.New(rand.NewPCG(w.rng.Uint64(), w.rng.Uint64())))
+	}
+	w.checkRecent()
+}
+
+// checkRecent: every session is a IMAP4rev1 one and has had INBOX
+// selected since before any message arrived, and each has now been told
+// of every message; so each message is \Recent in exactly one session
+// (RFC 3501 §2.3.2: the first session told of it).
+func (w *world) checkRecent() {
+	for _, m := range w.storeState() {
+		var in []string
+		for i, s := range w.sessions {
+			if s.recent()[m.UID] {
+				in = append(in, fmt.Sprint(i))
+			}
+		}
+		if len(in) != 1 {
+			w.t.Errorf("round %d: UID %d is \\Recent in %d sessions (%s), want exactly one", w.rounds, m.UID, len(in), strings.Join(in, ", "))
+		}
 	}
 }
 
