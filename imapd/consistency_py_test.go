@@ -28,7 +28,7 @@ type pySession struct {
 	// recentUIDs: the UIDs a FETCH FLAGS showed as \Recent (item 6); a
 	// message stays recent for the session's whole selection.
 	recentUIDs map[uint32]bool
-	history   []string // the last exchanges, for a failure's log
+	history    []string // the last exchanges, for a failure's log
 }
 
 type pyReply struct {
