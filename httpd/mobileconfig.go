@@ -17,7 +17,9 @@ import (
 // it when the profile is installed).
 
 // plistValue is a value of the XML property list format.
-type plistValue interface{ writePlist(b *bytes.Buffer, indent string) }
+type plistValue interface {
+	writePlist(b *bytes.Buffer, indent string)
+}
 
 type plistString string
 type plistInt int
