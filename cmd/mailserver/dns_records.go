@@ -190,14 +190,13 @@ func domainRecords(cfg *Config, domain string, keys []store.DKIMKey) []zoneRecor
 		add(kindSRV, &dns.SRV{Hdr: hdr(name, dns.TypeSRV), Priority: 0, Weight: 1, Port: s.srvPort(), Target: host},
 			s.describe+": mail clients find the server with it.")
 	}
-	for _, a := range addrs {
-		var rr dns.RR
-		if a.Is4() {
-			rr = &dns.A{Hdr: hdr(host, dns.TypeA), A: a.AsSlice()}
-		} else {
-			rr = &dns.AAAA{Hdr: hdr(host, dns.TypeAAAA), AAAA: a.AsSlice()}
-		}
-		add(kindAddr, rr, "The MX host's address (public_ips); in the zone of "+host)
+	web := srvService{name: "autodiscover", listen: cfg.Listen.HTTPS, port: 443}
+	if web.listen == "" {
+		add(kindSRV, &dns.SRV{Hdr: hdr("_autodiscover._tcp."+domain, dns.TypeSRV), Target: "."},
+			"Outlook's autodiscover: turned off ([listen] https = \"\").")
+	} else {
+		add(kindSRV, &dns.SRV{Hdr: hdr("_autodiscover._tcp."+domain, dns.TypeSRV), Priority: 0, Weight: 1, Port: web.srvPort(), Target: host},
+			"Outlook finds its autodiscover service with it ([MS-OXDSCLI]), on the https listener.")
 	}
 	// The web front's names (httpd): they point at the server, which
 	// answers for them (and gets their certificate, with ACME).
@@ -216,13 +215,14 @@ func domainRecords(cfg *Config, domain string, keys []store.DKIMKey) []zoneRecor
 		alias("autodiscover", "Outlook asks https://autodiscover."+bare+"/autodiscover/autodiscover.xml for its settings.")
 		alias("mta-sts", "The MTA-STS policy host (RFC 8461 §3.3); it needs a certificate senders trust.")
 	}
-	web := srvService{name: "autodiscover", listen: cfg.Listen.HTTPS, port: 443}
-	if web.listen == "" {
-		add(kindSRV, &dns.SRV{Hdr: hdr("_autodiscover._tcp."+domain, dns.TypeSRV), Target: "."},
-			"Outlook's autodiscover: turned off ([listen] https = \"\").")
-	} else {
-		add(kindSRV, &dns.SRV{Hdr: hdr("_autodiscover._tcp."+domain, dns.TypeSRV), Priority: 0, Weight: 1, Port: web.srvPort(), Target: host},
-			"Outlook finds the autodiscover service with it ([MS-OXDSCLI] §3.1.5.2), on the https listener.")
+	for _, a := range addrs {
+		var rr dns.RR
+		if a.Is4() {
+			rr = &dns.A{Hdr: hdr(host, dns.TypeA), A: a.AsSlice()}
+		} else {
+			rr = &dns.AAAA{Hdr: hdr(host, dns.TypeAAAA), AAAA: a.AsSlice()}
+		}
+		add(kindAddr, rr, "The MX host's address (public_ips); in the zone of "+host)
 	}
 	for _, a := range addrs {
 		rev, _ := dns.ReverseAddr(a.String())
