@@ -185,3 +185,36 @@ func FuzzAddressParameter(f *testing.F) {
 		}
 	})
 }
+
+// TestEscaping: an address with the characters XML gives a meaning to
+// (allowed in a dot-atom: & ' { }) comes back intact, as text, in the
+// autodiscover response and the profile.
+func TestEscaping(t *testing.T) {
+	w := startWebFront(t, allPorts)
+	addr := "o'brien&co{x}@example.test"
+	_, body := w.do(t, "POST", "https://autodiscover.example.test/autodiscover/autodiscover.xml",
+		outlookRequest("o'brien&amp;co{x}@example.test"))
+	var p parsedAutodiscover
+	if err := xml.Unmarshal([]byte(body), &p); err != nil || len(p.Response.Account.Protocol) == 0 ||
+		p.Response.Account.Protocol[0].LoginName != addr {
+		t.Fatalf("autodiscover: %v %+v\n%s", err, p, body)
+	}
+	resp, body := w.do(t, "GET", "https://mail.example.test/apple/mail.mobileconfig?emailaddress="+url.QueryEscape(addr), "")
+	if resp.StatusCode != 200 || !strings.Contains(body, "<string>o&#39;brien&amp;co{x}@example.test</string>") {
+		t.Fatalf("profile: %s\n%s", resp.Status, body)
+	}
+	d := xml.NewDecoder(strings.NewReader(body))
+	found := false
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			break
+		}
+		if cd, ok := tok.(xml.CharData); ok && string(cd) == addr {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("the profile does not hold %q as text:\n%s", addr, body)
+	}
+}
