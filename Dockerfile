@@ -21,7 +21,7 @@ COPY --from=build /out/mailserver /usr/local/bin/mailserver
 # /var/lib/mailserver/data; docker-compose.yml keeps it in a named volume.
 WORKDIR /var/lib/mailserver
 VOLUME ["/var/lib/mailserver/data"]
-# smtp submission submissions pop3 pop3s imap imaps
-EXPOSE 25 587 465 110 995 143 993
+# smtp submission submissions pop3 pop3s imap imaps http https
+EXPOSE 25 587 465 110 995 143 993 80 443
 ENTRYPOINT ["/usr/local/bin/mailserver"]
 CMD ["serve"]

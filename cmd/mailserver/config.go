@@ -14,6 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/mailserver/mailserver/httpd"
 	"github.com/mailserver/mailserver/imapd"
 	"github.com/mailserver/mailserver/pop3d"
 	"github.com/mailserver/mailserver/queue"
@@ -51,6 +52,7 @@ type Config struct {
 	POP3     POP3Config     `toml:"pop3"`
 	IMAP     IMAPConfig     `toml:"imap"`
 	Quota    QuotaConfig    `toml:"quota"`
+	MTASTS   MTASTSConfig   `toml:"mta_sts"`
 }
 
 // ListenConfig holds one address per listener; "" turns it off.
@@ -194,6 +196,14 @@ type IMAPConfig struct {
 	MaxConnectionsPerUser int `toml:"max_connections_per_user"`
 }
 
+// MTASTSConfig is the MTA-STS policy (RFC 8461) that the https listener
+// serves at mta-sts.DOMAIN and whose id "dns records" prints.
+type MTASTSConfig struct {
+	Mode   string   `toml:"mode"`    // "testing", "enforce" or "none"
+	MX     []string `toml:"mx"`      // MX names besides hostname
+	MaxAge int      `toml:"max_age"` // seconds senders keep the policy
+}
+
 // QuotaConfig is the default quota of users without their own; 0 = unlimited.
 type QuotaConfig struct {
 	DefaultMaxBytes    int64 `toml:"default_max_bytes"`
@@ -256,6 +266,7 @@ func defaultConfig() Config {
 		},
 		Inbound: inboundDefaults(),
 		POP3:    POP3Config{MaxConnections: pop3d.DefaultMaxConnections},
+		MTASTS:  MTASTSConfig{Mode: httpd.DefaultMTASTSMode, MX: []string{}, MaxAge: httpd.DefaultMTASTSMaxAge},
 		IMAP: IMAPConfig{
 			MaxConnections:        imapd.DefaultMaxConnections,
 			MaxConnectionsPerUser: imapd.DefaultMaxConnectionsPerUser,
@@ -474,6 +485,19 @@ func (c *Config) validate() error {
 	if c.Quota.DefaultMaxMessages < 0 {
 		bad("quota.default_max_messages", "must not be negative")
 	}
+	if !httpd.ValidMTASTSMode(c.MTASTS.Mode) {
+		bad("mta_sts.mode", "must be \"testing\", \"enforce\" or \"none\", not %q", c.MTASTS.Mode)
+	}
+	for _, mx := range c.MTASTS.MX {
+		// RFC 8461 §3.2: a host name, or "*." and one more label's worth.
+		if name := strings.TrimPrefix(mx, "*."); name == "" || strings.ContainsAny(name, " \t\r\n@/:*;") || !strings.Contains(name, ".") {
+			bad("mta_sts.mx", "%q is not an MX host name like \"mx2.example.com\" or \"*.example.net\"", mx)
+		}
+	}
+	if c.MTASTS.MaxAge <= 0 || c.MTASTS.MaxAge > httpd.MaxMTASTSMaxAge {
+		bad("mta_sts.max_age", "must be 1 to %d seconds (RFC 8461 §3.2), not %d", httpd.MaxMTASTSMaxAge, c.MTASTS.MaxAge)
+	}
+
 	if len(problems) > 0 {
 		// One line, so the CLI's one-line error rule holds.
 		return errors.New(strings.Join(problems, "; "))

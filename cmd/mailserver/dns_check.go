@@ -87,6 +87,8 @@ func checkRecord(ctx context.Context, r checkResolver, rec *zoneRecord) checkRes
 			found = append(found, fmt.Sprintf("%d %d %d %s", srv.Priority, srv.Weight, srv.Port, srv.Target))
 		}
 		return notOK(found)
+	case *dns.CNAME:
+		return checkCNAME(ctx, r, name, want.Target, rec.orAddrs)
 	case *dns.A:
 		return checkAddr(ctx, r, "ip4", name, want.A)
 	case *dns.AAAA:
@@ -224,4 +226,38 @@ func checkReverse(ctx context.Context, r checkResolver, addr netip.Addr, host st
 		return checkResult{status: statusOK}
 	}
 	return checkResult{statusDifferent, fmt.Sprintf("the PTR names %s, but %s does not resolve to %s (not forward-confirmed)", host, host, addr)}
+}
+
+// checkCNAME: name is an alias of target, or (instead of the CNAME) has
+// one of the server's addresses (public_ips).
+func checkCNAME(ctx context.Context, r checkResolver, name, target string, orAddrs []netip.Addr) checkResult {
+	rrs, err := r.LookupRR(ctx, name, dns.TypeCNAME)
+	if err != nil {
+		if res := lookupFailed(err); res.status == statusError {
+			return res
+		}
+	}
+	var found []string
+	for _, rr := range rrs {
+		if c, ok := rr.(*dns.CNAME); ok {
+			if strings.EqualFold(c.Target, target) {
+				return checkResult{status: statusOK}
+			}
+			found = append(found, "CNAME "+c.Target)
+		}
+	}
+	if len(found) > 0 {
+		return notOK(found)
+	}
+	addrs, err := r.LookupNetIP(ctx, "ip", name)
+	if err != nil {
+		return lookupFailed(err)
+	}
+	for _, a := range addrs {
+		if slices.Contains(orAddrs, a.Unmap()) {
+			return checkResult{status: statusOK}
+		}
+		found = append(found, a.String())
+	}
+	return notOK(found)
 }

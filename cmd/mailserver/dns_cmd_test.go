@@ -87,7 +87,8 @@ func without(rrs []dns.RR, drop func(dns.RR) bool) []dns.RR {
 func TestDNSRecordsAndCheck(t *testing.T) {
 	zone := &testZone{}
 	dnsAddr := serveTestDNS(t, zone)
-	e := newTestEnv(t, map[string]string{"submissions": "127.0.0.1:0", "imaps": "127.0.0.1:0", "smtp": "127.0.0.1:0"},
+	e := newTestEnv(t, map[string]string{"submissions": "127.0.0.1:0", "imaps": "127.0.0.1:0", "smtp": "127.0.0.1:0",
+		"http": "127.0.0.1:0", "https": "127.0.0.1:0"},
 		fmt.Sprintf("domains = [\"example.test\"]\npublic_ips = [\"192.0.2.10\", \"2001:db8::10\"]\n[dns]\nresolver = %q\n", dnsAddr))
 
 	// Nothing published yet.
@@ -104,9 +105,10 @@ func TestDNSRecordsAndCheck(t *testing.T) {
 	for _, rr := range rrs {
 		count[dns.TypeToString[rr.Header().Rrtype]]++
 	}
-	// MX; TXT: SPF, 2 DKIM, DMARC, TLS-RPT, MTA-STS; six SRV; A, AAAA;
+	// MX; TXT: SPF, 2 DKIM, DMARC, TLS-RPT, MTA-STS; six mail SRV and
+	// _autodiscover; CNAMEs autoconfig, autodiscover, mta-sts; A, AAAA;
 	// two PTR.
-	if want := map[string]int{"MX": 1, "TXT": 6, "SRV": 6, "A": 1, "AAAA": 1, "PTR": 2}; !maps.Equal(count, want) {
+	if want := map[string]int{"MX": 1, "TXT": 6, "SRV": 7, "CNAME": 3, "A": 1, "AAAA": 1, "PTR": 2}; !maps.Equal(count, want) {
 		t.Fatalf("dns records printed %v, want %v", count, want)
 	}
 	for _, want := range []string{
@@ -120,6 +122,10 @@ func TestDNSRecordsAndCheck(t *testing.T) {
 		"_imaps._tcp.example.test.\t3600\tIN\tSRV\t0 1 993 mail.example.test.",
 		"_submission._tcp.example.test.\t3600\tIN\tSRV\t0 0 0 .",
 		"_pop3._tcp.example.test.\t3600\tIN\tSRV\t0 0 0 .",
+		"_autodiscover._tcp.example.test.\t3600\tIN\tSRV\t0 1 443 mail.example.test.",
+		"autoconfig.example.test.\t3600\tIN\tCNAME\tmail.example.test.",
+		"autodiscover.example.test.\t3600\tIN\tCNAME\tmail.example.test.",
+		"mta-sts.example.test.\t3600\tIN\tCNAME\tmail.example.test.",
 		"mail.example.test.\t3600\tIN\tAAAA\t2001:db8::10",
 		"10.2.0.192.in-addr.arpa.\t3600\tIN\tPTR\tmail.example.test.",
 		"set it at the provider",
@@ -159,6 +165,13 @@ func TestDNSRecordsAndCheck(t *testing.T) {
 	zone.set(reject)
 	e.mustRun(t, "", "dns", "check", "example.test")
 
+	// An A record of the server's address instead of a CNAME is right
+	// too.
+	byAddr := without(rrs, func(rr dns.RR) bool { return rr.Header().Name == "mta-sts.example.test." })
+	a, _ := dns.NewRR("mta-sts.example.test. 3600 IN A 192.0.2.10")
+	zone.set(append(byAddr, a))
+	e.mustRun(t, "", "dns", "check", "example.test")
+
 	for _, tc := range []struct {
 		what       string
 		zone       []dns.RR
@@ -175,6 +188,10 @@ func TestDNSRecordsAndCheck(t *testing.T) {
 			"SPF", "example.test.", "different"},
 		{"submissions on another port", replaced(t, rrs, dns.TypeSRV, "_submissions._tcp.example.test. 3600 IN SRV 0 1 2465 mail.example.test."),
 			"SRV", "_submissions._tcp.example.test.", "different"},
+		{"autoconfig elsewhere", replaced(t, rrs, dns.TypeCNAME, "autoconfig.example.test. 3600 IN CNAME web.provider.test."),
+			"CNAME", "autoconfig.example.test.", "different"},
+		{"autodiscover removed", without(rrs, func(rr dns.RR) bool { return rr.Header().Name == "autodiscover.example.test." }),
+			"CNAME", "autodiscover.example.test.", "missing"},
 		{"PTR to another name", replaced(t, rrs, dns.TypePTR, "10.2.0.192.in-addr.arpa. 3600 IN PTR host-10.provider.test."),
 			"PTR", "10.2.0.192.in-addr.arpa.", "different"},
 		// The A record no longer has the address: its PTR still names

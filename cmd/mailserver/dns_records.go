@@ -11,6 +11,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mailserver/mailserver/httpd"
 	"github.com/mailserver/mailserver/store"
 )
 
@@ -32,6 +33,7 @@ const (
 	kindTLSRPT = "TLS-RPT"
 	kindMTASTS = "MTA-STS"
 	kindSRV    = "SRV"
+	kindCNAME  = "CNAME"
 	kindAddr   = "A/AAAA"
 	kindPTR    = "PTR"
 )
@@ -42,14 +44,16 @@ type zoneRecord struct {
 	comment []string
 	rr      dns.RR
 	addr    netip.Addr // for a PTR record, the address it is of
+	// orAddrs, for a CNAME record, are addresses that do as well: the
+	// name may have A/AAAA records of the server instead.
+	orAddrs []netip.Addr
 }
 
-// mtaSTSPolicy is the MTA-STS policy (RFC 8461 §3.2) for the server's
-// MX host; "testing" mode: senders report failures (TLS-RPT) but still
-// deliver, until the web front that serves it (a later issue) and a
-// certificate that senders accept are in place.
-func mtaSTSPolicy(hostname string) string {
-	return "version: STSv1\r\nmode: testing\r\nmx: " + strings.TrimSuffix(hostname, ".") + "\r\nmax_age: 604800\r\n"
+// mtaSTSPolicy is the MTA-STS policy (RFC 8461 §3.2) of every local
+// domain, exactly the text the https listener serves at
+// mta-sts.DOMAIN (serve_http.go): its digest is the TXT record's id.
+func mtaSTSPolicy(cfg *Config) string {
+	return httpd.MTASTSPolicy(cfg.MTASTS.Mode, cfg.Hostname, cfg.MTASTS.MX, cfg.MTASTS.MaxAge)
 }
 
 // mtaSTSID is the policy's id (RFC 8461 §3.1: 1 to 32 alphanumerics that
@@ -170,9 +174,11 @@ func domainRecords(cfg *Config, domain string, keys []store.DKIMKey) []zoneRecor
 		"change p=quarantine to p=reject.")
 	add(kindTLSRPT, txt("_smtp._tls."+domain, "v=TLSRPTv1; rua=mailto:"+postmaster),
 		"SMTP TLS reporting (RFC 8460): senders report TLS failures delivering to "+bare+".")
-	add(kindMTASTS, txt("_mta-sts."+domain, "v=STSv1; id="+mtaSTSID(mtaSTSPolicy(host))),
-		"MTA-STS (RFC 8461): senders fetch the policy from https://mta-sts."+bare+"/.well-known/mta-sts.txt;",
-		"this server does not serve it yet (a later release's web front will); until then the record is harmless.")
+	if cfg.Listen.HTTPS != "" {
+		add(kindMTASTS, txt("_mta-sts."+domain, "v=STSv1; id="+mtaSTSID(mtaSTSPolicy(cfg))),
+			"MTA-STS (RFC 8461): senders fetch the policy (mode "+cfg.MTASTS.Mode+") from https://mta-sts."+bare+"/.well-known/mta-sts.txt,",
+			"which this server serves; the id changes whenever the policy does ([mta_sts] in the config).")
+	}
 	for _, s := range srvServices(cfg.Listen) {
 		name := "_" + s.name + "._tcp." + domain
 		if s.listen == "" {
@@ -183,6 +189,31 @@ func domainRecords(cfg *Config, domain string, keys []store.DKIMKey) []zoneRecor
 		}
 		add(kindSRV, &dns.SRV{Hdr: hdr(name, dns.TypeSRV), Priority: 0, Weight: 1, Port: s.srvPort(), Target: host},
 			s.describe+": mail clients find the server with it.")
+	}
+	web := srvService{name: "autodiscover", listen: cfg.Listen.HTTPS, port: 443}
+	if web.listen == "" {
+		add(kindSRV, &dns.SRV{Hdr: hdr("_autodiscover._tcp."+domain, dns.TypeSRV), Target: "."},
+			"Outlook's autodiscover: turned off ([listen] https = \"\").")
+	} else {
+		add(kindSRV, &dns.SRV{Hdr: hdr("_autodiscover._tcp."+domain, dns.TypeSRV), Priority: 0, Weight: 1, Port: web.srvPort(), Target: host},
+			"Outlook finds its autodiscover service with it ([MS-OXDSCLI]), on the https listener.")
+	}
+	// The web front's names (httpd): they point at the server, which
+	// answers for them (and gets their certificate, with ACME).
+	alias := func(sub, why string) {
+		name := sub + "." + domain
+		if name == host {
+			return
+		}
+		out = append(out, zoneRecord{kind: kindCNAME, rr: &dns.CNAME{Hdr: hdr(name, dns.TypeCNAME), Target: host}, orAddrs: addrs,
+			comment: []string{why, "Or A/AAAA records of the server's addresses instead of the CNAME."}})
+	}
+	if cfg.Listen.HTTP != "" || cfg.Listen.HTTPS != "" {
+		alias("autoconfig", "Thunderbird fetches its settings from http(s)://autoconfig."+bare+"/mail/config-v1.1.xml.")
+	}
+	if cfg.Listen.HTTPS != "" {
+		alias("autodiscover", "Outlook asks https://autodiscover."+bare+"/autodiscover/autodiscover.xml for its settings.")
+		alias("mta-sts", "The MTA-STS policy host (RFC 8461 §3.3); it needs a certificate senders trust.")
 	}
 	for _, a := range addrs {
 		var rr dns.RR
