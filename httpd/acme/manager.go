@@ -192,7 +192,9 @@ func isChallengeHello(h *tls.ClientHelloInfo) bool {
 // else (no SNI, or a name without one) DefaultName's; else Fallback's.
 func (m *Manager) GetCertificate(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	if isChallengeHello(h) {
-		return m.magic.GetCertificate(h)
+		cert, err := m.magic.GetCertificate(h)
+		m.log.Info("acme: answered a TLS-ALPN-01 challenge", "name", h.ServerName, "remote", remote(h), "err", err)
+		return cert, err
 	}
 	name := normalize(h.ServerName)
 	m.mu.RLock()
@@ -237,7 +239,20 @@ func (m *Manager) ChallengeConfig(base *tls.Config) func(*tls.ClientHelloInfo) (
 // HTTPHandler answers HTTP-01 challenges (RFC 8555 §8.3) under
 // /.well-known/acme-challenge/ and passes every other request to next.
 func (m *Manager) HTTPHandler(next http.Handler) http.Handler {
-	return m.issuer.HTTPChallengeHandler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.issuer.HandleHTTPChallenge(w, r) {
+			m.log.Info("acme: answered an HTTP-01 challenge", "host", r.Host, "remote", r.RemoteAddr)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func remote(h *tls.ClientHelloInfo) string {
+	if h.Conn == nil {
+		return ""
+	}
+	return h.Conn.RemoteAddr().String()
 }
 
 // Trusted reports whether a CA-issued certificate is being served.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -85,6 +86,7 @@ func TestManagerPebble(t *testing.T) {
 		t.Run(challenge, func(t *testing.T) {
 			l := listeners{tls: listen(t), http: listen(t)}
 			addrs := acmetest.FreeAddrs(t)
+			logs := &acmetest.Buffer{}
 			p := acmetest.StartPebble(t, acmetest.Config{Addrs: addrs, HTTPPort: port(l.http), TLSPort: port(l.tls)})
 			dirRoots := x509.NewCertPool()
 			dirRoots.AppendCertsFromPEM(p.DirectoryCA)
@@ -97,7 +99,7 @@ func TestManagerPebble(t *testing.T) {
 				Names: func(context.Context) ([]string, error) {
 					return acme.Names("mail.example.test", []string{"example.test"}, []string{"autoconfig"}), nil
 				},
-				Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+				Logger: slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, logs), nil)),
 			}
 			if challenge == "tls-alpn-01" {
 				opts.TLSALPNPort = port(l.tls)
@@ -116,6 +118,10 @@ func TestManagerPebble(t *testing.T) {
 			}
 			if challenge == "http-01" && !strings.Contains(p.Log.String(), "Attempting to validate w/ HTTP") {
 				t.Fatalf("pebble did not validate over HTTP:\n%s", p.Log)
+			}
+			want := map[string]string{"tls-alpn-01": "answered a TLS-ALPN-01 challenge", "http-01": "answered an HTTP-01 challenge"}[challenge]
+			if !strings.Contains(logs.String(), want) {
+				t.Fatalf("the manager did not log %q", want)
 			}
 			if !m.Trusted() {
 				t.Fatal("Trusted() false with certificates in place")
