@@ -26,6 +26,11 @@ const (
 	LetsEncryptStaging = "https://acme-staging-v02.api.letsencrypt.org/directory"
 )
 
+// DefaultSubdomains are the names certified under each local domain:
+// Thunderbird's autoconfig, Outlook's autodiscover and the MTA-STS policy
+// host (RFC 8461 §3.2).
+func DefaultSubdomains() []string { return []string{"autoconfig", "autodiscover", "mta-sts"} }
+
 // Defaults of Options.
 const (
 	DefaultCheckInterval = time.Minute
@@ -59,10 +64,13 @@ type Options struct {
 	// DefaultName (the hostname) is served to clients without SNI and
 	// for names without a certificate of their own.
 	DefaultName string
-	// HTTPPort and TLSALPNPort are the local ports of the listeners that
-	// answer HTTP-01 (HTTPHandler) and TLS-ALPN-01 (GetCertificate); 0
-	// turns that challenge off. The CA connects to 80 and 443: other
-	// values make sense behind a port forward, and in tests.
+	// HTTP01 and TLSALPN01 choose the challenges: HTTP-01 answered by
+	// HTTPHandler on the http listener, TLS-ALPN-01 by GetCertificate on
+	// the https one.
+	HTTP01, TLSALPN01 bool
+	// HTTPPort and TLSALPNPort are those listeners' local ports (0: 80
+	// and 443, where the CA connects; others make sense behind a port
+	// forward, and in tests). See SetPorts.
 	HTTPPort, TLSALPNPort int
 	// Fallback serves a name that has no certificate (yet). Nil: such a
 	// handshake fails.
@@ -110,7 +118,7 @@ func New(opts Options) (*Manager, error) {
 	if opts.Email == "" {
 		return nil, errors.New("acme: an account e-mail address is required")
 	}
-	if opts.HTTPPort == 0 && opts.TLSALPNPort == 0 {
+	if !opts.HTTP01 && !opts.TLSALPN01 {
 		return nil, errors.New("acme: neither HTTP-01 nor TLS-ALPN-01 can be answered (no http or https listener)")
 	}
 	if opts.Directory == "" {
@@ -165,8 +173,8 @@ func New(opts Options) (*Manager, error) {
 		Email:                   opts.Email,
 		Agreed:                  true,
 		TrustedRoots:            opts.DirectoryRoots,
-		DisableHTTPChallenge:    opts.HTTPPort == 0,
-		DisableTLSALPNChallenge: opts.TLSALPNPort == 0,
+		DisableHTTPChallenge:    !opts.HTTP01,
+		DisableTLSALPNChallenge: !opts.TLSALPN01,
 		// certmagic binds these ports itself only when nothing else
 		// does; the server's listeners hold them, so the challenges are
 		// answered by HTTPHandler and GetCertificate.
@@ -176,6 +184,14 @@ func New(opts Options) (*Manager, error) {
 	})
 	m.magic.Issuers = []certmagic.Issuer{m.issuer}
 	return m, nil
+}
+
+// SetPorts sets Options.HTTPPort and TLSALPNPort once the listeners are
+// bound (a configured port 0 is known only then). Call it before Run.
+func (m *Manager) SetPorts(httpPort, tlsALPNPort int) {
+	m.work.Lock()
+	defer m.work.Unlock()
+	m.issuer.AltHTTPPort, m.issuer.AltTLSALPNPort = httpPort, tlsALPNPort
 }
 
 // Close stops certmagic's cache maintenance goroutine.
@@ -295,6 +311,11 @@ func Names(hostname string, domains, subdomains []string) []string {
 	}
 	return out
 }
+
+// Qualifies reports whether a public CA can issue a certificate for
+// name: a DNS name of two or more labels, not localhost, not an IP
+// address.
+func Qualifies(name string) bool { return qualifies(normalize(name)) }
 
 // qualifies reports whether a CA can issue for name (RFC 8555 §7.1.4 dns
 // identifiers; no IP identifiers here).

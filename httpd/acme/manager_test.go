@@ -101,11 +101,9 @@ func TestManagerPebble(t *testing.T) {
 				},
 				Logger: slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, logs), nil)),
 			}
-			if challenge == "tls-alpn-01" {
-				opts.TLSALPNPort = port(l.tls)
-			} else {
-				opts.HTTPPort = port(l.http)
-			}
+			opts.HTTPPort, opts.TLSALPNPort = port(l.http), port(l.tls)
+			opts.TLSALPN01 = challenge == "tls-alpn-01"
+			opts.HTTP01 = challenge == "http-01"
 			m, err := acme.New(opts)
 			if err != nil {
 				t.Fatal(err)
