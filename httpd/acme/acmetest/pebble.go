@@ -74,8 +74,10 @@ type Pebble struct {
 	// certificate, and DirectoryCAFile a file holding it.
 	DirectoryCA     []byte
 	DirectoryCAFile string
-	// Roots holds the root that issued certificates chain to.
-	Roots *x509.CertPool
+	// Roots holds the root that issued certificates chain to, RootPEM
+	// the same in PEM.
+	Roots   *x509.CertPool
+	RootPEM []byte
 	// Log is Pebble's output.
 	Log *Buffer
 
@@ -147,7 +149,7 @@ func StartPebble(t testing.TB, c Config) *Pebble {
 	if c.CertDir == "" {
 		c.CertDir = t.TempDir()
 	}
-	caPEM := directoryCert(t, c.CertDir)
+	caPEM := readFile(t, DirectoryCert(t, c.CertDir))
 	cfg := map[string]any{"pebble": map[string]any{
 		"listenAddress":                  c.Addrs.Listen,
 		"managementListenAddress":        c.Addrs.Management,
@@ -211,6 +213,7 @@ func StartPebble(t testing.TB, c Config) *Pebble {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("pebble root: %s %v", resp.Status, err)
 	}
+	p.RootPEM = rootPEM
 	p.Roots = x509.NewCertPool()
 	if !p.Roots.AppendCertsFromPEM(rootPEM) {
 		t.Fatalf("pebble root: no certificate in %q", rootPEM)
@@ -229,13 +232,24 @@ func (p *Pebble) Stop() {
 	<-p.done
 }
 
-// directoryCert writes a CA (ca.pem) and a certificate for 127.0.0.1 and
-// localhost signed by it (cert.pem, key.pem) into dir unless there, and
-// returns the CA's PEM.
-func directoryCert(t testing.TB, dir string) []byte {
+func readFile(t testing.TB, name string) []byte {
 	t.Helper()
-	if ca, err := os.ReadFile(filepath.Join(dir, "ca.pem")); err == nil {
-		return ca
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// DirectoryCert writes a CA (ca.pem) and a certificate for 127.0.0.1 and
+// localhost signed by it (cert.pem, key.pem) into dir unless there, and
+// returns the CA file's name: what a client of the directory trusts.
+// Pass the same dir as Config.CertDir.
+func DirectoryCert(t testing.TB, dir string) string {
+	t.Helper()
+	caFile := filepath.Join(dir, "ca.pem")
+	if _, err := os.Stat(caFile); err == nil {
+		return caFile
 	}
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	caTmpl := &x509.Certificate{
@@ -270,7 +284,7 @@ func directoryCert(t testing.TB, dir string) []byte {
 			t.Fatal(err)
 		}
 	}
-	return caPEM
+	return caFile
 }
 
 // startDNS serves, on UDP and TCP of one loopback port, A 127.0.0.1 for
