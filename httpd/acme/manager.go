@@ -93,7 +93,8 @@ type Manager struct {
 	wake   chan struct{}
 
 	// work serialises passes (Run's and Renew's).
-	work sync.Mutex
+	work    sync.Mutex
+	written string // guarded by work: the certificates last written to the status file
 
 	mu    sync.RWMutex
 	names map[string]*nameState // guarded by mu

@@ -128,6 +128,19 @@ func TestManagerPebble(t *testing.T) {
 			for _, name := range []string{"mail.example.test", "autoconfig.example.test"} {
 				first[name] = peer(t, l.tls.Addr().String(), name, p.Roots)
 			}
+			// Clients offering other protocols (a browser, a mail client
+			// with RFC 7301 ALPN) are not refused: "acme-tls/1" is
+			// negotiated only for a validation.
+			for _, protos := range [][]string{{"h2", "http/1.1"}, {"imap"}, {"smtp"}} {
+				c, err := tls.Dial("tcp", l.tls.Addr().String(), &tls.Config{ServerName: "mail.example.test", RootCAs: p.Roots, NextProtos: protos})
+				if err != nil {
+					t.Fatalf("client offering ALPN %v: %v", protos, err)
+				}
+				if np := c.ConnectionState().NegotiatedProtocol; np != "" {
+					t.Fatalf("ALPN %v negotiated %q", protos, np)
+				}
+				c.Close()
+			}
 			// No SNI: the default name's certificate.
 			c, err := tls.Dial("tcp", l.tls.Addr().String(), &tls.Config{RootCAs: p.Roots, InsecureSkipVerify: true})
 			if err != nil {

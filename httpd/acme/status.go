@@ -53,14 +53,28 @@ func (m *Manager) Status() []CertStatus {
 	return out
 }
 
-// writeStatus replaces the status file with the current Status.
+// writeStatus replaces the status file with the current Status, when
+// that changed since the last write (a pass runs every CheckInterval).
+// Called with m.work held.
 func (m *Manager) writeStatus() error {
-	r := Report{Directory: m.opts.Directory, Written: time.Now().UTC(), Certificates: m.Status()}
+	certs := m.Status()
+	key, err := json.Marshal(certs)
+	if err != nil {
+		return err
+	}
+	if string(key) == m.written {
+		return nil
+	}
+	r := Report{Directory: m.opts.Directory, Written: time.Now().UTC(), Certificates: certs}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(m.opts.Dir, StatusFile), append(b, '\n'))
+	if err := writeFileAtomic(filepath.Join(m.opts.Dir, StatusFile), append(b, '\n')); err != nil {
+		return err
+	}
+	m.written = string(key)
+	return nil
 }
 
 // restoreStatus takes the renewal history (not the certificates, which
