@@ -14,8 +14,12 @@
 // offering exactly the "acme-tls/1" protocol gets the challenge
 // certificate (ChallengeConfig gives the tls.Config that negotiates
 // that protocol). HTTP-01 (RFC 8555 §8.3) is answered by HTTPHandler
-// under /.well-known/acme-challenge/. Which of the two is used follows
-// from Options.HTTPPort and Options.TLSALPNPort (0 turns one off).
+// under /.well-known/acme-challenge/. Options.HTTP01 and
+// Options.TLSALPN01 choose which are offered to the CA. "acme-tls/1" is
+// negotiated only for a validation hello (ChallengeConfig), never listed
+// in the shared config's NextProtos: Go's server refuses a client whose
+// ALPN list does not overlap NextProtos, so a browser offering h2 or a
+// mail client offering "imap" would be cut off.
 //
 // # Storage
 //
