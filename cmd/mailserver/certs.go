@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -16,7 +17,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
+
+	"github.com/mailserver/mailserver/httpd/acme"
 )
 
 // Files of the generated certificate, inside the data directory.
@@ -26,26 +30,143 @@ const (
 	selfSignedLifetime = 5 * 365 * 24 * time.Hour
 )
 
-// loadTLS returns the server TLS configuration: the configured certificate,
-// or else a self-signed one kept in the data directory (generated on first
-// start, and again when it expires or no longer names the hostname).
-func loadTLS(cfg *Config, log *slog.Logger, now time.Time) (*tls.Config, error) {
-	certFile, keyFile := cfg.TLS.Cert, cfg.TLS.Key
-	if certFile == "" {
-		certFile = filepath.Join(cfg.DataDir, selfSignedCertFile)
-		keyFile = filepath.Join(cfg.DataDir, selfSignedKeyFile)
-		if err := ensureSelfSigned(certFile, keyFile, cfg.Hostname, log, now); err != nil {
-			return nil, fmt.Errorf("self-signed certificate: %w", err)
+// certificates is where every listener's certificate comes from: the
+// one server tls.Config (env.tls) and, with ACME on, the Manager that
+// renews what it serves. No listener holds a certificate of its own:
+// each handshake asks GetCertificate, so a renewed certificate (or a
+// changed [tls] cert file) is served on every port without a restart.
+type certificates struct {
+	tls  *tls.Config
+	acme *acme.Manager // nil: ACME off
+	// trusted reports a CA-issued certificate in place (env.trustedCert).
+	trusted func() bool
+}
+
+// domainLister is the store's list of local domains (ACME certifies
+// names under each).
+type domainLister interface {
+	Domains(ctx context.Context) ([]string, error)
+}
+
+// loadTLS returns the server's certificates: the configured certificate
+// files (re-read when they change on disk), or ACME's certificates
+// falling back to a self-signed one kept in the data directory (generated
+// on first start, and again when it expires or no longer names the
+// hostname), or that self-signed one alone.
+func loadTLS(cfg *Config, domains domainLister, log *slog.Logger, now time.Time) (*certificates, error) {
+	base := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.TLS.Cert != "" {
+		fc, err := loadCertFiles(cfg.TLS.Cert, cfg.TLS.Key, log)
+		if err != nil {
+			return nil, fmt.Errorf("load certificate (change [tls] cert and key in the config): %w", err)
+		}
+		base.GetCertificate = fc.getCertificate
+		return &certificates{tls: base, trusted: func() bool { return true }}, nil
+	}
+	certFile := filepath.Join(cfg.DataDir, selfSignedCertFile)
+	keyFile := filepath.Join(cfg.DataDir, selfSignedKeyFile)
+	if err := ensureSelfSigned(certFile, keyFile, cfg.Hostname, log, now); err != nil {
+		return nil, fmt.Errorf("self-signed certificate: %w", err)
+	}
+	self, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("load self-signed certificate: %w", err)
+	}
+	selfSigned := func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &self, nil }
+	if !cfg.TLS.ACME {
+		base.GetCertificate = selfSigned
+		return &certificates{tls: base, trusted: func() bool { return false }}, nil
+	}
+	m, err := newACMEManager(cfg, domains, selfSigned, log)
+	if err != nil {
+		return nil, err
+	}
+	base.GetCertificate = m.GetCertificate
+	base.GetConfigForClient = m.ChallengeConfig(base)
+	return &certificates{tls: base, acme: m, trusted: m.Trusted}, nil
+}
+
+// newACMEManager builds the ACME manager from [tls] acme*: certificates
+// for the hostname and acme_names under every local domain, stored in
+// DATA_DIR/acme, challenges answered on the http and https listeners.
+func newACMEManager(cfg *Config, domains domainLister, fallback func(*tls.ClientHelloInfo) (*tls.Certificate, error), log *slog.Logger) (*acme.Manager, error) {
+	opts := acme.Options{
+		Dir:         filepath.Join(cfg.DataDir, acmeDir),
+		Directory:   cfg.TLS.ACMEDirectory,
+		Email:       cfg.TLS.ACMEEmail,
+		DefaultName: cfg.Hostname,
+		Names: func(ctx context.Context) ([]string, error) {
+			ds, err := domains.Domains(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("local domains: %w", err)
+			}
+			return acme.Names(cfg.Hostname, ds, cfg.TLS.ACMENames), nil
+		},
+		HTTP01:      cfg.Listen.HTTP != "",
+		TLSALPN01:   cfg.Listen.HTTPS != "",
+		HTTPPort:    listenPort(cfg.Listen.HTTP),
+		TLSALPNPort: listenPort(cfg.Listen.HTTPS),
+		Fallback:    fallback,
+		Logger:      log.With("component", "acme"),
+	}
+	if f := cfg.TLS.ACMEDirectoryCA; f != "" {
+		pemBytes, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("[tls] acme_directory_ca: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pemBytes) {
+			return nil, fmt.Errorf("[tls] acme_directory_ca: no PEM certificate in %s", f)
+		}
+		opts.DirectoryRoots = pool
+	}
+	m, err := acme.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("[tls] acme: %w", err)
+	}
+	return m, nil
+}
+
+// listening tells the ACME manager the ports the http and https
+// listeners got (a configured port 0 is known only once bound).
+func (c *certificates) listening(bound []boundListener) {
+	if c.acme == nil {
+		return
+	}
+	var httpPort, httpsPort int
+	for _, b := range bound {
+		p := b.ln.Addr().(*net.TCPAddr).Port
+		switch b.key {
+		case "http":
+			httpPort = p
+		case "https":
+			httpsPort = p
 		}
 	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("load certificate (change [tls] cert and key in the config): %w", err)
+	c.acme.SetPorts(httpPort, httpsPort)
+}
+
+// acmeDir is the ACME storage directory inside the data directory.
+const acmeDir = "acme"
+
+// listenPort is the port of a [listen] address, 0 when it is off. A
+// configured ":0" (tests) is resolved by the caller once bound.
+func listenPort(addr string) int {
+	if addr == "" {
+		return 0
 	}
-	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		MinVersion:   tls.VersionTLS12,
-	}, nil
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // ensureSelfSigned keeps an existing usable certificate and otherwise

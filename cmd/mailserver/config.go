@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/mailserver/mailserver/httpd"
+	"github.com/mailserver/mailserver/httpd/acme"
 	"github.com/mailserver/mailserver/imapd"
 	"github.com/mailserver/mailserver/pop3d"
 	"github.com/mailserver/mailserver/queue"
@@ -91,11 +92,21 @@ func (l ListenConfig) entries() []listenEntry {
 	}
 }
 
-// TLSConfig names a certificate and key in PEM files. When both are empty a
-// self-signed certificate is generated into the data directory.
+// TLSConfig names a certificate and key in PEM files, or turns on ACME
+// (certs.go). When neither is set a self-signed certificate is generated
+// into the data directory.
 type TLSConfig struct {
 	Cert string `toml:"cert"`
 	Key  string `toml:"key"`
+	// ACME obtains certificates for the hostname and ACMENames under
+	// each local domain from ACMEDirectory (RFC 8555).
+	ACME          bool     `toml:"acme"`
+	ACMEEmail     string   `toml:"acme_email"`
+	ACMEDirectory string   `toml:"acme_directory"`
+	ACMENames     []string `toml:"acme_names"` // subdomains of each local domain
+	// ACMEDirectoryCA is a PEM file of CAs trusted, besides the system's,
+	// for the ACME directory's HTTPS (a private CA, Pebble).
+	ACMEDirectoryCA string `toml:"acme_directory_ca"`
 }
 
 // AuthConfig governs logins on every protocol.
@@ -230,6 +241,10 @@ func defaultConfig() Config {
 			IMAPS:       ":993",
 			HTTP:        ":80",
 			HTTPS:       ":443",
+		},
+		TLS: TLSConfig{
+			ACMEDirectory: acme.LetsEncrypt,
+			ACMENames:     acme.DefaultSubdomains(),
 		},
 		Auth: AuthConfig{
 			AllowPlaintextOnLoopback: true,
@@ -387,6 +402,7 @@ func (c *Config) validate() error {
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		bad("tls", "set both cert and key, or neither for a self-signed certificate")
 	}
+	c.validateACME(bad)
 
 	positive := func(key string, v int64) {
 		if v <= 0 {

@@ -132,16 +132,22 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 	} else {
 		log.Info("open file limit", "nofile", cur, "hard", max)
 	}
-	tlsConfig, err := loadTLS(cfg, log, time.Now())
+	certs, err := loadTLS(cfg, st, log, time.Now())
 	if err != nil {
 		return err
 	}
-	e := &env{cfg: cfg, store: st, tls: tlsConfig, log: log}
+	e := &env{cfg: cfg, store: st, tls: certs.tls, log: log, trustedCert: certs.trusted}
+	if certs.acme != nil {
+		e.acmeHTTP = certs.acme.HTTPHandler
+	}
 
 	// Workers first: they may set env fields the listeners need.
 	ws, err := workers(e)
 	if err != nil {
 		return fmt.Errorf("start workers: %w", err)
+	}
+	if certs.acme != nil {
+		ws = append(ws, certs.acme) // obtains and renews (certs.go)
 	}
 	specs, err := collectListeners(e)
 	if err != nil {
@@ -151,7 +157,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	adm, err := listenAdmin(filepath.Join(cfg.DataDir, adminSocketFile), adminHandler(&directAdmin{st: st, q: e.queue}, log), log)
+	certs.listening(bound)
+	adm, err := listenAdmin(filepath.Join(cfg.DataDir, adminSocketFile),
+		certAdminHandler(certs.acme, adminHandler(&directAdmin{st: st, q: e.queue}, log), log), log)
 	if err != nil {
 		for _, b := range bound {
 			b.ln.Close()
