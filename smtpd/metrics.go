@@ -24,11 +24,11 @@ const numModes = int(ModeSubmissions) + 1
 
 // Transaction outcomes. The reply class follows from each (label class).
 const (
-	txAccepted      = iota // 250: committed to disk
-	txRejected4xx          // refused for now: quota full, DNS trouble in SPF/DMARC, ...
-	txRejected5xx          // refused for good: policy, content, size, DMARC reject, ...
-	txAborted              // the client went away, a timeout, BDAT aborted
-	txError                // a failure of ours or shutdown: 451/421
+	txAccepted    = iota // 250: committed to disk
+	txRejected4xx        // refused for now: quota full, DNS trouble in SPF/DMARC, ...
+	txRejected5xx        // refused for good: policy, content, size, DMARC reject, ...
+	txAborted            // the client went away, a timeout, BDAT aborted
+	txError              // a failure of ours or shutdown: 451/421
 	numTxOutcomes
 )
 

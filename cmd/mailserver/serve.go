@@ -67,6 +67,9 @@ type env struct {
 	// trustedCert reports whether a CA-issued certificate is in place
 	// (HSTS is sent only then); nil means no.
 	trustedCert func() bool
+	// metrics is the one Prometheus registry and each package's metrics
+	// (serve_metrics.go); its fields are nil when [listen] metrics is off.
+	metrics *serverMetrics
 }
 
 // listener returns the spec for [listen] key served by svc, with the
@@ -110,7 +113,13 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 	if err := makeDataDir(cfg); err != nil {
 		return err
 	}
-	st, err := store.Open(dbPath(cfg), storeOptions(cfg, log))
+	metrics, err := newServerMetrics(cfg) // serve_metrics.go
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	storeOpts := storeOptions(cfg, log)
+	storeOpts.Metrics = metrics.store
+	st, err := store.Open(dbPath(cfg), storeOpts)
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return fmt.Errorf("%w: is another mailserver serve running with data_dir %s?", err, cfg.DataDir)
@@ -136,7 +145,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	e := &env{cfg: cfg, store: st, tls: tlsConfig, log: log}
+	e := &env{cfg: cfg, store: st, tls: tlsConfig, log: log, metrics: metrics}
 
 	// Workers first: they may set env fields the listeners need.
 	ws, err := workers(e)
@@ -176,7 +185,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 	stopAccepting := make(chan struct{})
 	var accepting sync.WaitGroup
 	for _, b := range bound {
-		loop := &acceptLoop{ln: b.ln, srv: b.svc, implicitTLS: b.implicitTLS, log: log.With("key", b.key), stop: stopAccepting}
+		loop := &acceptLoop{ln: b.ln, srv: b.svc, implicitTLS: b.implicitTLS, log: log.With("key", b.key), stop: stopAccepting,
+			watch: e.metrics.watch(b.key)}
 		accepting.Go(func() {
 			// A listener that stops for good is logged; the others, and
 			// the sessions it started, carry on (one protocol's trouble
@@ -247,7 +257,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 // every configured [listen] key is served exactly once.
 func collectListeners(e *env) ([]listenerSpec, error) {
 	var specs []listenerSpec
-	for _, f := range []func(*env) ([]listenerSpec, error){smtpListeners, pop3Listeners, imapListeners, httpListeners} {
+	for _, f := range []func(*env) ([]listenerSpec, error){smtpListeners, pop3Listeners, imapListeners, httpListeners, metricsListeners} {
 		s, err := f(e)
 		if err != nil {
 			return nil, err
