@@ -80,3 +80,15 @@ func TestSessionMetrics(t *testing.T) {
 	a.c.Close()
 	waitGauge(t, reg, "mailserver_imap_sessions", 0)
 }
+
+// BenchmarkIdleMetric is the cost the metrics add to one IDLE command.
+func BenchmarkIdleMetric(b *testing.B) {
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.idling()()
+	}
+}

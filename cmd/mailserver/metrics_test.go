@@ -368,3 +368,24 @@ func tcpPair(t *testing.T) (*net.TCPConn, net.Conn) {
 	}
 	return server.(*net.TCPConn), client
 }
+
+// nopConn is a connection that does nothing.
+type nopConn struct{ net.Conn }
+
+func (nopConn) Close() error { return nil }
+
+// BenchmarkConnectionWatch is the cost the metrics add to accepting and
+// closing one connection (the wrapper and two counters; a TCP connection
+// takes the same path with a *net.TCPConn inside).
+func BenchmarkConnectionWatch(b *testing.B) {
+	cfg := defaultConfig()
+	m, err := newServerMetrics(&cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := m.watch("smtp")
+	b.ReportAllocs()
+	for b.Loop() {
+		w.accepted(nopConn{}).Close()
+	}
+}
