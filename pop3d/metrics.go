@@ -30,6 +30,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
+// bind makes the scrape count s's sessions, and returns s (for New).
 func (m *Metrics) bind(s *Server) *Server {
 	if m != nil {
 		m.mu.Lock()

@@ -230,11 +230,19 @@ type certExpiry struct {
 	NotAfter time.Time
 }
 
-// registerCertExpiry is THE hook for certificate expiry (contract C3): it
-// registers a collector that calls status at every scrape. serve passes
-// staticCertExpiry (the configured or self-signed certificate); with ACME
-// the lead passes a function over the acme Manager's Status() instead.
-// Names come from the configuration, so the label stays bounded.
+// certExpirySource is THE hook for certificate expiry (contract C3): the
+// function whose result mailserver_tls_certificate_expiry_timestamp_seconds
+// reports at every scrape. Without ACME it reads the configured or
+// self-signed certificate; with ACME on, return a function here that maps
+// the acme Manager's Status() (names, not-after) onto certExpiry. It is
+// registered once (metricsListeners): a second registration of the metric
+// would fail.
+func certExpirySource(e *env) func() []certExpiry {
+	return staticCertExpiry(e.tls)
+}
+
+// registerCertExpiry registers a collector that calls status at every
+// scrape. Names come from the configuration, so the label stays bounded.
 func (m *serverMetrics) registerCertExpiry(status func() []certExpiry) error {
 	if m.reg == nil || status == nil {
 		return nil
@@ -244,7 +252,8 @@ func (m *serverMetrics) registerCertExpiry(status func() []certExpiry) error {
 		"When the certificate served for name expires (Unix time).", []string{"name"}, nil)})
 }
 
-// staticCertExpiry reads the certificates of cfg (loadTLS's) at each call.
+// staticCertExpiry reads the certificates of cfg (loadTLS's) at each call;
+// a config served by GetCertificate alone (ACME) has none to report.
 func staticCertExpiry(cfg *tls.Config) func() []certExpiry {
 	if cfg == nil {
 		return nil
@@ -300,7 +309,7 @@ func metricsListeners(e *env) ([]listenerSpec, error) {
 	if e.metrics == nil || e.metrics.reg == nil {
 		return nil, errors.New("metrics: the registry was not created")
 	}
-	if err := e.metrics.registerCertExpiry(staticCertExpiry(e.tls)); err != nil {
+	if err := e.metrics.registerCertExpiry(certExpirySource(e)); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	if host, _, err := net.SplitHostPort(e.cfg.Listen.Metrics); err == nil {
