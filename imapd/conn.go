@@ -66,7 +66,9 @@ const (
 // that reads the client's commands must sit above TLS: see wrapTLS.)
 func wrapConn(c net.Conn, pool *sync.Pool, cmdTimeout time.Duration) net.Conn {
 	sc := &serverConn{Conn: c, pool: pool, cmdTimeout: cmdTimeout}
-	if tc, ok := c.(*net.TCPConn); ok && quickAckSupported {
+	// syscall.Conn, not *net.TCPConn: the accept loop may wrap the
+	// socket (cmd counts connections per listener).
+	if tc, ok := c.(syscall.Conn); ok && quickAckSupported {
 		if raw, err := tc.SyscallConn(); err == nil {
 			sc.raw = raw
 		}

@@ -53,6 +53,8 @@ type Options struct {
 	CommandTimeout time.Duration
 	// Logger receives errors and connection events; nil discards them.
 	Logger *slog.Logger
+	// Metrics, if set, reports sessions and IDLE (metrics.go).
+	Metrics *Metrics
 }
 
 // Server is an IMAP server. One Server serves the connections of several
@@ -156,6 +158,7 @@ func New(opts Options) (*Server, error) {
 	}{{s.secure, s.secureLn}, {s.plain, s.plainLn}, {s.implicit, s.implicitLn}} {
 		s.inner.Go(func() { p.srv.Serve(p.ln) })
 	}
+	opts.Metrics.bind(s)
 	return s, nil
 }
 

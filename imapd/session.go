@@ -158,6 +158,7 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 
 // Idle implements imapserver.Session (RFC 2177).
 func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	defer s.srv.opts.Metrics.idling()() // metrics.go
 	s.selMu.Lock()
 	v := s.sel
 	s.selMu.Unlock()

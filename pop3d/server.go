@@ -56,6 +56,8 @@ type Options struct {
 	MaxLineLength   int
 	MaxAuthFailures int
 	Logger          *slog.Logger
+	// Metrics, if set, reports the sessions at scrape time (metrics.go).
+	Metrics *Metrics
 }
 
 // Server is a POP3 server. Use New; it is safe for concurrent use and
@@ -109,7 +111,7 @@ func New(st Store, opts Options) *Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
+	return opts.Metrics.bind(&Server{
 		st:       st,
 		opts:     opts,
 		log:      opts.Logger,
@@ -118,7 +120,7 @@ func New(st Store, opts Options) *Server {
 		sessions: make(map[*session]struct{}),
 		zero:     make(chan struct{}),
 		bufs:     sync.Pool{New: func() any { b := make([]byte, retrChunk); return &b }},
-	}
+	})
 }
 
 // ServeConn serves one connection accepted by the caller's accept loop

@@ -166,6 +166,7 @@ func (q *Queue) record(ctx context.Context, msg *store.QueuedMessage, rcpts []st
 			notes = append(notes, dsnRecipient{rcpt: *r, action: action, o: *o, until: expires})
 		}
 		q.logAttempt(msg, r, o, now)
+		q.opts.Metrics.attempted(o.state, q.opts.Relay != nil) // metrics.go
 	}
 	var dsn *store.Submission
 	if len(notes) > 0 {

@@ -108,6 +108,10 @@ type Options struct {
 	// nil sends everything unsigned.
 	DKIM DKIMKeys
 
+	// Metrics, if set, counts deliveries and reports the queue's length
+	// at scrape time (metrics.go); nil records nothing.
+	Metrics *Metrics
+
 	// SelfAddrs are this server's SMTP listening addresses; an MX that
 	// resolves to one of them (at RemotePort) is a mail loop. An
 	// unspecified address (0.0.0.0, ::) stands for every local address.
@@ -233,6 +237,7 @@ func New(st Store, opts Options) *Queue {
 	opts.setDefaults()
 	q := &Queue{st: st, opts: opts, log: opts.Logger, wake: make(chan struct{}, 1)}
 	q.pool = newConnPool(opts.IdleTimeout)
+	opts.Metrics.bind(st)
 	return q
 }
 

@@ -120,6 +120,7 @@ func (q *Queue) Submit(ctx context.Context, env *Envelope, body *store.Body) (*R
 	if len(res.Failed) > 0 && env.From != "" && res.Local+res.Remote > 0 {
 		q.bounceRejected(ctx, env, body, res.Failed)
 	}
+	q.opts.Metrics.submitted(res) // metrics.go
 	return res, nil
 }
 

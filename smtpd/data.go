@@ -10,12 +10,12 @@ import (
 	"github.com/mailserver/mailserver/store"
 )
 
-// Data receives a message (DATA, or BDAT chunks through a pipe), checks it,
-// adds the trace header and hands it to the queue. It returns nil, and
-// go-smtp answers 250, only after queue.Submit has committed the message
-// to disk (RFC 5321 §4.1.1.4, §6.1: accepting means taking
-// responsibility).
-func (s *session) Data(r io.Reader) error {
+// receive receives a message (DATA, or BDAT chunks through a pipe), checks
+// it, adds the trace header and hands it to the queue, for Data
+// (metrics.go). It returns nil, and go-smtp answers 250, only after
+// queue.Submit has committed the message to disk (RFC 5321 §4.1.1.4,
+// §6.1: accepting means taking responsibility).
+func (s *session) receive(r io.Reader) error {
 	// go-smtp v0.25.1 runs Data for BDAT in a goroutine, over a pipe that
 	// the chunks are copied into, and for DATA over its dot reader.
 	_, bdat := r.(*io.PipeReader)
@@ -121,6 +121,7 @@ func (s *session) Data(r io.Reader) error {
 		}
 		return errNoneStored
 	}
+	s.srv.opts.Metrics.messageAccepted(s.srv.opts.Mode, body.Size()) // metrics.go
 	s.log.Info("message accepted", "id", id, "from", tx.from, "rcpts", len(tx.rcpts),
 		"size", body.Size(), "local", res.Local, "remote", res.Remote, "queue_id", res.QueueID)
 	return nil

@@ -113,6 +113,9 @@ type Options struct {
 	// Inbound is the policy applied to the verification's outcome; nil
 	// means DefaultInboundPolicy().
 	Inbound *InboundPolicy
+	// Metrics, if set, counts transactions and accepted messages
+	// (metrics.go); nil records nothing.
+	Metrics *Metrics
 
 	// isLoopback decides what counts as loopback for
 	// AllowPlaintextOnLoopback (tests pretend a remote client); nil means

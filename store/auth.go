@@ -106,6 +106,7 @@ const maxLoggedUser = 256
 // client, so a pattern anchored on remote= cannot be steered by a user
 // name (slog quotes a value with spaces, '=' or '"' in any case).
 func (s *Store) logAuthFailure(l Login, reason string) {
+	s.opts.Metrics.authFailure(l.Protocol, reason) // metrics.go
 	remote := ""
 	if l.Remote.IsValid() {
 		remote = l.Remote.Unmap().String()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -99,6 +100,7 @@ func (s *Store) run(batch []*op) {
 	var solo []*op
 	for len(live) > 0 {
 		failed := -1
+		start := time.Now()
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			for i, o := range live {
 				o.ch = changes{}
@@ -114,6 +116,9 @@ func (s *Store) run(batch []*op) {
 			solo = append(solo, live[failed])
 			live = append(live[:failed:failed], live[failed+1:]...)
 			continue
+		}
+		if failed < 0 {
+			s.opts.Metrics.observeCommit(len(live), time.Since(start), err) // metrics.go
 		}
 		if failed < 0 && err == nil {
 			s.commits.Add(1)

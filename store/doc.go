@@ -6,7 +6,8 @@
 //
 // One bbolt file (DATA_DIR/mail.db) with these top-level buckets:
 //
-//	meta       "version" → u32 (schema 2; Open migrates 1); "uidvalidity" → last UIDVALIDITY issued (u32)
+//	meta       "version" → u32 (schema 2; Open migrates 1); "uidvalidity" → last UIDVALIDITY issued (u32);
+//	           "ping" → unix nanos of the last health check's write (u64, Ping in metrics.go)
 //	domains    name → created (unix seconds, u64)
 //	users      address → userRecord (JSON); bucket sequence = last user ID
 //	aliases    address or "@domain" (catch-all) → []string targets (JSON)

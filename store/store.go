@@ -79,6 +79,9 @@ type Options struct {
 	// AuthCacheTTL is how long a successful password check is remembered
 	// (see verifiedCache). Default 1h; negative disables the cache.
 	AuthCacheTTL time.Duration
+	// Metrics, if set, records the group commit and failed logins
+	// (metrics.go); nil records nothing.
+	Metrics *Metrics
 	// MaxBatch bounds the operations in one group commit. Default 512.
 	MaxBatch int
 	// Postmaster is the address that receives mail for postmaster@ and

@@ -37,6 +37,9 @@ type acceptLoop struct {
 	stop <-chan struct{}
 	// sleep waits d or until stop is closed (tests replace it).
 	sleep func(d time.Duration, stop <-chan struct{})
+	// watch counts connections and tells /healthz whether the loop runs
+	// (serve_metrics.go); nil without metrics.
+	watch *listenerWatch
 }
 
 // run accepts until the listener is closed, and returns nil then. On a
@@ -55,6 +58,8 @@ func (a *acceptLoop) run() error {
 		lastLog    time.Time
 		suppressed int
 	)
+	a.watch.started()
+	defer a.watch.stopped()
 	for {
 		c, err := a.ln.Accept()
 		if err == nil {
@@ -62,7 +67,7 @@ func (a *acceptLoop) run() error {
 				a.log.Info("accepting again", "addr", a.ln.Addr().String(), "failures_not_logged", suppressed)
 				delay, suppressed = 0, 0
 			}
-			a.srv.ServeConn(c, a.implicitTLS)
+			a.srv.ServeConn(a.watch.accepted(c), a.implicitTLS)
 			continue
 		}
 		if errors.Is(err, net.ErrClosed) || isClosed(a.stop) {

@@ -49,7 +49,7 @@ func testACMEPebble(t *testing.T, challenge string) {
 	addrs := acmetest.FreeAddrs(t)
 	certDir := t.TempDir()
 	caFile := acmetest.DirectoryCert(t, certDir)
-	listen := map[string]string{"http": "127.0.0.1:0", "https": "127.0.0.1:0"}
+	listen := map[string]string{"http": "127.0.0.1:0", "https": "127.0.0.1:0", "metrics": "127.0.0.1:0"}
 	for key := range acmeListeners {
 		listen[key] = "127.0.0.1:0"
 	}
@@ -95,6 +95,17 @@ acme_names = ["autoconfig", "mta-sts"]
 	first := map[string]*x509.Certificate{}
 	for _, key := range active {
 		first[key] = presented(t, key, s.addrs[key], "mail.example.test", p.Roots)
+	}
+	// The expiry metric follows the ACME certificates.
+	fams := scrape(t, s.addrs["metrics"])
+	for _, name := range []string{"mail.example.test", "autoconfig.example.test", "mta-sts.example.test"} {
+		v, ok := metricValue(fams, "mailserver_tls_certificate_expiry_timestamp_seconds", "name="+name)
+		if !ok || v < float64(time.Now().Unix()) {
+			t.Errorf("certificate expiry metric of %s: %v, %v", name, v, ok)
+		}
+		if name == "mail.example.test" && int64(v) != first[active[0]].NotAfter.Unix() {
+			t.Errorf("certificate expiry metric of %s: %v, the certificate served says %v", name, int64(v), first[active[0]].NotAfter.Unix())
+		}
 	}
 	for _, key := range active[1:] {
 		if !first[key].Equal(first[active[0]]) {

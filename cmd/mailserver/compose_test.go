@@ -51,14 +51,18 @@ func repoFile(t *testing.T, name string) []byte {
 	return b
 }
 
-// defaultPorts are the container ports of the default listeners.
+// defaultPorts are the container ports of the default listeners. A
+// listener bound to loopback by default (metrics) cannot be published.
 func defaultPorts(t *testing.T) map[int]string {
 	t.Helper()
 	ports := map[int]string{}
 	for _, l := range defaultConfig().Listen.entries() {
-		_, p, err := net.SplitHostPort(l.addr)
+		host, p, err := net.SplitHostPort(l.addr)
 		if err != nil {
 			t.Fatalf("default listen.%s %q: %v", l.key, l.addr, err)
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			continue
 		}
 		n, err := strconv.Atoi(p)
 		if err != nil {

@@ -67,6 +67,7 @@ type ListenConfig struct {
 	IMAPS       string `toml:"imaps"`       // implicit TLS
 	HTTP        string `toml:"http"`        // ACME HTTP-01, autoconfig, redirect to https
 	HTTPS       string `toml:"https"`       // implicit TLS: autoconfig, MTA-STS policy
+	Metrics     string `toml:"metrics"`     // Prometheus /metrics and /healthz; loopback by default
 }
 
 // listenEntry is one [listen] key with its address and TLS mode.
@@ -89,6 +90,7 @@ func (l ListenConfig) entries() []listenEntry {
 		{"imaps", l.IMAPS, true, "IMAP"},
 		{"http", l.HTTP, false, "HTTP"},
 		{"https", l.HTTPS, true, "HTTPS"},
+		{"metrics", l.Metrics, false, "HTTP (metrics)"},
 	}
 }
 
@@ -241,6 +243,7 @@ func defaultConfig() Config {
 			IMAPS:       ":993",
 			HTTP:        ":80",
 			HTTPS:       ":443",
+			Metrics:     defaultMetricsAddr,
 		},
 		TLS: TLSConfig{
 			ACMEDirectory: acme.LetsEncrypt,

@@ -31,7 +31,7 @@ func TestDNSResolverSetting(t *testing.T) {
 		if cfg.DNS.Resolver != dnsAddr {
 			t.Fatalf("[%s] resolver: effective dns.resolver %q, want %q", section, cfg.DNS.Resolver, dnsAddr)
 		}
-		mxs, err := newResolver(&cfg).LookupMX(t.Context(), "remote.test")
+		mxs, err := newResolver(&cfg, nil).LookupMX(t.Context(), "remote.test")
 		if err != nil || len(mxs) != 1 || mxs[0].Host != "mx.remote.test." {
 			t.Fatalf("[%s] resolver: LookupMX = %v, %v", section, mxs, err)
 		}

@@ -73,7 +73,7 @@ func (c *cli) dnsCheck(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := newResolver(cfg)
+	r := newResolver(cfg, nil)
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATUS\tRECORD\tNAME\tEXPECTED")
 	bad := 0

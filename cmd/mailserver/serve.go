@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mailserver/mailserver/httpd/acme"
 	"github.com/mailserver/mailserver/queue"
 	"github.com/mailserver/mailserver/queue/dnscache"
 	"github.com/mailserver/mailserver/store"
@@ -67,6 +68,11 @@ type env struct {
 	// trustedCert reports whether a CA-issued certificate is in place
 	// (HSTS is sent only then); nil means no.
 	trustedCert func() bool
+	// acme renews the certificates when [tls] acme is on; nil otherwise.
+	acme *acme.Manager
+	// metrics is the one Prometheus registry and each package's metrics
+	// (serve_metrics.go); its fields are nil when [listen] metrics is off.
+	metrics *serverMetrics
 }
 
 // listener returns the spec for [listen] key served by svc, with the
@@ -110,7 +116,13 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 	if err := makeDataDir(cfg); err != nil {
 		return err
 	}
-	st, err := store.Open(dbPath(cfg), storeOptions(cfg, log))
+	metrics, err := newServerMetrics(cfg) // serve_metrics.go
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	storeOpts := storeOptions(cfg, log)
+	storeOpts.Metrics = metrics.store
+	st, err := store.Open(dbPath(cfg), storeOpts)
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return fmt.Errorf("%w: is another mailserver serve running with data_dir %s?", err, cfg.DataDir)
@@ -136,9 +148,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 	if err != nil {
 		return err
 	}
-	e := &env{cfg: cfg, store: st, tls: certs.tls, log: log, trustedCert: certs.trusted}
+	e := &env{cfg: cfg, store: st, tls: certs.tls, log: log, trustedCert: certs.trusted, metrics: metrics}
 	if certs.acme != nil {
 		e.acmeHTTP = certs.acme.HTTPHandler
+		e.acme = certs.acme
 	}
 
 	// Workers first: they may set env fields the listeners need.
@@ -184,7 +197,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 	stopAccepting := make(chan struct{})
 	var accepting sync.WaitGroup
 	for _, b := range bound {
-		loop := &acceptLoop{ln: b.ln, srv: b.svc, implicitTLS: b.implicitTLS, log: log.With("key", b.key), stop: stopAccepting}
+		loop := &acceptLoop{ln: b.ln, srv: b.svc, implicitTLS: b.implicitTLS, log: log.With("key", b.key), stop: stopAccepting,
+			watch: e.metrics.watch(b.key)}
 		accepting.Go(func() {
 			// A listener that stops for good is logged; the others, and
 			// the sessions it started, carry on (one protocol's trouble
@@ -255,7 +269,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 // every configured [listen] key is served exactly once.
 func collectListeners(e *env) ([]listenerSpec, error) {
 	var specs []listenerSpec
-	for _, f := range []func(*env) ([]listenerSpec, error){smtpListeners, pop3Listeners, imapListeners, httpListeners} {
+	for _, f := range []func(*env) ([]listenerSpec, error){smtpListeners, pop3Listeners, imapListeners, httpListeners, metricsListeners} {
 		s, err := f(e)
 		if err != nil {
 			return nil, err

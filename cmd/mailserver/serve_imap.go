@@ -22,6 +22,7 @@ func imapListeners(e *env) ([]listenerSpec, error) {
 		MaxConnectionsPerUser:    e.cfg.IMAP.MaxConnectionsPerUser,
 		MaxMessageBytes:          e.cfg.SMTP.MaxMessageBytes,
 		Logger:                   e.log.With("service", "imap"),
+		Metrics:                  e.metrics.imap,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("imap: %w", err)

@@ -14,6 +14,7 @@ func pop3Listeners(e *env) ([]listenerSpec, error) {
 		AllowPlaintextOnLoopback: e.cfg.Auth.AllowPlaintextOnLoopback,
 		MaxConnections:           e.cfg.POP3.MaxConnections,
 		Logger:                   e.log.With("service", "pop3"),
+		Metrics:                  e.metrics.pop3,
 	})
 	return []listenerSpec{e.listener("pop3", srv), e.listener("pop3s", srv)}, nil
 }

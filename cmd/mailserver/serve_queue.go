@@ -27,7 +27,7 @@ func workers(e *env) ([]worker, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	logPostmaster(ctx, e.store, e.log)
-	e.dns = newResolver(e.cfg)
+	e.dns = newResolver(e.cfg, e.metrics.dns)
 	e.queue = queue.New(e.store, queueOptions(e.cfg, e))
 	return []worker{e.queue, dnsStatsLogger{r: e.dns, log: e.log.With("component", "dns")}}, nil
 }
@@ -64,6 +64,7 @@ func queueOptions(cfg *Config, e *env) queue.Options {
 		RequireTLS:           d.RequireTLS,
 		SelfAddrs:            selfAddrs(cfg),
 		DKIM:                 e.store, // signs what leaves (queue/dkim.go)
+		Metrics:              e.metrics.queue,
 		// Deliveries in flight at SIGTERM may take two thirds of serve's
 		// shutdown budget; the rest is for the listeners, which serve
 		// stops first, and for recording.
@@ -85,9 +86,10 @@ func queueOptions(cfg *Config, e *env) queue.Options {
 
 // newResolver builds the one caching resolver of the [dns] section,
 // shared by the queue and smtpd (validate has folded the old [delivery]
-// resolver into DNS.Resolver).
-func newResolver(cfg *Config) *dnscache.Resolver {
+// resolver into DNS.Resolver); m exports its counters (nil: not).
+func newResolver(cfg *Config, m *dnscache.Metrics) *dnscache.Resolver {
 	return dnscache.New(dnscache.Options{
+		Metrics:        m,
 		Server:         cfg.DNS.Resolver,
 		MinTTL:         cfg.DNS.MinTTL.Duration,
 		MaxTTL:         cfg.DNS.MaxTTL.Duration,

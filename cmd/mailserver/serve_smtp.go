@@ -63,6 +63,7 @@ func smtpListeners(e *env) ([]listenerSpec, error) {
 			Limiter:                  limiter,
 			Resolver:                 resolver,
 			Inbound:                  &inbound,
+			Metrics:                  e.metrics.smtp,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("smtp [listen] %s: %w", r.key, err)

@@ -50,6 +50,9 @@ type Options struct {
 	// Now is the clock (default time.Now); tests pass a fake one.
 	Now func() time.Time
 
+	// Metrics, if set, exports Stats to Prometheus (metrics.go).
+	Metrics *Metrics
+
 	// resolvConf overrides /etc/resolv.conf (tests).
 	resolvConf string
 }

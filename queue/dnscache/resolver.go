@@ -60,6 +60,7 @@ func New(opts Options) *Resolver {
 	opts.setDefaults()
 	r := &Resolver{opts: opts, cache: newLRU(opts.MaxEntries, opts.MaxBytes), flights: map[key]*flight{}}
 	r.udp, r.tcp = newClients(opts.Timeout)
+	opts.Metrics.bind(r)
 	return r
 }
 
