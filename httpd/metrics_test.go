@@ -4,43 +4,20 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
 
-// serveMetrics serves h on a loopback socket through a Server, with a
-// test accept loop of its own (cmd has the real one).
+// serveMetrics serves h on a loopback socket through a Server.
 func serveMetrics(t *testing.T, h http.Handler) string {
 	t.Helper()
-	s := NewServer(h, ServerOptions{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.ServeConn(c, false)
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	})
-	return ln.Addr().String()
+	return serveOn(t, NewServer(h, ServerOptions{}), false)
 }
 
 func get(t *testing.T, url string) (int, string, http.Header) {

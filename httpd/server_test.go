@@ -10,36 +10,11 @@ import (
 	"time"
 )
 
-// serveListener is the test's accept loop (cmd has the real one).
-func serveListener(t *testing.T, s *Server) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.ServeConn(c, false)
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	})
-	return ln.Addr().String()
-}
-
 func TestServerServesAndLimitsHeaders(t *testing.T) {
 	s := NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("hello"))
 	}), ServerOptions{ReadHeaderTimeout: 500 * time.Millisecond})
-	addr := serveListener(t, s)
+	addr := serveOn(t, s, false)
 
 	resp, err := http.Get("http://" + addr + "/")
 	if err != nil {
