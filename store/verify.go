@@ -101,13 +101,27 @@ func (v *verifier) problem(format string, args ...any) {
 	}
 }
 
-func verifyTx(ctx context.Context, tx *bolt.Tx) (*VerifyReport, error) {
+func verifyTx(ctx context.Context, tx *bolt.Tx) (rep *VerifyReport, err error) {
 	start := time.Now()
 	v := &verifier{ctx: ctx, tx: tx, rep: &VerifyReport{FileSize: tx.Size()},
 		refs: make(map[uint64]uint32), uidValidity: make(map[uint32]string)}
+	defer func() { v.rep.Duration = time.Since(start) }()
 	for err := range tx.Check() {
 		v.problem("bbolt: %v", err)
 	}
+	if !v.rep.OK() {
+		// The page structure itself is damaged: reading records through
+		// it could go anywhere, so stop at what bbolt found.
+		return v.rep, nil
+	}
+	// bbolt panics on some damage Check does not see (a value pointing
+	// past its page); report it as a problem, not a crash of the check.
+	defer func() {
+		if r := recover(); r != nil {
+			v.problem("database structure is damaged: %v", r)
+			rep, err = v.rep, nil
+		}
+	}()
 	missing := false
 	for _, name := range topBuckets {
 		if tx.Bucket(name) == nil {
@@ -116,7 +130,6 @@ func verifyTx(ctx context.Context, tx *bolt.Tx) (*VerifyReport, error) {
 		}
 	}
 	if missing {
-		v.rep.Duration = time.Since(start)
 		return v.rep, nil
 	}
 	meta := tx.Bucket(bucketMeta)
@@ -134,7 +147,6 @@ func verifyTx(ctx context.Context, tx *bolt.Tx) (*VerifyReport, error) {
 			return nil, err
 		}
 	}
-	v.rep.Duration = time.Since(start)
 	return v.rep, nil
 }
 
@@ -263,11 +275,11 @@ func (v *verifier) account(userID uint64, acct *bolt.Bucket) error {
 	c := acct.Cursor()
 	for k, val := c.First(); k != nil; k, val = c.Next() {
 		switch {
+		case string(k) == "usage", string(k) == "quota", string(k) == "mboxnames", string(k) == "mboxes", string(k) == "subs":
 		case len(k) == 9 && k[0] == 'm' && val == nil:
 			if recs[be64(k[1:])] == nil {
 				v.problem("%s: message bucket %d belongs to no mailbox", where, be64(k[1:]))
 			}
-		case string(k) == "usage", string(k) == "quota", string(k) == "mboxnames", string(k) == "mboxes", string(k) == "subs":
 		default:
 			v.problem("%s: stray key %q", where, k)
 		}
