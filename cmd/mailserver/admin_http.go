@@ -111,7 +111,7 @@ func adminEndpoints() []adminEndpoint {
 		endpoint(pathAliasList, func(ctx context.Context, a admin, _ noArgs) ([]store.Alias, error) {
 			return a.Aliases(ctx)
 		}),
-	}, append(queueEndpoints(), dkimEndpoints()...)...)
+	}, append(append(queueEndpoints(), dkimEndpoints()...), backupEndpoints()...)...)
 }
 
 // adminErrorCodes maps wire codes to the errors they stand for.
@@ -164,6 +164,7 @@ func adminHandler(a admin, log *slog.Logger) http.Handler {
 			}
 		})
 	}
+	mux.Handle("POST "+pathBackupCreate, backupHandler(a, log)) // streaming (backup_cmd.go)
 	return mux
 }
 

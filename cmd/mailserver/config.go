@@ -51,6 +51,7 @@ type Config struct {
 	POP3     POP3Config     `toml:"pop3"`
 	IMAP     IMAPConfig     `toml:"imap"`
 	Quota    QuotaConfig    `toml:"quota"`
+	Backup   BackupConfig   `toml:"backup"`
 }
 
 // ListenConfig holds one address per listener; "" turns it off.
@@ -196,6 +197,13 @@ type QuotaConfig struct {
 	DefaultMaxMessages int64 `toml:"default_max_messages"`
 }
 
+// BackupConfig makes the server take backups by itself (serve_backup.go).
+type BackupConfig struct {
+	Dir      string   `toml:"dir"`      // "" = no scheduled backups
+	Interval duration `toml:"interval"` // between backups
+	Keep     int      `toml:"keep"`     // newest backups kept in dir; older ones are deleted
+}
+
 // defaultConfig returns the embedded defaults. Hostname is filled in by
 // loadConfig, because asking the OS can fail. Where a package has a
 // default for a setting, it is that package's exported constant: one
@@ -254,6 +262,7 @@ func defaultConfig() Config {
 			MaxConnections:        imapd.DefaultMaxConnections,
 			MaxConnectionsPerUser: imapd.DefaultMaxConnectionsPerUser,
 		},
+		Backup: BackupConfig{Interval: duration{defaultBackupInterval}, Keep: defaultBackupKeep},
 	}
 }
 
@@ -468,6 +477,8 @@ func (c *Config) validate() error {
 	if c.Quota.DefaultMaxMessages < 0 {
 		bad("quota.default_max_messages", "must not be negative")
 	}
+	positiveDuration("backup.interval", c.Backup.Interval)
+	positive("backup.keep", int64(c.Backup.Keep))
 	if len(problems) > 0 {
 		// One line, so the CLI's one-line error rule holds.
 		return errors.New(strings.Join(problems, "; "))
