@@ -48,7 +48,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	before := snapshot(&mu, acked)
 	dir := t.TempDir()
 	var calls int
-	m, err := s.Backup(ctx, filepath.Join(dir, "b.db"), func(done, total int64) { calls++ })
+	m, err := s.Backup(ctx, filepath.Join(dir, "b.db"), BackupOptions{Progress: func(done, total int64) { calls++ }, Share: 0.5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestBackupRestoreChecks(t *testing.T) {
 	s, alice, _ := verifyFixture(t)
 	dir := t.TempDir()
 	bk := filepath.Join(dir, "b.db")
-	if _, err := s.Backup(ctx, bk, nil); err != nil {
+	if _, err := s.Backup(ctx, bk, BackupOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(dir)

@@ -57,7 +57,7 @@ func BenchmarkBackupUnderLoad(b *testing.B) {
 		b.Fatalf("serve did not start:\n%s", s.log)
 	}
 	rate := func(d time.Duration, during func()) float64 {
-		var count atomic.Int64
+		var count, maxLatency atomic.Int64
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		for w := range 20 {
@@ -75,11 +75,15 @@ func BenchmarkBackupUnderLoad(b *testing.B) {
 						return
 					default:
 					}
+					t0 := time.Now()
 					if err := c.SendMail(fmt.Sprintf("w%d@remote.test", w), []string{"alice@example.test"}, strings.NewReader(msg)); err != nil {
 						b.Error(err)
 						return
 					}
 					count.Add(1)
+					if l := int64(time.Since(t0)); l > maxLatency.Load() {
+						maxLatency.Store(l)
+					}
 				}
 			})
 		}
@@ -93,6 +97,7 @@ func BenchmarkBackupUnderLoad(b *testing.B) {
 		got := count.Load()
 		close(stop)
 		wg.Wait()
+		b.Logf("%d messages in %s, the slowest took %s", got, el.Round(time.Millisecond), time.Duration(maxLatency.Load()).Round(time.Millisecond))
 		return float64(got) / el.Seconds()
 	}
 	without := rate(10*time.Second, nil)

@@ -39,7 +39,7 @@ type backupAdmin interface {
 var _ backupAdmin = (*directAdmin)(nil)
 
 func (d *directAdmin) Backup(ctx context.Context, path string, progress store.Progress) (*store.BackupManifest, error) {
-	return d.st.Backup(ctx, path, progress)
+	return d.st.Backup(ctx, path, store.BackupOptions{Progress: progress, Share: onlineBackupShare})
 }
 
 func (d *directAdmin) Verify(ctx context.Context) (*store.VerifyReport, error) {
@@ -98,6 +98,11 @@ func backupEndpoints() []adminEndpoint {
 func asBackupAdmin(a admin) backupAdmin {
 	return a.(backupAdmin)
 }
+
+// onlineBackupShare is the share of the time a backup of the running
+// server works (store.BackupOptions.Share): the rest is left to the
+// writers it would otherwise slow down.
+const onlineBackupShare = 1.0 / 3
 
 // backupProgressEvery is how often a backup's progress is sent.
 const backupProgressEvery = 250 * time.Millisecond
@@ -256,7 +261,7 @@ func (c *cli) backupCmd(ctx context.Context, args []string) error {
 		if oerr != nil {
 			return oerr
 		}
-		m, err = st.Backup(ctx, path, progress.update)
+		m, err = st.Backup(ctx, path, store.BackupOptions{Progress: progress.update}) // nobody else to leave room for
 		if cerr := st.Close(); err == nil && cerr != nil {
 			err = cerr
 		}

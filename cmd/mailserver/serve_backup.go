@@ -77,7 +77,7 @@ func (w *backupWorker) Run(ctx context.Context) error {
 func (w *backupWorker) take(ctx context.Context) {
 	start := time.Now().UTC()
 	path := filepath.Join(w.dir, backupPrefix+start.Format(backupTimeLayout)+backupSuffix)
-	m, err := w.st.Backup(ctx, path, nil)
+	m, err := w.st.Backup(ctx, path, store.BackupOptions{Share: onlineBackupShare})
 	if err != nil {
 		if ctx.Err() == nil {
 			w.log.Error("scheduled backup failed; trying again in [backup] interval", "path", path, "err", err, "interval", w.interval)
