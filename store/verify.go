@@ -490,7 +490,7 @@ func (v *verifier) bodies() error {
 		// middle ones ChunkSize, the last at most ChunkSize.
 		var next uint32
 		var total int64
-		for ck != nil && len(ck) == 12 && be64(ck) == id {
+		for len(ck) == 12 && be64(ck) == id {
 			v.rep.Chunks++
 			n := be32(ck[8:])
 			if n > next {
