@@ -65,8 +65,8 @@ type storeStatus struct {
 // Paths of the backup endpoints.
 const (
 	pathBackupCreate = "/v1/backup/create" // streaming: backupHandler
-	pathVerify       = "/v1/verify"
-	pathStoreStatus  = "/v1/store/status"
+	pathVerify       = "/v1/backup/verify"
+	pathStoreStatus  = "/v1/backup/status"
 )
 
 type backupArgs struct{ Path string }
