@@ -150,7 +150,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	addAlice(t, e)
 	s := e.start(t)
 	load := startSMTPLoad(t, s.addrs["smtp"], 20)
-	for load.count.Load() < 100 {
+	for load.count.Load() < 2000 {
 		if load.errs.Load() > 0 {
 			t.FailNow()
 		}
@@ -216,7 +216,7 @@ func TestBackupUnderLoad(t *testing.T) {
 			flagged++
 		}
 	}
-	if flagged < 100 {
+	if flagged < 2000 {
 		t.Fatalf("only %d messages carried the flags set before the backup", flagged)
 	}
 	t.Logf("%d messages acknowledged before the backup, all restored; %d in the original at the end, %d restored",
