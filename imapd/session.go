@@ -180,6 +180,7 @@ var (
 	errTooBig      = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeTooBig, Text: "Message too large"}
 	errReadOnly    = &imap.Error{Type: imap.StatusResponseTypeNo, Code: "READ-ONLY", Text: "Mailbox is read-only (EXAMINE)"}
 	errInternal    = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeServerBug, Text: "Internal error, try again later"}
+	errSystemFull  = &imap.Error{Type: imap.StatusResponseTypeNo, Text: "Mail system full: the server is out of disk space, nothing was stored; try again later"}
 	// RFC 2180 §4.1.2, RFC 5530: some of the messages a FETCH named were
 	// expunged by another session before their records could be read
 	// (Dovecot answers the same); the others were served.
@@ -208,6 +209,9 @@ func (s *session) failMailbox(op string, err error, missing *imap.Error) error {
 		return errExists
 	case errors.Is(err, store.ErrOverQuota):
 		return errOverQuota
+	case errors.Is(err, store.ErrNoSpace):
+		// Not the user's quota, and not a bug: plain NO, retry later.
+		return errSystemFull
 	case errors.Is(err, store.ErrTooLarge):
 		return errTooBig
 	case errors.Is(err, store.ErrCannotDelete):

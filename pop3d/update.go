@@ -1,6 +1,7 @@
 package pop3d
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -28,6 +29,10 @@ func (s *session) cmdQuit(args string) error {
 	if err != nil {
 		s.log.Error("pop3 update failed", "err", fmt.Errorf("expunge %d messages: %w", len(marked), err))
 		// RFC 1939 §6: -ERR if some deleted messages were not removed.
+		// The maildrop is as it was: nothing was expunged.
+		if errors.Is(err, store.ErrNoSpace) {
+			return errorClose(codeSysTemp, "mail system full, deleted messages not removed, try again later")
+		}
 		return errorClose(codeSysTemp, "deleted messages not removed, try again later")
 	}
 	s.log.Info("pop3 update", "deleted", len(removed))

@@ -70,6 +70,9 @@ var (
 	errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Server shutting down, try again later"}
 	errDataTimeout  = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Timeout reading message data"}
 	errAborted      = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Message transfer aborted"}
+	// The store's disk is full (RFC 3463 §3.4: 4.3.1 "Mail system full");
+	// the client keeps the connection and retries later.
+	errSystemFull = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: "Mail system full, try again later"}
 	// errTemporary is what any unexpected failure becomes.
 	errTemporary = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary local problem, try again later"}
 )
@@ -89,6 +92,8 @@ func reply(log *slog.Logger, what string, err error) error {
 		return se
 	}
 	switch {
+	case errors.Is(err, store.ErrNoSpace):
+		return errSystemFull // the store logs the full disk, once
 	case errors.Is(err, store.ErrExceedsQuota):
 		return errExceedsQuota
 	case errors.Is(err, store.ErrOverQuota):

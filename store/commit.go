@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -122,9 +121,10 @@ func (s *Store) run(batch []*op) {
 		}
 		if failed < 0 && err == nil {
 			s.commits.Add(1)
+			s.space.committed(s.log)
 		}
 		if failed < 0 && err != nil { // the commit itself failed (disk)
-			err = fmt.Errorf("store: commit: %w", err)
+			err = s.space.commitFailed(s.log, err, len(live))
 			for _, o := range live {
 				o.err = err
 			}

@@ -108,7 +108,7 @@ func (m *Metrics) observeCommit(n int, d time.Duration, err error) {
 // operator can act on at once (C5: ErrNoSpace wraps these errnos).
 func commitFailReason(err error) int {
 	switch {
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), errors.Is(err, syscall.EFBIG):
+	case isNoSpace(err): // nospace.go: ENOSPC, EDQUOT, EFBIG, also as bbolt's text
 		return commitFailNoSpace
 	case errors.Is(err, syscall.EIO):
 		return commitFailIO

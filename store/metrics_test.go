@@ -115,6 +115,7 @@ func TestCommitFailReason(t *testing.T) {
 		{fmt.Errorf("store: commit: %w", &fs.PathError{Op: "write", Path: "mail.db", Err: syscall.ENOSPC}), "no_space"},
 		{syscall.EDQUOT, "no_space"},
 		{fmt.Errorf("x: %w", syscall.EFBIG), "no_space"},
+		{errors.New("mmap allocate error: file resize error: truncate mail.db: no space left on device"), "no_space"}, // bbolt grows the file with %s
 		{&fs.PathError{Op: "fdatasync", Path: "mail.db", Err: syscall.EIO}, "io"},
 		{errors.New("database not open"), "other"},
 	} {

@@ -115,6 +115,7 @@ type Store struct {
 	firstUser     firstUserCache // the default postmaster
 	commits       atomic.Uint64  // write transactions committed (group commits)
 	srs           *srs.Rewriter  // Sender Rewriting Scheme with the stored secret (srs.go)
+	space         diskSpace      // commits refused for lack of space (nospace.go)
 }
 
 var (

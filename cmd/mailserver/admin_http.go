@@ -111,7 +111,7 @@ func adminEndpoints() []adminEndpoint {
 		endpoint(pathAliasList, func(ctx context.Context, a admin, _ noArgs) ([]store.Alias, error) {
 			return a.Aliases(ctx)
 		}),
-	}, append(queueEndpoints(), dkimEndpoints()...)...)
+	}, append(append(queueEndpoints(), dkimEndpoints()...), backupEndpoints()...)...)
 }
 
 // adminErrorCodes maps wire codes to the errors they stand for.
@@ -164,6 +164,7 @@ func adminHandler(a admin, log *slog.Logger) http.Handler {
 			}
 		})
 	}
+	mux.Handle("POST "+pathBackupCreate, backupHandler(a, log)) // streaming (backup_cmd.go)
 	return mux
 }
 
@@ -307,6 +308,10 @@ type adminServer struct {
 	srv  *http.Server
 	ln   net.Listener
 	path string
+	// stop ends the context of every request, at Shutdown: a long one
+	// (an online backup or verify) stops rather than hold the store,
+	// which closes next, past the shutdown deadline.
+	stop context.CancelFunc
 }
 
 // listenAdmin creates the admin socket at path, replacing a stale file
@@ -329,12 +334,14 @@ func listenAdmin(path string, h http.Handler, log *slog.Logger) (*adminServer, e
 		ln.Close()
 		return nil, fmt.Errorf("admin socket: %w", err)
 	}
+	ctx, stop := context.WithCancel(context.Background())
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
-	return &adminServer{srv: srv, ln: ln, path: path}, nil
+	return &adminServer{srv: srv, ln: ln, path: path, stop: stop}, nil
 }
 
 // Serve blocks until Shutdown.
@@ -345,8 +352,10 @@ func (a *adminServer) Serve() error {
 	return nil
 }
 
-// Shutdown waits for requests in flight and removes the socket file.
+// Shutdown ends the requests in flight, waits for them, and removes the
+// socket file.
 func (a *adminServer) Shutdown(ctx context.Context) error {
+	a.stop()
 	err := a.srv.Shutdown(ctx)
 	a.ln.Close() // in case Serve never ran; unlinks the socket
 	if rerr := os.Remove(a.path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {

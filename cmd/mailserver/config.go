@@ -54,6 +54,7 @@ type Config struct {
 	IMAP     IMAPConfig     `toml:"imap"`
 	Quota    QuotaConfig    `toml:"quota"`
 	MTASTS   MTASTSConfig   `toml:"mta_sts"`
+	Backup   BackupConfig   `toml:"backup"`
 }
 
 // ListenConfig holds one address per listener; "" turns it off.
@@ -223,6 +224,13 @@ type QuotaConfig struct {
 	DefaultMaxMessages int64 `toml:"default_max_messages"`
 }
 
+// BackupConfig makes the server take backups by itself (serve_backup.go).
+type BackupConfig struct {
+	Dir      string   `toml:"dir"`      // "" = no scheduled backups
+	Interval duration `toml:"interval"` // between backups
+	Keep     int      `toml:"keep"`     // newest backups kept in dir; older ones are deleted
+}
+
 // defaultConfig returns the embedded defaults. Hostname is filled in by
 // loadConfig, because asking the OS can fail. Where a package has a
 // default for a setting, it is that package's exported constant: one
@@ -289,6 +297,7 @@ func defaultConfig() Config {
 			MaxConnections:        imapd.DefaultMaxConnections,
 			MaxConnectionsPerUser: imapd.DefaultMaxConnectionsPerUser,
 		},
+		Backup: BackupConfig{Interval: duration{defaultBackupInterval}, Keep: defaultBackupKeep},
 	}
 }
 
@@ -517,6 +526,8 @@ func (c *Config) validate() error {
 		bad("mta_sts.max_age", "must be 1 to %d seconds (RFC 8461 §3.2), not %d", httpd.MaxMTASTSMaxAge, c.MTASTS.MaxAge)
 	}
 
+	positiveDuration("backup.interval", c.Backup.Interval)
+	positive("backup.keep", int64(c.Backup.Keep))
 	if len(problems) > 0 {
 		// One line, so the CLI's one-line error rule holds.
 		return errors.New(strings.Join(problems, "; "))

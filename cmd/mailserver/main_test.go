@@ -96,7 +96,7 @@ func (e *testEnv) run(t *testing.T, stdin string, args ...string) result {
 }
 
 // runIn runs the binary in dir with exactly args.
-func runIn(t *testing.T, dir, stdin string, args ...string) result {
+func runIn(t testing.TB, dir, stdin string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
@@ -165,7 +165,7 @@ func (e *testEnv) start(t *testing.T) *server {
 
 // launch runs serve and waits until it is ready (true) or has exited
 // (false).
-func (e *testEnv) launch(t *testing.T) (*server, bool) {
+func (e *testEnv) launch(t testing.TB) (*server, bool) {
 	t.Helper()
 	args := append(append([]string(nil), e.wrap...), binary, "--config", e.config, "serve")
 	cmd := exec.Command(args[0], args[1:]...)

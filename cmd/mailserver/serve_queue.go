@@ -29,7 +29,7 @@ func workers(e *env) ([]worker, error) {
 	logPostmaster(ctx, e.store, e.log)
 	e.dns = newResolver(e.cfg, e.metrics.dns)
 	e.queue = queue.New(e.store, queueOptions(e.cfg, e))
-	return []worker{e.queue, dnsStatsLogger{r: e.dns, log: e.log.With("component", "dns")}}, nil
+	return append([]worker{e.queue, dnsStatsLogger{r: e.dns, log: e.log.With("component", "dns")}}, backupWorkers(e)...), nil
 }
 
 // dnsStatsLogger logs the DNS cache's counters when the server stops
