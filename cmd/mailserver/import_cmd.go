@@ -374,6 +374,7 @@ func importPath(ctx context.Context, path, prefix string, sink importSink, p *pr
 		}
 	}
 	for _, f := range files {
+		f.Folder = decodeFolderLevels(f.Folder)
 		if err := importMbox(ctx, f, prefix, sink, p); err != nil {
 			return err
 		}
@@ -491,4 +492,21 @@ func importMbox(ctx context.Context, f mbox.File, prefix string, sink importSink
 			return err
 		}
 	}
+}
+
+// decodeFolderLevels decodes the levels of a folder name that Dovecot
+// stored in modified UTF-7 (RFC 3501 §5.1.3), as its mbox file names
+// are; a level that is not valid modified UTF-7 stays as it is (a UTF-8
+// name such as mutt's or Thunderbird's).
+func decodeFolderLevels(folder string) string {
+	levels := strings.Split(folder, "/")
+	for i, l := range levels {
+		if !strings.Contains(l, "&") {
+			continue
+		}
+		if d, err := maildir.DecodeModifiedUTF7(l); err == nil && d != "" && !strings.ContainsRune(d, '/') {
+			levels[i] = d
+		}
+	}
+	return strings.Join(levels, "/")
 }

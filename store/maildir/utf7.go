@@ -91,3 +91,8 @@ func encodeUTF7(name, escape string) string {
 	flush()
 	return b.String()
 }
+
+// DecodeModifiedUTF7 decodes one level of a folder name in modified
+// UTF-7, for other layouts that keep names that way on disk (Dovecot's
+// mbox files).
+func DecodeModifiedUTF7(s string) (string, error) { return decodeUTF7(s) }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -41,6 +42,7 @@ type Reader struct {
 	from    string // From line of the message being read
 	started bool
 	eof     bool
+	noCL    bool // Content-Length proved wrong once: ignored from then on
 	// MaxSize > 0 bounds a message: Next fails with ErrTooLarge.
 	MaxSize int64
 }
@@ -88,6 +90,7 @@ func (r *Reader) Next() (*Message, error) {
 	r.buf = r.buf[:0]
 	prevBlank := !r.started // the file's start counts as after a blank line
 	from := r.from
+	inHeader, counted := from != "", false
 	for {
 		line, err := r.readLine()
 		if err == io.EOF {
@@ -95,7 +98,7 @@ func (r *Reader) Next() (*Message, error) {
 			if !r.started || (len(r.buf) == 0 && from == "") {
 				return nil, io.EOF
 			}
-			return r.finish(from), nil
+			return r.finish(from, counted), nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("mbox: %w", err)
@@ -105,15 +108,16 @@ func (r *Reader) Next() (*Message, error) {
 			if !r.started {
 				r.started, from = true, next
 				if len(r.buf) == 0 {
+					inHeader = true
 					continue
 				}
 				// Text before the first From line: a message of its own
 				// (never dropped).
 				r.from = next
-				return r.finish(""), nil
+				return r.finish("", false), nil
 			}
 			r.from = next
-			return r.finish(from), nil
+			return r.finish(from, counted), nil
 		}
 		r.started = true
 		prevBlank = isBlank(line)
@@ -125,14 +129,74 @@ func (r *Reader) Next() (*Message, error) {
 			return nil, ErrTooLarge
 		}
 		r.buf = append(r.buf, line...)
+		if inHeader && isBlank(line) {
+			inHeader = false
+			if n := contentLength(r.buf); n >= 0 && !r.noCL {
+				ok, err := r.readCounted(n)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					counted, prevBlank = true, true
+				}
+			}
+		}
 	}
+}
+
+// contentLength is the value of the header's Content-Length field (as
+// Dovecot and the mboxcl formats write), -1 if none.
+func contentLength(header []byte) int64 {
+	for line := range bytes.Lines(header) {
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if ok && strings.EqualFold(string(name), "Content-Length") {
+			if n, err := strconv.ParseInt(strings.TrimSpace(string(value)), 10, 64); err == nil && n >= 0 {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// readCounted reads a body of n octets announced by Content-Length,
+// unquoted (mboxcl2, Dovecot's format: "From " lines in bodies are not
+// quoted). It is taken only if the next "From " line (or the end) follows
+// right after it and its blank line; otherwise the octets are read again
+// as lines and Content-Length is ignored for the rest of the file.
+func (r *Reader) readCounted(n int64) (bool, error) {
+	if r.MaxSize > 0 && int64(len(r.buf))+n > r.MaxSize {
+		r.noCL = true
+		return false, nil
+	}
+	chunk := make([]byte, n)
+	got, err := io.ReadFull(r.br, chunk)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return false, fmt.Errorf("mbox: %w", err)
+	}
+	chunk = chunk[:got]
+	if got == int(n) {
+		peek, _ := r.br.Peek(7)
+		for _, sep := range []string{"\n", "\r\n"} {
+			if string(peek) == sep || bytes.HasPrefix(peek, []byte(sep+"From ")) || len(peek) == 0 {
+				r.buf = append(r.buf, chunk...)
+				if len(peek) > 0 {
+					r.br.Discard(len(sep))
+				}
+				return true, nil
+			}
+		}
+	}
+	r.noCL = true
+	r.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(chunk), r.br), 64<<10)
+	return false, nil
 }
 
 // finish makes a Message of the buffer: without the blank line that
 // separates it from the next "From " line, and the flag headers taken out.
-func (r *Reader) finish(from string) *Message {
+func (r *Reader) finish(from string, counted bool) *Message {
 	raw := r.buf
 	switch {
+	case counted: // the separator was taken with the counted body
 	case bytes.HasSuffix(raw, []byte("\r\n\r\n")):
 		raw = raw[:len(raw)-2]
 	case bytes.HasSuffix(raw, []byte("\n\n")):

@@ -51,6 +51,24 @@ func TestReadMboxoAndMboxrd(t *testing.T) {
 	}
 }
 
+// TestDovecotContentLength: Dovecot's mbox does not quote "From " lines
+// in bodies; its Content-Length says where a body ends (mboxcl2).
+func TestDovecotContentLength(t *testing.T) {
+	in := "From mbx@vm  Thu Jan 02 03:04:05 2020\nSubject: plain\nX-UID: 1\nStatus: R\nX-Keywords:    \nContent-Length: 44\n\n" +
+		"Hello\nFrom the start of a line\n>From quoted\n\n" +
+		"From mbx@vm  Sun Sep 13 12:26:40 2020\nSubject: k\nStatus: \nX-Status: F\nContent-Length: 99\n\nwrong length\n\nFrom x\n\nlast\n"
+	msgs := readAll(t, in)
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages: %+v", len(msgs), msgs)
+	}
+	if got := string(msgs[0].Raw); got != "Subject: plain\n\nHello\nFrom the start of a line\n>From quoted\n" {
+		t.Errorf("counted body %q", got)
+	}
+	if got := string(msgs[1].Raw); got != "Subject: k\n\nwrong length\n" || !slices.Equal(msgs[1].Flags, []string{`\Flagged`}) {
+		t.Errorf("a wrong Content-Length is ignored: %q %v", got, msgs[1].Flags)
+	}
+}
+
 func TestTextBeforeFirstFromIsKept(t *testing.T) {
 	msgs := readAll(t, "garbage line\n\nFrom x Mon Jan  2 15:04:05 2006\nA: b\n\nc\n")
 	if len(msgs) != 2 || string(msgs[0].Raw) != "garbage line\n" || msgs[0].From != "" {
