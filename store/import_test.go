@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -114,5 +116,44 @@ func TestImportQuotaStoresNothing(t *testing.T) {
 	}
 	if u, _ := s.Usage(ctx, u.ID); u.Messages != 0 {
 		t.Fatalf("usage %+v", u)
+	}
+}
+
+// BenchmarkImport: store.Import's cost per 10 KiB message in batches as
+// the import command makes them (2,000 messages).
+func BenchmarkImport(b *testing.B) {
+	s := openTest(b)
+	u := mustUser(b, s, "bench@example.test")
+	body := make([]byte, 10<<10)
+	for i := range body {
+		body[i] = 'a' + byte(i%26)
+		if i%76 == 75 {
+			body[i] = '\n'
+		}
+	}
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for n := 0; n < b.N; {
+		batch := &ImportBatch{}
+		for ; n < b.N && len(batch.Messages) < 2000; n++ {
+			copy(body, fmt.Sprintf("Subject: %010d\n\n", n))
+			batch.Messages = append(batch.Messages, ImportMessage{Mailbox: fmt.Sprintf("F%d", n%20), Body: NewBody(body), Flags: []string{`\Seen`}})
+		}
+		if _, err := s.Import(ctx, u.ID, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestImportBodyIsReadBody(t *testing.T) {
+	for _, s := range []string{"", "\n", "a\nb\r\nc\r", "\r\n\n\r\r\n", strings.Repeat("line\n", 30000), strings.Repeat("x", ChunkSize) + "\n"} {
+		want, err := ReadBody(strings.NewReader(s), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ImportBody([]byte(s))
+		if !bytes.Equal(got.Bytes(), want.Bytes()) || got.Size() != want.Size() || len(got.chunks()) != len(want.chunks()) {
+			t.Errorf("ImportBody(%.20q): %d bytes in %d chunks, ReadBody %d in %d", s, got.Size(), len(got.chunks()), want.Size(), len(want.chunks()))
+		}
 	}
 }

@@ -123,6 +123,7 @@ func serveImportStream(ctx context.Context, st *store.Store, userID uint64, body
 	sink := newStoreSink(ctx, st, userID, nil)
 	fr := newFrameReader(body)
 	var err error
+	var buf []byte
 	for {
 		var f *frame
 		if f, err = fr.next(); err != nil {
@@ -130,9 +131,16 @@ func serveImportStream(ctx context.Context, st *store.Store, userID uint64, body
 		}
 		switch f.Kind {
 		case frameMessage:
-			var b *store.Body
-			if b, err = store.ReadBody(fr.body(), 0); err == nil {
-				err = sink.add(ctx, importItem{folder: f.Folder, specialUse: f.SpecialUse, flags: f.Flags, date: unixNanoTime(f.Date), body: b})
+			if f.Size > maxImportMessage {
+				err = &badRequestError{fmt.Errorf("message of %d bytes, more than %d", f.Size, maxImportMessage)}
+				break
+			}
+			if int64(cap(buf)) < f.Size {
+				buf = make([]byte, f.Size)
+			}
+			buf = buf[:f.Size]
+			if _, err = io.ReadFull(fr.body(), buf); err == nil {
+				err = sink.add(ctx, importItem{folder: f.Folder, specialUse: f.SpecialUse, flags: f.Flags, date: unixNanoTime(f.Date), raw: buf})
 			}
 		case frameState:
 			err = sink.state(f.State)

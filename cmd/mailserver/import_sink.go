@@ -54,8 +54,8 @@ type importSink interface {
 // Batch bounds: store.Import commits a batch in one transaction; two
 // batches are in memory at a time (one filling, one committing).
 const (
-	importBatchMessages = 2000
-	importBatchBytes    = 16 << 20
+	importBatchMessages = 1000
+	importBatchBytes    = 8 << 20
 )
 
 // storeSink batches messages into store.Import. Safe for concurrent use
@@ -114,7 +114,7 @@ func (s *storeSink) failed() error {
 func (s *storeSink) add(ctx context.Context, it importItem) error {
 	body := it.body
 	if body == nil {
-		body = store.NewBody(it.raw)
+		body = store.ImportBody(it.raw)
 	}
 	s.mu.Lock()
 	if s.err != nil {
