@@ -388,9 +388,45 @@ func TestImportExportMigrateWithDovecot(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(d.mboxDir, "Archive", "2024")); err != nil {
 		t.Fatalf("dovecot's mbox layout: %v", err)
 	}
+	// A session IDLE in bob's INBOX is told of the imported messages.
+	exists := make(chan uint32, 16)
+	idler, err := imapclient.DialInsecure(imapAddr, &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+		Mailbox: func(m *imapclient.UnilateralDataMailbox) {
+			if m.NumMessages != nil {
+				exists <- *m.NumMessages
+			}
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idler.Close()
+	if err := idler.Login("bob@example.test", "pw-bob").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := idler.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := idler.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
 	out = e.mustRun(t, "", "import", "bob@example.test", d.mboxDir)
 	if !strings.Contains(out, "7 added, 0 already there") {
 		t.Fatalf("mbox import printed %q", out)
+	}
+	for n := uint32(0); n != 4; {
+		select {
+		case n = <-exists:
+		case <-time.After(time.Minute):
+			t.Fatalf("the IDLE session was not told of bob's 4 imported INBOX messages (last EXISTS %d)", n)
+		}
+	}
+	if err := idle.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := idle.Wait(); err != nil {
+		t.Fatal(err)
 	}
 	if !strings.Contains(s.log.String(), "admin import") {
 		t.Fatalf("the mbox import did not go through the admin socket:\n%s", s.log)
