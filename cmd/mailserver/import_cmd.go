@@ -163,7 +163,7 @@ func serveImportStream(ctx context.Context, st *store.Store, userID uint64, body
 
 // sinkFor returns the sink of an import into address: a stream to the
 // server, or a storeSink on the database.
-func sinkFor(ctx context.Context, a admin, address string, p *progress) (importSink, error) {
+func sinkFor(ctx context.Context, a admin, address string) (importSink, error) {
 	switch a := a.(type) {
 	case *adminClient:
 		if _, err := a.importStates(ctx, address); err != nil { // the user exists
@@ -349,7 +349,7 @@ func (c *cli) importCmd(ctx context.Context, args []string) error {
 	return c.withAdmin(ctx, func(a admin) error {
 		p := c.newProgress()
 		defer p.done()
-		sink, err := sinkFor(ctx, a, address, p)
+		sink, err := sinkFor(ctx, a, address)
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}

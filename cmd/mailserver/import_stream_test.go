@@ -49,11 +49,11 @@ func FuzzFrameReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr := newFrameReader(bytes.NewReader(b))
 		for range len(b) + 1 {
-			fr, err := fr.next()
+			fm, err := fr.next()
 			if err != nil {
 				return
 			}
-			if fr.Size < 0 {
+			if fm.Size < 0 {
 				t.Fatal("negative size accepted")
 			}
 		}

@@ -115,7 +115,7 @@ func (c *cli) migrateCmd(ctx context.Context, args []string) error {
 		}
 		p := c.newProgress()
 		defer p.done()
-		sink, err := sinkFor(ctx, a, address, p)
+		sink, err := sinkFor(ctx, a, address)
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
@@ -204,6 +204,23 @@ func migrate(ctx context.Context, o *migrateOptions, states map[string]store.Imp
 	if c.Caps().Has(imap.CapSpecialUse) {
 		listOpts = &imap.ListOptions{ReturnSpecialUse: true}
 	}
+	// RFC 2342: folders of other users and shared ones are not the
+	// account's; a personal prefix ("INBOX." on Courier and Cyrus) is
+	// not part of the names here.
+	var personal string
+	var others []string
+	if c.Caps().Has(imap.CapNamespace) {
+		if ns, err := c.Namespace().Wait(); err == nil {
+			if len(ns.Personal) > 0 {
+				personal = ns.Personal[0].Prefix
+			}
+			for _, d := range append(ns.Other, ns.Shared...) {
+				if d.Prefix != "" {
+					others = append(others, d.Prefix)
+				}
+			}
+		}
+	}
 	list, err := c.List("", "*", listOpts).Collect()
 	if err == nil {
 		for _, l := range list {
@@ -223,7 +240,13 @@ func migrate(ctx context.Context, o *migrateOptions, states map[string]store.Imp
 			slices.Contains(l.Attrs, imap.MailboxAttrAll) || slices.Contains(l.Attrs, imap.MailboxAttrFlagged) {
 			continue // not a folder, or a virtual one (Gmail's All Mail) whose messages are in others
 		}
+		if slices.ContainsFunc(others, func(p string) bool { return strings.HasPrefix(l.Mailbox, p) }) {
+			continue
+		}
 		name := l.Mailbox
+		if personal != "" && strings.HasPrefix(name, personal) && len(name) > len(personal) {
+			name = name[len(personal):]
+		}
 		if l.Delim != 0 && l.Delim != store.Delimiter {
 			name = strings.ReplaceAll(strings.ReplaceAll(name, string(store.Delimiter), "_"), string(l.Delim), string(store.Delimiter))
 		}
