@@ -217,7 +217,7 @@ func (c *cli) exportCmd(ctx context.Context, args []string) error {
 		case *directAdmin:
 			u, err := a.st.UserByAddress(ctx, address)
 			if err != nil {
-				return fmt.Errorf("user %s: %w", address, err)
+				return err // names the user
 			}
 			return exportAccount(ctx, a.st, u.ID, w.handle)
 		}

@@ -53,7 +53,7 @@ func importHandlers(a admin, log *slog.Logger) map[string]http.HandlerFunc {
 	user := func(w http.ResponseWriter, r *http.Request, address string) *store.User {
 		u, err := imp.importStore().UserByAddress(r.Context(), address)
 		if err != nil {
-			writeAdminError(w, fmt.Errorf("user %s: %w", address, err))
+			writeAdminError(w, err) // names the user
 			return nil
 		}
 		return u
@@ -173,7 +173,7 @@ func sinkFor(ctx context.Context, a admin, address string) (importSink, error) {
 	case *directAdmin:
 		u, err := a.st.UserByAddress(ctx, address)
 		if err != nil {
-			return nil, fmt.Errorf("user %s: %w", address, err)
+			return nil, err // names the user
 		}
 		return newStoreSink(ctx, a.st, u.ID, nil), nil
 	}
@@ -356,8 +356,11 @@ func (c *cli) importCmd(ctx context.Context, args []string) error {
 		readErr := importPath(ctx, path, *folder, sink, p)
 		counts, err := sink.finish(ctx)
 		p.done()
-		if err = errors.Join(readErr, err); err != nil {
-			return fmt.Errorf("import (%d messages added before the error; running it again continues): %w", counts.Added, err)
+		if err == nil { // the sink's error is the cause; the reader's is then its echo
+			err = readErr
+		}
+		if err != nil {
+			return fmt.Errorf("import (what was committed before the error stays; running it again continues): %w", err)
 		}
 		fmt.Fprintln(c.stdout, p.summary("imported", address, counts))
 		return nil

@@ -211,7 +211,8 @@ func (s *streamSink) write(f *frame, body []byte) error {
 
 // serverError replaces a write error by the server's reason.
 func (s *streamSink) serverError(err error) error {
-	if errors.Is(err, errStreamEnded) && !s.closed {
+	// The transport closes the body when the server answers early.
+	if (errors.Is(err, errStreamEnded) || errors.Is(err, io.ErrClosedPipe)) && !s.closed {
 		s.closed = true
 		r := <-s.result
 		s.result <- r

@@ -111,7 +111,7 @@ func (c *cli) migrateCmd(ctx context.Context, args []string) error {
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("migrate: user %s: %w", address, err)
+			return fmt.Errorf("migrate: %w", err)
 		}
 		p := c.newProgress()
 		defer p.done()
@@ -122,8 +122,11 @@ func (c *cli) migrateCmd(ctx context.Context, args []string) error {
 		fetchErr := migrate(ctx, o, states, sink, p)
 		counts, err := sink.finish(ctx)
 		p.done()
-		if err = errors.Join(fetchErr, err); err != nil {
-			return fmt.Errorf("migrate (%d messages added before the error; running it again continues): %w", counts.Added, err)
+		if err == nil { // the sink's error is the cause; the fetch's is then its echo
+			err = fetchErr
+		}
+		if err != nil {
+			return fmt.Errorf("migrate (what was committed before the error stays; running it again continues): %w", err)
 		}
 		fmt.Fprintln(c.stdout, p.summary("migrated", address, counts))
 		return nil
