@@ -160,6 +160,12 @@ service imap-login {
     ssl = yes
   }
 }
+namespace inbox {
+  inbox = yes
+  mailbox "Old Mail" {
+    special_use = \Archive
+  }
+}
 service anvil {
   chroot =
 }
@@ -215,7 +221,7 @@ def app(box, flags, date, msg):
     assert typ == 'OK', (box, typ, data)
 big = 'Subject: big\r\nFrom: b@example.test\r\n\r\n' + ''.join('line %06d of a long message body\r\n' % i for i in range(6000))
 if phase == 'initial':
-    for box in ['Sent', 'Archive' + delim + '2024', 'Entw&APw-rfe']:
+    for box in ['Sent', 'Archive' + delim + '2024', 'Entw&APw-rfe', '"Old Mail"']:
         typ, data = M.create(box)
         assert typ == 'OK', (box, data)
     app('INBOX', r'(\Seen)', 1577934245, 'From: a@example.test\r\nSubject: plain\r\n\r\nHello\r\nFrom the start of a line\r\n>From quoted\r\n')
@@ -225,6 +231,7 @@ if phase == 'initial':
     app('Sent', r'(\Seen \Answered)', 1630000000, 'From: me@example.test\r\nSubject: sent\r\n\r\nsent body\r\n')
     app('Archive' + delim + '2024', r'(\Seen \Deleted \Draft Work)', 1700000000, 'Subject: archived\r\n\r\nold\r\n')
     app('Entw&APw-rfe', r'(\Draft $Forwarded)', 1710000000, 'Subject: =?utf-8?q?Entw=C3=BCrfe?=\r\n\r\ndraft\r\n')
+    app('"Old Mail"', '()', 1400000000, 'Subject: in a folder with \\Archive\r\n\r\nold\r\n')
 else:
     app('INBOX', r'(\Seen)', 1720000000, 'Subject: new 1\r\n\r\nnew\r\n')
     app('INBOX', '()', 1720000001, 'Subject: new 2\r\n\r\nnewer\r\n')
@@ -372,11 +379,11 @@ func TestImportExportMigrateWithDovecot(t *testing.T) {
 	// Offline: the Maildir tree (given as the user's home, as Dovecot
 	// lays it out).
 	out := e.mustRun(t, "", "import", "alice@example.test", filepath.Dir(d.maildirHome))
-	if !strings.Contains(out, "7 added, 0 already there, 1 with an unparseable header") {
+	if !strings.Contains(out, "8 added, 0 already there, 1 with an unparseable header") {
 		t.Fatalf("import printed %q", out)
 	}
 	out = e.mustRun(t, "", "import", "alice@example.test", d.maildirHome)
-	if !strings.Contains(out, "0 added, 7 already there") {
+	if !strings.Contains(out, "0 added, 8 already there") {
 		t.Fatalf("second import printed %q", out)
 	}
 
@@ -412,7 +419,7 @@ func TestImportExportMigrateWithDovecot(t *testing.T) {
 		t.Fatal(err)
 	}
 	out = e.mustRun(t, "", "import", "bob@example.test", d.mboxDir)
-	if !strings.Contains(out, "7 added, 0 already there") {
+	if !strings.Contains(out, "8 added, 0 already there") {
 		t.Fatalf("mbox import printed %q", out)
 	}
 	for n := uint32(0); n != 4; {
@@ -433,7 +440,7 @@ func TestImportExportMigrateWithDovecot(t *testing.T) {
 	}
 	compareSnapshots(t, "mbox import", imapSnapshot(t, imapAddr, nil, "bob@example.test", "pw-bob"), wantMbox)
 	out = e.mustRun(t, "", "import", "bob@example.test", d.mboxDir)
-	if !strings.Contains(out, "0 added, 7 already there") {
+	if !strings.Contains(out, "0 added, 8 already there") {
 		t.Fatalf("second mbox import printed %q", out)
 	}
 
@@ -443,11 +450,11 @@ func TestImportExportMigrateWithDovecot(t *testing.T) {
 	for _, tc := range []struct{ format, user string }{{"maildir", "dave"}, {"mbox", "erin"}} {
 		dir := filepath.Join(t.TempDir(), "export")
 		out := e.mustRun(t, "", "export", "alice@example.test", dir, "--format", tc.format)
-		if !strings.Contains(out, "exported 7 messages") {
+		if !strings.Contains(out, "exported 8 messages") {
 			t.Fatalf("export %s printed %q", tc.format, out)
 		}
 		out = e.mustRun(t, "", "import", tc.user+"@example.test", dir)
-		if !strings.Contains(out, "7 added") {
+		if !strings.Contains(out, "8 added") {
 			t.Fatalf("import of the %s export printed %q", tc.format, out)
 		}
 		compareSnapshots(t, tc.format+" export round trip", imapSnapshot(t, imapAddr, nil, tc.user+"@example.test", "pw-"+tc.user), aliceView)
@@ -456,10 +463,12 @@ func TestImportExportMigrateWithDovecot(t *testing.T) {
 	// Migrate over imaps, trusting Dovecot's certificate by --ca-file.
 	from := "imaps://mdir@" + d.imaps
 	out = e.mustRun(t, dovecotPassword+"\n", "migrate", "carol@example.test", "--from", from, "--ca-file", d.caFile, "--password-stdin", "--parallel", "2")
-	if !strings.Contains(out, "7 added, 0 already there") {
+	if !strings.Contains(out, "8 added, 0 already there") {
 		t.Fatalf("migrate printed %q", out)
 	}
-	compareSnapshots(t, "migrate", imapSnapshot(t, imapAddr, nil, "carol@example.test", "pw-carol"), wantMaildir)
+	// Migration follows the special-use attribute Dovecot gives "Old
+	// Mail" (RFC 6154): its messages go to the account's \Archive.
+	compareSnapshots(t, "migrate", imapSnapshot(t, imapAddr, nil, "carol@example.test", "pw-carol"), renameFolder(wantMaildir, "Old Mail", "Archive"))
 	// Without the CA the certificate is refused.
 	if r := e.run(t, dovecotPassword+"\n", "migrate", "carol@example.test", "--from", from, "--password-stdin"); r.code == 0 || !strings.Contains(r.stderr, "certificate") {
 		t.Fatalf("migrate without --ca-file: exit %d, %s", r.code, r.stderr)
@@ -472,6 +481,18 @@ func TestImportExportMigrateWithDovecot(t *testing.T) {
 		t.Fatalf("second migrate printed %q", out)
 	}
 	compareSnapshots(t, "migrate again", imapSnapshot(t, imapAddr, nil, "carol@example.test", "pw-carol"),
-		imapSnapshot(t, d.imaps, &tls.Config{InsecureSkipVerify: true}, "mdir", dovecotPassword))
+		renameFolder(imapSnapshot(t, d.imaps, &tls.Config{InsecureSkipVerify: true}, "mdir", dovecotPassword), "Old Mail", "Archive"))
 	s.stop(t)
+}
+
+// renameFolder is snap with folder from called to.
+func renameFolder(snap map[string][]snapMessage, from, to string) map[string][]snapMessage {
+	out := map[string][]snapMessage{}
+	for k, v := range snap {
+		if k == from {
+			k = to
+		}
+		out[k] = append(out[k], v...)
+	}
+	return out
 }

@@ -164,3 +164,31 @@ func FuzzParseKeywords(f *testing.F) {
 		ParseKeywords(strings.NewReader(s))
 	})
 }
+
+// TestPostfixDelivery: Postfix's local(8) and Dovecot's LDA put new mail
+// in new/ without ":2," info; tmp/ holds deliveries in progress.
+func TestPostfixDelivery(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"cur", "new", "tmp"} {
+		if err := os.Mkdir(filepath.Join(root, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string]string{
+		"new/1700000001.V801I2c4M512345.mail.example": "Subject: new\n\n",
+		"cur/1700000000.V801I2c3M1.mail.example:2,S":  "Subject: read\n\n",
+		"tmp/1700000002.V801I2c5M1.mail.example":      "partial",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ents, err := Entries(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 2 || !strings.HasSuffix(ents[0].Path, ":2,S") || !strings.Contains(ents[1].Path, "/new/") || len(ents[1].Name.Flags(Keywords{})) != 0 {
+		t.Fatalf("entries %+v", ents)
+	}
+}
