@@ -475,10 +475,14 @@ func TestImportExportMigrateWithDovecot(t *testing.T) {
 	}
 
 	// New mail in Dovecot: the second run fetches only that.
+	// This time the password is typed at the prompt, on a terminal.
 	d.feed(t, "mdir", ".", "more")
-	out = e.mustRun(t, dovecotPassword+"\n", "migrate", "carol@example.test", "--from", from, "--ca-file", d.caFile, "--password-stdin")
-	if !strings.Contains(out, "migrated 3 messages") || !strings.Contains(out, "3 added, 0 already there") {
-		t.Fatalf("second migrate printed %q", out)
+	r, screen := promptSession(t, e, []string{dovecotPassword}, "migrate", "carol@example.test", "--from", from, "--ca-file", d.caFile)
+	if r.code != 0 || !strings.Contains(r.stdout, "migrated 3 messages") || !strings.Contains(r.stdout, "3 added, 0 already there") {
+		t.Fatalf("second migrate: exit %d, printed %q, terminal %q", r.code, r.stdout, screen)
+	}
+	if !strings.Contains(screen, "mdir at "+d.imaps+", password: ") || strings.Contains(screen, dovecotPassword) {
+		t.Fatalf("migrate's prompt: %q", screen)
 	}
 	compareSnapshots(t, "migrate again", imapSnapshot(t, imapAddr, nil, "carol@example.test", "pw-carol"),
 		renameFolder(imapSnapshot(t, d.imaps, &tls.Config{InsecureSkipVerify: true}, "mdir", dovecotPassword), "Old Mail", "Archive"))

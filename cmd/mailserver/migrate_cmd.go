@@ -95,7 +95,7 @@ func (c *cli) migrateCmd(ctx context.Context, args []string) error {
 	if _, err := c.config(); err != nil {
 		return err
 	}
-	if o.password, err = c.readOnePassword(*fromStdin, fmt.Sprintf("Password of %s on %s: ", o.user, o.addr)); err != nil {
+	if o.password, err = c.readOnePassword(*fromStdin, fmt.Sprintf("%s at %s, password: ", o.user, o.addr)); err != nil {
 		return err
 	}
 	address := pos[0]
