@@ -181,17 +181,21 @@ func IsMaildir(dir string) bool {
 }
 
 // Folders lists the folders of the Maildir++ tree at root: root itself
-// (INBOX) and every ".Name" directory that is a maildir, sorted by name.
+// (INBOX) and every ".Name" directory that is a maildir, and maildirs in
+// plain subdirectories (Name/Sub), sorted by name.
 // A root without cur/new but with a "Maildir" directory (a user's home,
 // as Postfix and Dovecot lay it out) is read from there.
 func Folders(root string) ([]Folder, error) {
 	if !IsMaildir(root) && IsMaildir(filepath.Join(root, "Maildir")) {
 		root = filepath.Join(root, "Maildir")
 	}
-	if !IsMaildir(root) {
+	var out []Folder
+	switch {
+	case IsMaildir(root):
+		out = append(out, Folder{Name: "INBOX", Dir: root})
+	case !IsMaildir(filepath.Join(root, "INBOX")): // LAYOUT=fs keeps INBOX there
 		return nil, fmt.Errorf("maildir: %s has no cur or new directory", root)
 	}
-	out := []Folder{{Name: "INBOX", Dir: root}}
 	ents, err := os.ReadDir(root)
 	if err != nil {
 		return nil, err
@@ -206,8 +210,57 @@ func Folders(root string) ([]Folder, error) {
 		}
 		out = append(out, Folder{Name: name, Dir: filepath.Join(root, e.Name())})
 	}
-	slices.SortFunc(out[1:], func(a, b Folder) int { return strings.Compare(a.Name, b.Name) })
+	// Folders as plain subdirectories (Dovecot's LAYOUT=fs, mbsync's
+	// "SubFolders Verbatim"): Maildir/Sent, Maildir/Archive/2024.
+	if err := nestedFolders(root, "", 1, &out); err != nil {
+		return nil, err
+	}
+	// INBOX first, then by name; a name may come twice (".Sent" and
+	// "Sent/"): both are read into that folder.
+	slices.SortStableFunc(out, func(a, b Folder) int {
+		if ai, bi := a.Name == "INBOX", b.Name == "INBOX"; ai != bi {
+			if ai {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
 	return out, nil
+}
+
+// maxNesting bounds the depth of nested folders read (the store allows 16
+// levels).
+const maxNesting = 16
+
+// nestedFolders adds the maildirs below dir that are not Maildir++ dot
+// directories, named by their path.
+func nestedFolders(dir, prefix string, depth int, out *[]Folder) error {
+	if depth > maxNesting {
+		return nil
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if !e.IsDir() || strings.HasPrefix(n, ".") || n == "cur" || n == "new" || n == "tmp" || n == "courierimapkeywords" {
+			continue
+		}
+		sub := filepath.Join(dir, n)
+		name := prefix + n
+		if IsMaildir(sub) {
+			if prefix == "" && strings.EqualFold(n, "INBOX") {
+				name = "INBOX"
+			}
+			*out = append(*out, Folder{Name: name, Dir: sub})
+		}
+		if err := nestedFolders(sub, name+"/", depth+1, out); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Entry is one message file of a folder.

@@ -192,3 +192,25 @@ func TestPostfixDelivery(t *testing.T) {
 		t.Fatalf("entries %+v", ents)
 	}
 }
+
+// TestNestedLayout: mbsync's "SubFolders Verbatim" and Dovecot's
+// LAYOUT=fs keep folders as plain subdirectories.
+func TestNestedLayout(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"cur", "new", "tmp", "Sent/cur", "Archive/2024/new", "Archive/notes", "INBOX/cur"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	folders, err := Folders(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range folders {
+		names = append(names, f.Name)
+	}
+	if !slices.Equal(names, []string{"INBOX", "INBOX", "Archive/2024", "Sent"}) {
+		t.Fatalf("folders %v", names)
+	}
+}
