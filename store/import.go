@@ -44,6 +44,12 @@ type ImportMessage struct {
 	InternalDate time.Time // zero: now
 }
 
+// ImportMailbox is a mailbox to have: Name, or, with SpecialUse, the
+// account's mailbox with that attribute if there is one.
+type ImportMailbox struct {
+	Name, SpecialUse string
+}
+
 // ImportState is a migration's resume point for one source folder.
 type ImportState struct {
 	Source      string `json:"source"`
@@ -53,7 +59,10 @@ type ImportState struct {
 
 // ImportBatch is what one Import call stores, in one transaction.
 type ImportBatch struct {
-	Messages []ImportMessage
+	// Mailboxes are created when missing, before the messages (a
+	// source's empty folders keep their place in the hierarchy).
+	Mailboxes []ImportMailbox
+	Messages  []ImportMessage
 	// States are recorded in the same transaction as Messages.
 	States []ImportState
 }
@@ -97,6 +106,28 @@ func (s *Store) Import(ctx context.Context, userID uint64, batch *ImportBatch) (
 		date      int64
 		flags     flagSet
 	}
+	canonUse := func(name, specialUse string) (string, string, error) {
+		canon, err := CanonicalMailboxName(name)
+		if err != nil {
+			return "", "", err
+		}
+		if specialUse == "" {
+			return canon, "", nil
+		}
+		for _, su := range SpecialUses {
+			if strings.EqualFold(su, specialUse) {
+				return canon, su, nil
+			}
+		}
+		return "", "", fmt.Errorf("store: unknown special use %q", specialUse)
+	}
+	boxes := make([]ImportMailbox, len(batch.Mailboxes))
+	for i, mb := range batch.Mailboxes {
+		var err error
+		if boxes[i].Name, boxes[i].SpecialUse, err = canonUse(mb.Name, mb.SpecialUse); err != nil {
+			return nil, err
+		}
+	}
 	preps := make([]prepared, len(batch.Messages))
 	var total int64
 	now := time.Now()
@@ -107,20 +138,9 @@ func (s *Store) Import(ctx context.Context, userID uint64, batch *ImportBatch) (
 		if err := validFlags(m.Flags); err != nil {
 			return nil, fmt.Errorf("import message %d: %w", i, err)
 		}
-		canon, err := CanonicalMailboxName(m.Mailbox)
+		canon, use, err := canonUse(m.Mailbox, m.SpecialUse)
 		if err != nil {
 			return nil, err
-		}
-		use := ""
-		if m.SpecialUse != "" {
-			for _, su := range SpecialUses {
-				if strings.EqualFold(su, m.SpecialUse) {
-					use = su
-				}
-			}
-			if use == "" {
-				return nil, fmt.Errorf("store: unknown special use %q", m.SpecialUse)
-			}
 		}
 		p := &preps[i]
 		p.name, p.use, p.flags = canon, use, newFlagSet(m.Flags)
@@ -197,6 +217,11 @@ func (s *Store) Import(ctx context.Context, userID uint64, batch *ImportBatch) (
 			order = append(order, t)
 			byName[key] = t
 			return t, nil
+		}
+		for _, mb := range boxes {
+			if _, err := resolve(mb.Name, mb.SpecialUse); err != nil {
+				return err
+			}
 		}
 		var added, count int64
 		for i, m := range batch.Messages {

@@ -19,7 +19,8 @@ func TestImportIdempotentWithInvariants(t *testing.T) {
 	defer s.Watch(u.ID, func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() })()
 
 	date := time.Date(2020, 3, 4, 5, 6, 7, 8, time.UTC)
-	batch := &ImportBatch{States: []ImportState{{Source: "imaps://x/INBOX", UIDValidity: 7, LastUID: 3}}}
+	batch := &ImportBatch{States: []ImportState{{Source: "imaps://x/INBOX", UIDValidity: 7, LastUID: 3}},
+		Mailboxes: []ImportMailbox{{Name: "Empty/Child"}, {Name: "Bin", SpecialUse: `\Trash`}}}
 	for i := range 5 {
 		batch.Messages = append(batch.Messages, ImportMessage{Mailbox: "INBOX", Body: NewBody(fmt.Appendf(nil, "Subject: %d\n\nbody\n", i)),
 			Flags: []string{`\Seen`, "$Label1"}, InternalDate: date})
@@ -59,6 +60,12 @@ func TestImportIdempotentWithInvariants(t *testing.T) {
 	}
 	if _, err := s.MailboxByName(ctx, u.ID, "Sent Items"); !errors.Is(err, ErrNoSuchMailbox) {
 		t.Fatalf("Sent Items created although Sent has \\Sent: %v", err)
+	}
+	if mb, err := s.MailboxByName(ctx, u.ID, "Empty/Child"); err != nil || mb.Messages != 0 {
+		t.Fatalf("empty mailbox: %+v %v", mb, err)
+	}
+	if _, err := s.MailboxByName(ctx, u.ID, "Bin"); !errors.Is(err, ErrNoSuchMailbox) {
+		t.Fatalf("Bin created although Trash has \\Trash: %v", err)
 	}
 	arch, err := s.MailboxByName(ctx, u.ID, "Archive/2024")
 	if err != nil || arch.Messages != 1 {

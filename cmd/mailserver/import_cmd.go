@@ -144,6 +144,8 @@ func serveImportStream(ctx context.Context, st *store.Store, userID uint64, body
 			}
 		case frameState:
 			err = sink.state(f.State)
+		case frameFolder:
+			err = sink.folder(f.Folder, f.SpecialUse)
 		default:
 			err = &badRequestError{fmt.Errorf("unknown frame kind %q", f.Kind)}
 		}
@@ -415,6 +417,9 @@ func importMaildir(ctx context.Context, folders []maildir.Folder, prefix string,
 	var buf []byte
 	for _, l := range all {
 		name, use := targetFolder(prefix, l.f.Name)
+		if err := sink.folder(name, use); err != nil {
+			return err
+		}
 		for _, e := range l.ents {
 			raw, date, err := readMaildirFile(e, buf)
 			if errors.Is(err, os.ErrNotExist) {
@@ -484,6 +489,9 @@ func importMbox(ctx context.Context, f mbox.File, prefix string, sink importSink
 		mtime = fi.ModTime()
 	}
 	name, use := targetFolder(prefix, f.Folder)
+	if err := sink.folder(name, use); err != nil {
+		return err
+	}
 	r := mbox.NewReader(fh)
 	r.MaxSize = maxImportMessage
 	for {

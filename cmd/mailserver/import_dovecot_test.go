@@ -221,7 +221,7 @@ def app(box, flags, date, msg):
     assert typ == 'OK', (box, typ, data)
 big = 'Subject: big\r\nFrom: b@example.test\r\n\r\n' + ''.join('line %06d of a long message body\r\n' % i for i in range(6000))
 if phase == 'initial':
-    for box in ['Sent', 'Archive' + delim + '2024', 'Entw&APw-rfe', '"Old Mail"']:
+    for box in ['Sent', 'Archive' + delim + '2024', 'Entw&APw-rfe', '"Old Mail"', 'Empty' + delim + 'Child']:
         typ, data = M.create(box)
         assert typ == 'OK', (box, data)
     app('INBOX', r'(\Seen)', 1577934245, 'From: a@example.test\r\nSubject: plain\r\n\r\nHello\r\nFrom the start of a line\r\n>From quoted\r\n')
@@ -390,6 +390,7 @@ func TestImportExportMigrateWithDovecot(t *testing.T) {
 	s := e.start(t)
 	imapAddr := s.addrs["imap"]
 	compareSnapshots(t, "maildir import", imapSnapshot(t, imapAddr, nil, "alice@example.test", "pw-alice"), wantMaildir)
+	mustHaveFolder(t, imapAddr, "alice@example.test", "pw-alice", "Empty/Child")
 
 	// Online: the mbox tree Dovecot wrote, through the admin socket.
 	if _, err := os.Stat(filepath.Join(d.mboxDir, "Archive", "2024")); err != nil {
@@ -439,6 +440,7 @@ func TestImportExportMigrateWithDovecot(t *testing.T) {
 		t.Fatalf("the mbox import did not go through the admin socket:\n%s", s.log)
 	}
 	compareSnapshots(t, "mbox import", imapSnapshot(t, imapAddr, nil, "bob@example.test", "pw-bob"), wantMbox)
+	mustHaveFolder(t, imapAddr, "bob@example.test", "pw-bob", "Empty/Child")
 	out = e.mustRun(t, "", "import", "bob@example.test", d.mboxDir)
 	if !strings.Contains(out, "0 added, 8 already there") {
 		t.Fatalf("second mbox import printed %q", out)
@@ -458,6 +460,7 @@ func TestImportExportMigrateWithDovecot(t *testing.T) {
 			t.Fatalf("import of the %s export printed %q", tc.format, out)
 		}
 		compareSnapshots(t, tc.format+" export round trip", imapSnapshot(t, imapAddr, nil, tc.user+"@example.test", "pw-"+tc.user), aliceView)
+		mustHaveFolder(t, imapAddr, tc.user+"@example.test", "pw-"+tc.user, "Empty/Child")
 	}
 
 	// Migrate over imaps, trusting Dovecot's certificate by --ca-file.
@@ -469,6 +472,7 @@ func TestImportExportMigrateWithDovecot(t *testing.T) {
 	// Migration follows the special-use attribute Dovecot gives "Old
 	// Mail" (RFC 6154): its messages go to the account's \Archive.
 	compareSnapshots(t, "migrate", imapSnapshot(t, imapAddr, nil, "carol@example.test", "pw-carol"), renameFolder(wantMaildir, "Old Mail", "Archive"))
+	mustHaveFolder(t, imapAddr, "carol@example.test", "pw-carol", "Empty/Child")
 	// Without the CA the certificate is refused.
 	if r := e.run(t, dovecotPassword+"\n", "migrate", "carol@example.test", "--from", from, "--password-stdin"); r.code == 0 || !strings.Contains(r.stderr, "certificate") {
 		t.Fatalf("migrate without --ca-file: exit %d, %s", r.code, r.stderr)
@@ -499,4 +503,21 @@ func renameFolder(snap map[string][]snapMessage, from, to string) map[string][]s
 		out[k] = append(out[k], v...)
 	}
 	return out
+}
+
+// mustHaveFolder fails unless the account lists folder.
+func mustHaveFolder(t *testing.T, addr, user, password, folder string) {
+	t.Helper()
+	c, err := imapclient.DialInsecure(addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(user, password).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.List("", folder, nil).Collect()
+	if err != nil || len(list) != 1 {
+		t.Fatalf("%s has no folder %q (the source's empty folder): %v %v", user, folder, list, err)
+	}
 }

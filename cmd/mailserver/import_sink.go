@@ -47,6 +47,8 @@ type importSink interface {
 	// state records a migration resume point with the messages added
 	// before it.
 	state(st store.ImportState) error
+	// folder makes sure a folder exists (a source's empty folders too).
+	folder(name, specialUse string) error
 	// finish commits what is queued and reports the counts.
 	finish(ctx context.Context) (importCounts, error)
 }
@@ -152,9 +154,16 @@ func (s *storeSink) state(st store.ImportState) error {
 	return s.err
 }
 
+func (s *storeSink) folder(name, specialUse string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cur.Mailboxes = append(s.cur.Mailboxes, store.ImportMailbox{Name: name, SpecialUse: specialUse})
+	return s.err
+}
+
 func (s *storeSink) finish(ctx context.Context) (importCounts, error) {
 	s.mu.Lock()
-	if len(s.cur.Messages) > 0 || len(s.cur.States) > 0 {
+	if len(s.cur.Messages) > 0 || len(s.cur.States) > 0 || len(s.cur.Mailboxes) > 0 {
 		s.sendLocked(ctx)
 	}
 	s.mu.Unlock()
@@ -240,6 +249,10 @@ func (s *streamSink) add(ctx context.Context, it importItem) error {
 
 func (s *streamSink) state(st store.ImportState) error {
 	return s.write(&frame{Kind: frameState, State: st}, nil)
+}
+
+func (s *streamSink) folder(name, specialUse string) error {
+	return s.write(&frame{Kind: frameFolder, Folder: name, SpecialUse: specialUse}, nil)
 }
 
 func (s *streamSink) finish(ctx context.Context) (importCounts, error) {

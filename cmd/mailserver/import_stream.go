@@ -21,7 +21,7 @@ import (
 const (
 	frameMessage = "m" // a message: Folder, SpecialUse, Flags, Date, Size, then the octets
 	frameState   = "s" // a migration resume point, stored with the messages before it
-	frameFolder  = "f" // export: a folder begins (Folder, SpecialUse, UIDValidity)
+	frameFolder  = "f" // a folder: import: to create if missing; export: its messages follow (Folder, SpecialUse, UIDValidity)
 	frameError   = "e" // export: the server failed (Error); the stream ends
 	frameEnd     = "z" // export: complete (a stream without it was cut short)
 )

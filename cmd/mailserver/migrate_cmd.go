@@ -322,6 +322,9 @@ func migrateFolder(ctx context.Context, c *imapclient.Client, o *migrateOptions,
 	if err != nil {
 		return err
 	}
+	if err := sink.folder(f.local, f.specialUse); err != nil {
+		return err
+	}
 	from := imap.UID(1)
 	if st.UIDValidity == sel.UIDValidity && st.LastUID > 0 {
 		from = imap.UID(st.LastUID) + 1 // else the UIDs changed: fetch all, idempotency drops what is here
