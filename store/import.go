@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -359,10 +360,15 @@ func (s *Store) ImportStates(ctx context.Context, userID uint64) (map[string]Imp
 // messages that is six times the memory). raw is not retained.
 func ImportBody(raw []byte) *Body {
 	bare := 0
-	for i, c := range raw {
-		if c == '\n' && (i == 0 || raw[i-1] != '\r') {
+	for i := 0; ; {
+		j := bytes.IndexByte(raw[i:], '\n')
+		if j < 0 {
+			break
+		}
+		if i+j == 0 || raw[i+j-1] != '\r' {
 			bare++
 		}
+		i += j + 1
 	}
 	size := len(raw) + bare
 	b := &Body{size: int64(size)}
@@ -373,11 +379,18 @@ func ImportBody(raw []byte) *Body {
 	if bare == 0 {
 		buf = append(buf, raw...)
 	} else {
-		for i, c := range raw {
-			if c == '\n' && (i == 0 || raw[i-1] != '\r') {
+		for i := 0; i < len(raw); {
+			j := bytes.IndexByte(raw[i:], '\n')
+			if j < 0 {
+				buf = append(buf, raw[i:]...)
+				break
+			}
+			buf = append(buf, raw[i:i+j]...)
+			if i+j == 0 || raw[i+j-1] != '\r' {
 				buf = append(buf, '\r')
 			}
-			buf = append(buf, c)
+			buf = append(buf, '\n')
+			i += j + 1
 		}
 	}
 	for len(buf) > 0 {

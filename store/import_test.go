@@ -144,7 +144,7 @@ func BenchmarkImport(b *testing.B) {
 		batch := &ImportBatch{}
 		for ; n < b.N && len(batch.Messages) < 2000; n++ {
 			copy(body, fmt.Sprintf("Subject: %010d\n\n", n))
-			batch.Messages = append(batch.Messages, ImportMessage{Mailbox: fmt.Sprintf("F%d", n%20), Body: NewBody(body), Flags: []string{`\Seen`}})
+			batch.Messages = append(batch.Messages, ImportMessage{Mailbox: fmt.Sprintf("F%d", n%20), Body: ImportBody(body), Flags: []string{`\Seen`}})
 		}
 		if _, err := s.Import(ctx, u.ID, batch); err != nil {
 			b.Fatal(err)
