@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,18 @@ import (
 // maxImportMessage bounds one message read from an mbox (a file without
 // "From " lines would otherwise be read whole into memory).
 const maxImportMessage = 512 << 20
+
+// importMemoryLimit is the Go heap's soft limit in the import and migrate
+// commands (runtime/debug.SetMemoryLimit) unless GOMEMLIMIT says
+// otherwise: the batches in flight are bounded already; the limit has the
+// collector return their garbage before the heap doubles (GOGC).
+const importMemoryLimit = 160 << 20
+
+func limitImportMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(importMemoryLimit)
+	}
+}
 
 // importer is what the import endpoints need of the admin value: the
 // server's store. Only directAdmin has one.
@@ -338,6 +351,7 @@ func (c *cli) importCmd(ctx context.Context, args []string) error {
 		return usagef("import: want ADDRESS and PATH; usage: mailserver import %s", synopsis)
 	}
 	address, path := pos[0], pos[1]
+	limitImportMemory()
 	if *folder != "" {
 		canon, err := store.CanonicalMailboxName(*folder)
 		if err != nil {

@@ -99,6 +99,7 @@ func (c *cli) migrateCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	address := pos[0]
+	limitImportMemory()
 	return c.withAdmin(ctx, func(a admin) error {
 		var states map[string]store.ImportState
 		switch a := a.(type) {
