@@ -19,6 +19,9 @@
 //	                            first UID not yet claimed as \Recent, recent.go)
 //	             m‖u64 ID       u32 UID → messageRecord (binary, see codec.go)
 //	             subs           name → nil (subscriptions; may name absent mailboxes)
+//	             imported       u64 mailbox ID ‖ 16 bytes of SHA-256 of the body →
+//	                            u32 UID (import dedup keys, import.go)
+//	             importstate    source → ImportState (JSON; migration resume points)
 //	bodies     u64 body ID → bodyRecord (refcount, size, chunk count)
 //	chunks     u64 body ID ‖ u32 chunk number → at most ChunkSize bytes
 //	bodycache  u64 body ID → opaque bytes (protocol caches, e.g. IMAP BODYSTRUCTURE)

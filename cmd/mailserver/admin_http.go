@@ -148,6 +148,9 @@ func (e *badRequestError) Error() string { return "bad request: " + e.err.Error(
 // adminHandler serves the admin endpoints over a.
 func adminHandler(a admin, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
+	for path, h := range importHandlers(a, log) { // import_cmd.go: streaming bodies
+		mux.HandleFunc("POST "+path, h)
+	}
 	for _, ep := range adminEndpoints() {
 		mux.HandleFunc("POST "+ep.path, func(w http.ResponseWriter, r *http.Request) {
 			body := http.MaxBytesReader(w, r.Body, 1<<20)
