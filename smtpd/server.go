@@ -113,6 +113,11 @@ type Options struct {
 	// Inbound is the policy applied to the verification's outcome; nil
 	// means DefaultInboundPolicy().
 	Inbound *InboundPolicy
+	// Spam scans received mail with rspamd (spam.go); nil turns it off.
+	Spam *SpamOptions
+	// DNSBL refuses clients listed in DNS blocklists (port 25 only,
+	// dnsbl.go); it needs Resolver.
+	DNSBL *DNSBLOptions
 
 	// isLoopback decides what counts as loopback for
 	// AllowPlaintextOnLoopback (tests pretend a remote client); nil means
@@ -152,6 +157,8 @@ type Server struct {
 	// verify checks inbound mail; nil when off (not port 25, or no
 	// Resolver).
 	verify *verifier
+	// spamWarn rate-limits the warning that the spam filter is down.
+	spamWarn warnLimiter
 }
 
 // NewServer checks opts, fills in defaults and returns a Server.
