@@ -33,6 +33,9 @@ type DNSBLOptions struct {
 	// Timeout bounds the lookups (default DefaultDNSBLTimeout); a list
 	// that does not answer in time counts as not listing the client.
 	Timeout time.Duration
+	// Resolver looks the lists up (the DNS cache); nil turns the checks
+	// off.
+	Resolver Resolver
 }
 
 // DefaultDNSBLTimeout bounds a session's blocklist lookups.
@@ -152,7 +155,7 @@ type dnsblVerdict struct {
 // A lookup that fails (timeout, SERVFAIL) counts as not listed.
 func (s *Server) startDNSBL(sess *session) *dnsblVerdict {
 	o := s.opts.DNSBL
-	if o == nil || len(o.Lists) == 0 || s.opts.Resolver == nil || s.opts.Mode != ModeMX || s.trusted(sess.ip) {
+	if o == nil || len(o.Lists) == 0 || o.Resolver == nil || s.opts.Mode != ModeMX || s.trusted(sess.ip) {
 		return nil
 	}
 	v := &dnsblVerdict{done: make(chan struct{})}
@@ -170,7 +173,7 @@ func (s *Server) startDNSBL(sess *session) *dnsblVerdict {
 			l := &o.Lists[i]
 			go func() {
 				name := dnsblQuery(ip, l.Zone)
-				addrs, err := s.opts.Resolver.LookupIPAddr(ctx, name)
+				addrs, err := o.Resolver.LookupIPAddr(ctx, name)
 				if err != nil {
 					var de *net.DNSError
 					if !errors.As(err, &de) || !de.IsNotFound {
@@ -182,7 +185,7 @@ func (s *Server) startDNSBL(sess *session) *dnsblVerdict {
 				for _, a := range addrs {
 					if na, ok := netip.AddrFromSlice(a.IP); ok && l.matches(na) {
 						text := ""
-						if txt, err := s.opts.Resolver.LookupTXT(ctx, name); err == nil && len(txt) > 0 {
+						if txt, err := o.Resolver.LookupTXT(ctx, name); err == nil && len(txt) > 0 {
 							text = txt[0]
 						}
 						results <- &hit{l, text}

@@ -67,7 +67,7 @@ func TestDNSBL(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			c.opts.Threshold = c.threshold
 			e := newTestEnv(t, func(o *Options) {
-				o.Resolver = slowResolver{d.resolver(), "slow.test"}
+				c.opts.Resolver = slowResolver{d.resolver(), "slow.test"}
 				o.DNSBL = c.opts
 			})
 			cl := e.dialMX()

@@ -116,7 +116,7 @@ type Options struct {
 	// Spam scans received mail with rspamd (spam.go); nil turns it off.
 	Spam *SpamOptions
 	// DNSBL refuses clients listed in DNS blocklists (port 25 only,
-	// dnsbl.go); it needs Resolver.
+	// dnsbl.go).
 	DNSBL *DNSBLOptions
 
 	// isLoopback decides what counts as loopback for

@@ -51,6 +51,7 @@ type Config struct {
 	POP3     POP3Config     `toml:"pop3"`
 	IMAP     IMAPConfig     `toml:"imap"`
 	Quota    QuotaConfig    `toml:"quota"`
+	Spam     SpamConfig     `toml:"spam"` // config_spam.go
 }
 
 // ListenConfig holds one address per listener; "" turns it off.
@@ -260,6 +261,7 @@ func defaultConfig() Config {
 			MaxConnections:        imapd.DefaultMaxConnections,
 			MaxConnectionsPerUser: imapd.DefaultMaxConnectionsPerUser,
 		},
+		Spam: spamDefaults(),
 	}
 }
 
@@ -474,6 +476,7 @@ func (c *Config) validate() error {
 	if c.Quota.DefaultMaxMessages < 0 {
 		bad("quota.default_max_messages", "must not be negative")
 	}
+	c.Spam.validate(bad)
 	if len(problems) > 0 {
 		// One line, so the CLI's one-line error rule holds.
 		return errors.New(strings.Join(problems, "; "))

@@ -29,7 +29,8 @@ func workers(e *env) ([]worker, error) {
 	logPostmaster(ctx, e.store, e.log)
 	e.dns = newResolver(e.cfg)
 	e.queue = queue.New(e.store, queueOptions(e.cfg, e))
-	return []worker{e.queue, dnsStatsLogger{r: e.dns, log: e.log.With("component", "dns")}}, nil
+	ws := []worker{e.queue, dnsStatsLogger{r: e.dns, log: e.log.With("component", "dns")}}
+	return append(ws, spamWorkers(e)...), nil
 }
 
 // dnsStatsLogger logs the DNS cache's counters when the server stops
