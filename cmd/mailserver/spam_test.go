@@ -281,3 +281,47 @@ func TestSpamLearnerEvents(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestSpamLearningBurstOfMoves: 1,000 IMAP MOVEs into Junk, one command
+// each (Python's imaplib), with the learner on and, for comparison, off;
+// every message is learned, and the MOVE reply times of both runs are
+// logged (measured, not asserted).
+func TestSpamLearningBurstOfMoves(t *testing.T) {
+	inst := sharedRspamd(t)
+	const n = 1000
+	script := fmt.Sprintf(`
+words = 'garden committee report tomatoes beans fences winter budget meeting thursday proposal review'.split()
+for i in range(%d):
+    body = 'Subject: burst %%d\r\nFrom: carol@client.test\r\nTo: bob@example.test\r\nMessage-ID: <burst%%d.%%s@client.test>\r\n\r\n' %% (i, i, sys.argv[1] if len(sys.argv) > 1 else 'x')
+    body += ' '.join(words[(i + k) %% len(words)] + str(i * 7 + k) for k in range(30)) + '\r\n'
+    M.append('INBOX', None, None, body.encode())
+M.select('INBOX')
+typ, data = M.uid('SEARCH', None, 'ALL')
+lat = []
+for uid in data[0].split():
+    t0 = time.perf_counter()
+    typ, _ = M.uid('MOVE', uid, 'Junk')
+    lat.append(time.perf_counter() - t0)
+    assert typ == 'OK'
+lat.sort()
+print('moves %%d p50 %%.2fms p99 %%.2fms max %%.2fms mean %%.2fms' %% (len(lat), lat[len(lat)//2]*1e3, lat[len(lat)*99//100]*1e3, lat[-1]*1e3, sum(lat)/len(lat)*1e3))
+`, n)
+	for _, learn := range []bool{false, true} {
+		e := newTestEnv(t, map[string]string{"imap": "127.0.0.1:0"}, spamConfig(inst, learn))
+		e.mustRun(t, "bob-secret\n", "user", "add", "bob@example.test", "--password-stdin")
+		s := e.start(t)
+		spam0, ham0, err := inst.Learns()
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		out := imapScript(t, s.addrs["imap"], script)
+		moved := time.Since(start)
+		t.Logf("learning %v: %s (append+moves %v)", learn, strings.TrimSpace(out), moved.Round(time.Millisecond))
+		if learn {
+			waitLearns(t, inst, spam0+n, ham0)
+			t.Logf("all %d learned %v after the burst began", n, time.Since(start).Round(time.Millisecond))
+		}
+		s.stop(t)
+	}
+}
