@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"net/url"
 	"time"
 
@@ -75,7 +76,7 @@ func (c SpamConfig) smtpOptions(onResult func(string, time.Duration, error)) (*s
 	if c.RspamdURL != "" {
 		onError, _ := smtpd.ParseSpamOnError(c.OnError)
 		spam = &smtpd.SpamOptions{
-			Scanner:    &rspamd.Client{ScanURL: c.RspamdURL, Timeout: c.RspamdTimeout.Duration},
+			Scanner:    &rspamd.Client{ScanURL: c.RspamdURL, Timeout: c.RspamdTimeout.Duration, HTTP: rspamdHTTPClient()},
 			OnError:    onError,
 			Submission: c.ScanSubmission,
 			OnResult:   onResult,
@@ -90,4 +91,15 @@ func (c SpamConfig) smtpOptions(onResult func(string, time.Duration, error)) (*s
 		}
 	}
 	return spam, bl
+}
+
+// rspamdHTTPClient keeps connections to rspamd open for reuse: as many
+// idle ones as SMTP sessions may scan at once (net/http's default keeps
+// 2 per host, so a busy port 25 would reconnect for most messages).
+func rspamdHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:               nil, // rspamd is local; never through $HTTP_PROXY
+		MaxIdleConnsPerHost: smtpd.DefaultMaxConnections,
+		IdleConnTimeout:     90 * time.Second,
+	}}
 }

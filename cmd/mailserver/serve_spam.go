@@ -79,6 +79,7 @@ func spamWorkers(e *env) []worker {
 	}
 	l := newSpamLearner(e.store, &rspamd.Client{
 		ControllerURL: c.RspamdControllerURL, Password: c.RspamdPassword, Timeout: c.RspamdTimeout.Duration,
+		HTTP: rspamdHTTPClient(),
 	}, e.log.With("component", "spam-learner"))
 	l.stop = e.store.WatchAll(l.onEvent)
 	return []worker{l}

@@ -103,7 +103,7 @@ func Start(o Options) (inst *Instance, err error) {
 	proxy := `count = 0;`
 	if o.Proxy {
 		inst.ProxyAddr = fmt.Sprintf("127.0.0.1:%d", ports[3])
-		proxy = fmt.Sprintf("bind_socket = %q; milter = yes; timeout = 120s; count = 1;\nupstream \"local\" { default = yes; self_scan = yes; }\n", inst.ProxyAddr)
+		proxy = fmt.Sprintf("bind_socket = %q; milter = yes; timeout = 120s; count = %d;\nupstream \"local\" { default = yes; self_scan = yes; }\n", inst.ProxyAddr, workers)
 	}
 	// The public suffix list takes rspamd half a minute to compile; the
 	// tests need a few suffixes.
