@@ -73,7 +73,9 @@ type hub struct {
 	all  map[*subscription]struct{} // WatchAll
 }
 
-func newHub() *hub { return &hub{subs: make(map[uint64]map[*subscription]struct{}), all: make(map[*subscription]struct{})} }
+func newHub() *hub {
+	return &hub{subs: make(map[uint64]map[*subscription]struct{}), all: make(map[*subscription]struct{})}
+}
 
 // Watch calls fn with every committed change of the user's mailboxes,
 // in commit order, until the returned cancel function is called.
