@@ -123,6 +123,15 @@ func TestSpamActionsWithRspamd(t *testing.T) {
 		t.Fatalf("X-Spamd-Result %q", v)
 	}
 
+	// Rewrite subject: Junk, with rspamd's subject instead of the sender's.
+	if err := sendMX(t, e, "bob@example.test", spamMessage("tagme", "X-Test-Rewrite: yes\r\n", "Shall we meet at noon?")); err != nil {
+		t.Fatalf("rewrite-subject message: %v", err)
+	}
+	msg, where = e.find("[SPAM] tagme")
+	if where != "Junk" || strings.Contains(msg, "\r\nSubject: tagme\r\n") || !strings.Contains(msg, "\r\nX-Spam: Yes\r\n") {
+		t.Fatalf("rewrite-subject message in %q:\n%s", where, msg)
+	}
+
 	// A user who wants spam in INBOX gets it there, marked.
 	must(t, e.st.SetSpamToInbox(context.Background(), "bob@example.test", true))
 	if err := sendMX(t, e, "bob@example.test", spamMessage("junky2", "X-Test-Spam: yes\r\n", "Shall we meet at noon?")); err != nil {

@@ -59,6 +59,7 @@ func TestCheckActions(t *testing.T) {
 		{"junk", "X-Test-Spam: yes\r\n", "Shall we meet at noon?", rspamd.ActionAddHeader, true},
 		{"soft", "X-Test-Soft: yes\r\n", "Shall we meet at noon?", rspamd.ActionSoftReject, true},
 		{"gtube", "", gtube, rspamd.ActionReject, true},
+		{"rewrite", "X-Test-Rewrite: yes\r\n", "Shall we meet at noon?", rspamd.ActionRewriteSubj, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := check(t, message(c.extra, c.body))
@@ -69,6 +70,9 @@ func TestCheckActions(t *testing.T) {
 			if !strings.HasPrefix(h, "X-Spamd-Result: default: ") || !strings.Contains(h, "\r\nX-Spam-Score: ") ||
 				strings.Contains(h, "X-Spam: Yes") != c.spam || !strings.HasSuffix(h, "\r\n") {
 				t.Fatalf("headers:\n%s", h)
+			}
+			if c.name == "rewrite" && r.Subject != "[SPAM] lunch" {
+				t.Fatalf("rewritten subject %q", r.Subject)
 			}
 			if c.name == "gtube" && r.SMTPMessage() == "" {
 				t.Fatal("no smtp_message for GTUBE")

@@ -6,7 +6,8 @@
 //
 // The configuration: GTUBE is rejected; reject at 15, add header at 6
 // (greylisting off); a header "X-Test-Spam: yes" scores 8 (between add
-// header and reject); "X-Test-Soft: yes" forces "soft reject".
+// header and reject); "X-Test-Soft: yes" forces "soft reject",
+// "X-Test-Rewrite: yes" "rewrite subject" (to "[SPAM] subject").
 package rspamdtest
 
 import (
@@ -128,7 +129,7 @@ func Start(o Options) (inst *Instance, err error) {
 		"override.d/worker-fuzzy.inc":      "count = -1;\n",
 		"local.d/options.inc":              options,
 		"local.d/redis.conf":               fmt.Sprintf("servers = %q;\n", redisAddr),
-		"override.d/actions.conf":          "reject = 50; add_header = 6; rewrite_subject = null; greylist = null;\n",
+		"override.d/actions.conf":          "reject = 50; add_header = 6; rewrite_subject = null; greylist = null; subject = \"[SPAM] %s\";\n",
 		"local.d/greylist.conf":            "enabled = false;\n",
 		"local.d/hfilter.conf":             "enabled = false;\n",
 		"local.d/rbl.conf":                 "enabled = false;\n",
@@ -136,6 +137,7 @@ func Start(o Options) (inst *Instance, err error) {
 		"local.d/classifier-bayes.conf":    "autolearn = false;\n",
 		"override.d/logging.inc":           "level = \"warning\";\n",
 		"local.d/multimap.conf": `TEST_SPAM_HEADER { type = "header"; header = "X-Test-Spam"; regexp = true; map = "${LOCAL_CONFDIR}/test-spam.map"; score = 8.0; description = "test: between add header and reject"; }
+TEST_REWRITE_HEADER { type = "header"; header = "X-Test-Rewrite"; regexp = true; map = "${LOCAL_CONFDIR}/test-spam.map"; score = 0.0; action = "rewrite subject"; }
 TEST_SOFT_HEADER { type = "header"; header = "X-Test-Soft"; regexp = true; map = "${LOCAL_CONFDIR}/test-spam.map"; score = 0.0; action = "soft reject"; message = "test: try again later"; }
 `,
 		"test-spam.map": "/yes/i\n",
