@@ -243,3 +243,50 @@ func TestSpamFilterDown(t *testing.T) {
 		})
 	}
 }
+
+// TestSpamBDAT: a message sent in BDAT chunks is scanned as a whole:
+// GTUBE split over two chunks is refused, a clean one arrives scored.
+func TestSpamBDAT(t *testing.T) {
+	inst := sharedRspamd(t)
+	scanner := &rspamd.Client{ScanURL: inst.ScanURL, Timeout: 20 * time.Second}
+	e := newTestEnv(t, func(o *Options) { o.Spam = &SpamOptions{Scanner: scanner} })
+	rc := dialRaw(t, e.mx)
+	rc.cmd("EHLO client.test", 250)
+	send := func(msg string, want int) string {
+		rc.cmd("MAIL FROM:<carol@client.test>", 250)
+		rc.cmd("RCPT TO:<bob@example.test>", 250)
+		half := len(msg) / 2
+		rc.write("BDAT " + itoa(half) + "\r\n" + msg[:half])
+		rc.expect(250)
+		rc.write("BDAT " + itoa(len(msg)-half) + " LAST\r\n" + msg[half:])
+		return rc.expect(want)
+	}
+	if text := send(spamMessage("bdatgtube", "", gtube), 550); !strings.HasPrefix(text, "5.7.1") {
+		t.Fatalf("GTUBE over BDAT: %s", text)
+	}
+	send(spamMessage("bdatclean", "", "Shall we meet at noon? The usual place."), 250)
+	rc.cmd("QUIT", 221)
+	if msg, where := e.find("bdatclean"); where != "INBOX" || !strings.Contains(msg, "\r\nX-Spam-Score: ") {
+		t.Fatalf("clean BDAT message in %q:\n%s", where, msg)
+	}
+	if _, where := e.find("bdatgtube"); where != "" {
+		t.Fatalf("GTUBE stored in %s", where)
+	}
+}
+
+// TestSpamScanSubmission: with Submission on, an authenticated user's
+// GTUBE is refused too (a stolen password sending spam).
+func TestSpamScanSubmission(t *testing.T) {
+	inst := sharedRspamd(t)
+	scanner := &rspamd.Client{ScanURL: inst.ScanURL, Timeout: 20 * time.Second}
+	e := newTestEnv(t, func(o *Options) { o.Spam = &SpamOptions{Scanner: scanner, Submission: true} })
+	c := e.dialSubmission("alice@example.test", alicePass)
+	err := c.SendMail("alice@example.test", []string{"bob@example.test"},
+		strings.NewReader("From: alice@example.test\r\nTo: bob@example.test\r\nSubject: subgtube\r\n\r\n"+gtube+"\r\n"))
+	if code, ec := spamReply(err); code != 550 || ec != (smtp.EnhancedCode{5, 7, 1}) {
+		t.Fatalf("GTUBE on submission: %v", err)
+	}
+	if _, where := e.find("subgtube"); where != "" {
+		t.Fatalf("stored in %s", where)
+	}
+}
