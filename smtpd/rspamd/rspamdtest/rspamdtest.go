@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -49,8 +50,11 @@ type Instance struct {
 	Dir           string
 
 	rspamd, redis *exec.Cmd
-	redisAddr     string
-	dns           *dns.Server
+	// Closing these pipes (Stop, or the test process dying) ends the
+	// children (guarded).
+	rspamdLife, redisLife io.Closer
+	redisAddr             string
+	dns                   *dns.Server
 }
 
 // Start starts redis and rspamd and waits until both answer.
@@ -88,9 +92,8 @@ func Start(o Options) (inst *Instance, err error) {
 	}
 	redisAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	inst.redisAddr = redisAddr
-	inst.redis = exec.Command(redisBin, "--port", fmt.Sprint(ports[0]), "--bind", "127.0.0.1",
+	inst.redis, inst.redisLife = guarded(redisBin, "--port", fmt.Sprint(ports[0]), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", filepath.Join(dir, "db"), "--daemonize", "no")
-	inst.redis.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := inst.redis.Start(); err != nil {
 		return inst, fmt.Errorf("rspamdtest: redis-server: %w", err)
 	}
@@ -147,10 +150,9 @@ TEST_SOFT_HEADER { type = "header"; header = "X-Test-Soft"; regexp = true; map =
 			return inst, err
 		}
 	}
-	inst.rspamd = exec.Command(rspamdBin, "-f", "-i", "-c", "/etc/rspamd/rspamd.conf",
+	inst.rspamd, inst.rspamdLife = guarded(rspamdBin, "-f", "-i", "-c", "/etc/rspamd/rspamd.conf",
 		"--var=LOCAL_CONFDIR="+dir, "--var=DBDIR="+filepath.Join(dir, "db"),
 		"--var=RUNDIR="+filepath.Join(dir, "run"), "--var=LOGDIR="+filepath.Join(dir, "log"))
-	inst.rspamd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	out, err := os.Create(filepath.Join(dir, "log", "stderr"))
 	if err != nil {
 		return inst, err
@@ -194,6 +196,11 @@ func (inst *Instance) Log() string {
 
 // Stop ends rspamd and redis and removes the directory.
 func (inst *Instance) Stop() {
+	for _, c := range []io.Closer{inst.rspamdLife, inst.redisLife} {
+		if c != nil {
+			c.Close()
+		}
+	}
 	if inst.rspamd != nil && inst.rspamd.Process != nil {
 		syscall.Kill(-inst.rspamd.Process.Pid, syscall.SIGTERM)
 		done := make(chan struct{})
@@ -207,7 +214,7 @@ func (inst *Instance) Stop() {
 		syscall.Kill(-inst.rspamd.Process.Pid, syscall.SIGKILL)
 	}
 	if inst.redis != nil && inst.redis.Process != nil {
-		inst.redis.Process.Kill()
+		syscall.Kill(-inst.redis.Process.Pid, syscall.SIGKILL)
 		inst.redis.Wait()
 	}
 	if inst.dns != nil {
@@ -216,6 +223,44 @@ func (inst *Instance) Stop() {
 	if os.Getenv("RSPAMDTEST_KEEP") == "" {
 		os.RemoveAll(inst.Dir)
 	}
+}
+
+// guardScript runs the program in the background and ends it when its
+// standard input reaches EOF: when Stop closes the pipe, or when the test
+// process dies, however it dies (a Pdeathsig on rspamd's main process
+// would leave its workers running). TERM first, so that rspamd stops its
+// workers, then KILL for the whole process group.
+// (A background job's standard input is /dev/null in sh: the pipe is
+// read as fd 3.)
+const guardScript = `exec 3<&0
+"$0" "$@" </dev/null 3<&- & c=$!
+{ read _ <&3; kill -TERM $c 2>/dev/null; sleep 3; kill -KILL 0; } &
+r=$!
+wait $c; rc=$?
+kill $r 2>/dev/null
+exit $rc`
+
+// guarded returns a command running bin under guardScript, in its own
+// process group, and the pipe whose closing ends it.
+func guarded(bin string, args ...string) (*exec.Cmd, io.Closer) {
+	cmd := exec.Command("/bin/sh", append([]string{"-c", guardScript, bin}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		// Without a pipe the child runs unguarded; Stop still kills it.
+		return cmd, io.NopCloser(nil)
+	}
+	cmd.Stdin = pr
+	return cmd, pipeCloser{pr, pw}
+}
+
+// pipeCloser closes both ends: the read end is the child's (inherited at
+// Start), the write end ours.
+type pipeCloser struct{ r, w *os.File }
+
+func (p pipeCloser) Close() error {
+	p.r.Close()
+	return p.w.Close()
 }
 
 func ping(base string) bool {
