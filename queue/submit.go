@@ -36,6 +36,10 @@ type Envelope struct {
 	// \Junk, else INBOX): inbound mail that failed DMARC of a domain
 	// asking for quarantine (RFC 7489 §6.3).
 	Junk bool
+	// Spam is the spam filter's verdict: the local copies go to Junk,
+	// except for users who asked for their spam in INBOX
+	// (store.User.SpamToInbox), where only the added header fields mark it.
+	Spam bool
 }
 
 // Recipient is one RCPT TO with its DSN parameters (RFC 3461 §4.1, §4.2).
@@ -160,7 +164,7 @@ func (q *Queue) prepare(ctx context.Context, env *Envelope, body *store.Body, no
 			case r.Local != nil && !seenUser[r.Local.ID]:
 				seenUser[r.Local.ID] = true
 				d := store.LocalDelivery{UserID: r.Local.ID}
-				if env.Junk {
+				if env.Junk || (env.Spam && !r.Local.SpamToInbox) {
 					d.SpecialUse = `\Junk`
 				}
 				locals = append(locals, d)

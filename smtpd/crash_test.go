@@ -33,7 +33,9 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	stopRspamd() // spam_test.go
+	os.Exit(code)
 }
 
 // crashChild serves port 25 from the store in dir until it is killed.

@@ -90,6 +90,13 @@ func (s *session) receive(r io.Reader) error {
 			return err
 		}
 	}
+	spam := false
+	if s.shouldScan(&tx) {
+		if body, spam, err = s.scanSpam(id, &tx, body); err != nil {
+			s.log.Info("message refused by the spam filter", "id", id, "from", tx.from, "reply", err)
+			return err
+		}
+	}
 
 	env := &queue.Envelope{
 		From:       tx.from,
@@ -99,6 +106,7 @@ func (s *session) receive(r io.Reader) error {
 		SMTPUTF8:   tx.opts.UTF8,
 		Body8Bit:   tx.opts.Body == smtp.Body8BitMIME || tx.opts.Body == smtp.BodyBinaryMIME || scan.eightBit,
 		Junk:       junk,
+		Spam:       spam,
 	}
 	if tx.user != nil {
 		env.AuthUser = tx.user.Address

@@ -116,6 +116,11 @@ type Options struct {
 	// Metrics, if set, counts transactions and accepted messages
 	// (metrics.go); nil records nothing.
 	Metrics *Metrics
+	// Spam scans received mail with rspamd (spam.go); nil turns it off.
+	Spam *SpamOptions
+	// DNSBL refuses clients listed in DNS blocklists (port 25 only,
+	// dnsbl.go).
+	DNSBL *DNSBLOptions
 
 	// isLoopback decides what counts as loopback for
 	// AllowPlaintextOnLoopback (tests pretend a remote client); nil means
@@ -155,6 +160,8 @@ type Server struct {
 	// verify checks inbound mail; nil when off (not port 25, or no
 	// Resolver).
 	verify *verifier
+	// spamWarn rate-limits the warning that the spam filter is down.
+	spamWarn warnLimiter
 }
 
 // NewServer checks opts, fills in defaults and returns a Server.

@@ -42,6 +42,10 @@ type session struct {
 	from     string
 	mailOpts smtp.MailOptions
 	rcpts    []queue.Recipient
+
+	// dnsbl is the blocklist verdict on the client (dnsbl.go); nil if
+	// not checked.
+	dnsbl *dnsblVerdict
 }
 
 var _ smtp.AuthSession = (*session)(nil)
@@ -66,6 +70,7 @@ func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 		})
 	}
 	sess.log = s.log.With("remote", sess.ip.String(), "session", newID())
+	sess.dnsbl = s.startDNSBL(sess)
 	return sess, nil
 }
 
@@ -158,6 +163,11 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if err != nil {
 		s.log.Info("recipient refused", "rcpt", to, "err", err)
 		return reply(s.log, "RCPT", err)
+	}
+	if refuse := s.dnsbl.wait(ctx); refuse != nil && s.user == nil && !(local && isPostmaster(addr)) {
+		// After RCPT, so that postmaster still gets through (RFC 5321
+		// §4.5.1); the lookups began when the session did.
+		return refuse
 	}
 	if !local && !s.mayRelay() {
 		s.log.Warn("relay denied", "rcpt", to)

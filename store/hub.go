@@ -40,6 +40,14 @@ type Event struct {
 	ModSeq uint64
 	// Messages is the number of messages in the mailbox after the change.
 	Messages uint32
+	// SpecialUse is the mailbox's special use (RFC 6154, e.g. `\Junk`),
+	// for EventNew.
+	SpecialUse string
+	// SourceMailboxID and SourceSpecialUse name the mailbox messages
+	// were copied or moved from (EventNew of Copy and Move; 0 and ""
+	// for deliveries and APPEND). The spam learner reads them.
+	SourceMailboxID  uint64
+	SourceSpecialUse string
 	// Origin is the value the changing caller put in its context with
 	// WithOrigin (nil if none): a session can recognise its own changes.
 	Origin any
@@ -62,9 +70,12 @@ type subscription struct {
 type hub struct {
 	mu   sync.RWMutex
 	subs map[uint64]map[*subscription]struct{}
+	all  map[*subscription]struct{} // WatchAll
 }
 
-func newHub() *hub { return &hub{subs: make(map[uint64]map[*subscription]struct{})} }
+func newHub() *hub {
+	return &hub{subs: make(map[uint64]map[*subscription]struct{}), all: make(map[*subscription]struct{})}
+}
 
 // Watch calls fn with every committed change of the user's mailboxes,
 // in commit order, until the returned cancel function is called.
@@ -97,10 +108,31 @@ func (s *Store) Watch(userID uint64, fn func(Event)) (cancel func()) {
 	}
 }
 
+// WatchAll is Watch for every user's changes (the spam learner); the same
+// rules apply to fn.
+func (s *Store) WatchAll(fn func(Event)) (cancel func()) {
+	sub := &subscription{fn: fn}
+	h := s.hub
+	h.mu.Lock()
+	h.all[sub] = struct{}{}
+	h.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			h.mu.Lock()
+			delete(h.all, sub)
+			h.mu.Unlock()
+		})
+	}
+}
+
 func (h *hub) publish(e Event) {
 	h.mu.RLock()
-	subs := make([]*subscription, 0, len(h.subs[e.UserID]))
+	subs := make([]*subscription, 0, len(h.subs[e.UserID])+len(h.all))
 	for sub := range h.subs[e.UserID] {
+		subs = append(subs, sub)
+	}
+	for sub := range h.all {
 		subs = append(subs, sub)
 	}
 	h.mu.RUnlock()

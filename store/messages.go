@@ -553,7 +553,8 @@ func (s *Store) copyMessages(tx *bolt.Tx, acct *bolt.Bucket, userID uint64, src,
 		return nil, err
 	}
 	ch.emit(Event{Kind: EventNew, UserID: userID, MailboxID: dst.ID, Mailbox: dst.Name,
-		UIDs: res.DstUIDs, ModSeq: dst.HighestModSeq, Messages: dst.Messages, Keywords: dst.takeNewKeywords()})
+		UIDs: res.DstUIDs, ModSeq: dst.HighestModSeq, Messages: dst.Messages, Keywords: dst.takeNewKeywords(),
+		SpecialUse: dst.SpecialUse, SourceMailboxID: src.ID, SourceSpecialUse: src.SpecialUse})
 	return res, nil
 }
 
@@ -593,7 +594,8 @@ func moveMessages(tx *bolt.Tx, acct *bolt.Bucket, userID uint64, src, dst *mailb
 	// The destination learns of its new messages before the source loses
 	// them, so a client watching both never sees the message nowhere.
 	ch.emit(Event{Kind: EventNew, UserID: userID, MailboxID: dst.ID, Mailbox: dst.Name,
-		UIDs: res.DstUIDs, ModSeq: dst.HighestModSeq, Messages: dst.Messages, Keywords: dst.takeNewKeywords()})
+		UIDs: res.DstUIDs, ModSeq: dst.HighestModSeq, Messages: dst.Messages, Keywords: dst.takeNewKeywords(),
+		SpecialUse: dst.SpecialUse, SourceMailboxID: src.ID, SourceSpecialUse: src.SpecialUse})
 	ch.emit(Event{Kind: EventExpunge, UserID: userID, MailboxID: src.ID, Mailbox: src.Name,
 		UIDs: res.SrcUIDs, ModSeq: src.HighestModSeq, Messages: src.Messages})
 	return res, nil

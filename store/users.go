@@ -22,6 +22,9 @@ type User struct {
 	Address string
 	Quota   Quota
 	Created time.Time
+	// SpamToInbox delivers what the spam filter marks as spam to INBOX
+	// (with the filter's header fields) rather than to Junk.
+	SpamToInbox bool
 }
 
 type userRecord struct {
@@ -30,10 +33,12 @@ type userRecord struct {
 	Hash    string    `json:"hash"`
 	Quota   Quota     `json:"quota"`
 	Created time.Time `json:"created"`
+	// Absent in records written before the setting existed: false.
+	SpamToInbox bool `json:"spam_to_inbox,omitempty"`
 }
 
 func (r *userRecord) user() *User {
-	return &User{ID: r.ID, Address: r.Address, Quota: r.Quota, Created: r.Created}
+	return &User{ID: r.ID, Address: r.Address, Quota: r.Quota, Created: r.Created, SpamToInbox: r.SpamToInbox}
 }
 
 // Usage is what a user's mail occupies.
@@ -188,6 +193,20 @@ func (s *Store) SetQuota(ctx context.Context, address string, q Quota) error {
 		if err := putQuota(tx, rec.ID, q); err != nil {
 			return err
 		}
+		return putUser(tx, rec)
+	})
+}
+
+// SetSpamToInbox sets where the spam filter's spam goes for a user:
+// INBOX (true) or the Junk mailbox (false, the default).
+func (s *Store) SetSpamToInbox(ctx context.Context, address string, inbox bool) error {
+	address = canonicalOrRaw(address)
+	return s.update(ctx, func(tx *bolt.Tx, _ *changes) error {
+		rec, err := getUser(tx, address)
+		if err != nil {
+			return err
+		}
+		rec.SpamToInbox = inbox
 		return putUser(tx, rec)
 	})
 }

@@ -115,6 +115,15 @@ func TestAdminEndpointsRoundTrip(t *testing.T) {
 		t.Fatalf("aliases %+v", aliases)
 	}
 
+	// spam_cmd.go
+	must(c.(spamAdmin).SetSpamToInbox(ctx, "alice@example.test", true))
+	if u, err := direct.st.UserByAddress(ctx, "alice@example.test"); err != nil || !u.SpamToInbox {
+		t.Fatalf("SetSpamToInbox through the socket: %+v %v", u, err)
+	}
+	if err := c.(spamAdmin).SetSpamToInbox(ctx, "nobody@example.test", true); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("user spam of a missing user: %v, want ErrNotFound", err)
+	}
+
 	for _, ep := range adminEndpoints() {
 		if strings.HasPrefix(ep.path, "/v1/queue/") || strings.HasPrefix(ep.path, "/v1/dkim/") || strings.HasPrefix(ep.path, "/v1/backup/") {
 			continue // TestQueueAdminRoundTrip (queue_cmd_test.go), TestDKIMCommands (dkim_cmd_test.go), TestVerifyCompactRestoreCLI and TestScheduledBackups (backup_cmd_test.go)

@@ -50,6 +50,7 @@ func (c *cli) userCmd(ctx context.Context, args []string) error {
 		"del":    c.userDel,
 		"passwd": c.userPasswd,
 		"list":   c.userList,
+		"spam":   c.userSpam, // spam_cmd.go
 	})
 }
 

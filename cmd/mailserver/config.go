@@ -55,6 +55,7 @@ type Config struct {
 	Quota    QuotaConfig    `toml:"quota"`
 	MTASTS   MTASTSConfig   `toml:"mta_sts"`
 	Backup   BackupConfig   `toml:"backup"`
+	Spam     SpamConfig     `toml:"spam"` // config_spam.go
 }
 
 // ListenConfig holds one address per listener; "" turns it off.
@@ -298,6 +299,7 @@ func defaultConfig() Config {
 			MaxConnectionsPerUser: imapd.DefaultMaxConnectionsPerUser,
 		},
 		Backup: BackupConfig{Interval: duration{defaultBackupInterval}, Keep: defaultBackupKeep},
+		Spam:   spamDefaults(),
 	}
 }
 
@@ -528,6 +530,7 @@ func (c *Config) validate() error {
 
 	positiveDuration("backup.interval", c.Backup.Interval)
 	positive("backup.keep", int64(c.Backup.Keep))
+	c.Spam.validate(bad)
 	if len(problems) > 0 {
 		// One line, so the CLI's one-line error rule holds.
 		return errors.New(strings.Join(problems, "; "))

@@ -41,6 +41,7 @@ type serverMetrics struct {
 	smtp  *smtpd.Metrics
 	imap  *imapd.Metrics
 	pop3  *pop3d.Metrics
+	spam  *spamMetrics // metrics_spam.go
 
 	connsOpen  *prometheus.GaugeVec
 	connsTotal *prometheus.CounterVec
@@ -81,6 +82,9 @@ func newServerMetrics(cfg *Config) (*serverMetrics, error) {
 		return nil, err
 	}
 	if m.pop3, err = pop3d.NewMetrics(reg); err != nil {
+		return nil, err
+	}
+	if m.spam, err = newSpamMetrics(reg); err != nil {
 		return nil, err
 	}
 	m.connsOpen = prometheus.NewGaugeVec(prometheus.GaugeOpts{

@@ -29,7 +29,9 @@ func workers(e *env) ([]worker, error) {
 	logPostmaster(ctx, e.store, e.log)
 	e.dns = newResolver(e.cfg, e.metrics.dns)
 	e.queue = queue.New(e.store, queueOptions(e.cfg, e))
-	return append([]worker{e.queue, dnsStatsLogger{r: e.dns, log: e.log.With("component", "dns")}}, backupWorkers(e)...), nil
+	ws := []worker{e.queue, dnsStatsLogger{r: e.dns, log: e.log.With("component", "dns")}}
+	ws = append(ws, backupWorkers(e)...)
+	return append(ws, spamWorkers(e)...), nil
 }
 
 // dnsStatsLogger logs the DNS cache's counters when the server stops

@@ -36,6 +36,13 @@ func smtpListeners(e *env) ([]listenerSpec, error) {
 		resolver = e.dns
 	}
 	inbound := e.cfg.Inbound.policy()
+	spam, dnsbl := e.cfg.Spam.smtpOptions(e.metrics.spam.result)
+	if dnsbl != nil {
+		if e.dns == nil {
+			return nil, fmt.Errorf("smtp: the DNS resolver was not created")
+		}
+		dnsbl.Resolver = e.dns
+	}
 	limiter := smtpd.NewConnLimiter(e.cfg.SMTP.MaxConnections, e.cfg.SMTP.MaxConnectionsPerIP)
 	var specs []listenerSpec
 	for _, r := range []struct {
@@ -64,6 +71,8 @@ func smtpListeners(e *env) ([]listenerSpec, error) {
 			Resolver:                 resolver,
 			Inbound:                  &inbound,
 			Metrics:                  e.metrics.smtp,
+			Spam:                     spam,
+			DNSBL:                    dnsbl,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("smtp [listen] %s: %w", r.key, err)
