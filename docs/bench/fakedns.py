@@ -8,7 +8,10 @@ NAME=IP it answers
     mx.NAME.  A  IP
 
 (AAAA and other types of those names: an empty answer, NOERROR), and
-NXDOMAIN for everything else. It serves UDP and TCP on ADDR:PORT, the
+NXDOMAIN for everything else. Negative answers (NXDOMAIN and empty ones)
+carry an SOA of the name's top-level zone in the authority section, as a
+real server's do (RFC 2308 §3), so resolvers cache them for its minimum
+(TTL seconds). It serves UDP and TCP on ADDR:PORT, the
 address mailserver's [delivery] resolver points at, until SIGTERM or
 SIGINT. Loopback addresses only: it is a test fixture, not a resolver.
 
@@ -25,7 +28,7 @@ import struct
 import sys
 import threading
 
-TYPE_A, TYPE_MX = 1, 15
+TYPE_A, TYPE_SOA, TYPE_MX = 1, 6, 15
 CLASS_IN = 1
 TTL = 60
 
@@ -94,11 +97,17 @@ class Zone:
         rcode = 0 if self.exists(qname) else 3  # 3: NXDOMAIN
         # QR, AA, RD copied from the query, RA; opcode 0.
         rflags = 0x8000 | 0x0400 | (flags & 0x0100) | 0x0080 | rcode
-        out = struct.pack("!HHHHHH", qid, rflags, 1, len(records), 0, 0) + question
+        soa = b""
+        if not records:
+            # RFC 2308 §3: the zone's SOA, its TTL the negative caching time.
+            apex = encode_name(qname.rsplit(".", 1)[-1]) if qname else b"\x00"
+            rdata = encode_name("ns.invalid") + encode_name("hostmaster.invalid") + struct.pack("!IIIII", 1, 3600, 600, 86400, TTL)
+            soa = apex + struct.pack("!HHIH", TYPE_SOA, CLASS_IN, TTL, len(rdata)) + rdata
+        out = struct.pack("!HHHHHH", qid, rflags, 1, len(records), 1 if soa else 0, 0) + question
         for rtype, rdata in records:
             # 0xC00C: a pointer to the question's name at offset 12.
             out += struct.pack("!HHHIH", 0xC00C, rtype, CLASS_IN, TTL, len(rdata)) + rdata
-        return out
+        return out + soa
 
 
 def serve(addr, zone):
