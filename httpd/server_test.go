@@ -3,6 +3,8 @@ package httpd
 import (
 	"bufio"
 	"context"
+	"errors"
+	"os"
 	"net"
 	"net/http"
 	"strings"
@@ -45,6 +47,9 @@ func TestServerServesAndLimitsHeaders(t *testing.T) {
 	c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n"))
 	c.SetReadDeadline(time.Now().Add(30 * time.Second))
 	line, err := bufio.NewReader(c).ReadString('\n')
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("a client that never finished its header was not cut off")
+	}
 	if err == nil && !strings.Contains(line, "408") {
 		t.Fatalf("slow header got %q, want the connection closed", line)
 	}
@@ -58,7 +63,8 @@ func TestServerRefusesAfterShutdown(t *testing.T) {
 	a, b := net.Pipe()
 	defer b.Close()
 	s.ServeConn(a, false)
-	if _, err := a.Write([]byte("x")); err == nil {
+	a.SetWriteDeadline(time.Now().Add(5 * time.Second)) // an open pipe would block: nobody reads
+	if _, err := a.Write([]byte("x")); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatal("connection handed over after shutdown is still open")
 	}
 }
