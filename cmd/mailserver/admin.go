@@ -65,10 +65,19 @@ type directAdmin struct {
 	// q is the outbound queue (the server's, so that admin changes wake
 	// its scheduler); nil: one over st (queue_cmd.go).
 	q *queue.Queue
+	// domainAdded, if set, is called after a domain is added (the
+	// server's ACME manager orders its names at once).
+	domainAdded func()
 }
 
 func (d *directAdmin) AddDomain(ctx context.Context, name string) error {
-	return d.st.AddDomain(ctx, name)
+	if err := d.st.AddDomain(ctx, name); err != nil {
+		return err
+	}
+	if d.domainAdded != nil {
+		d.domainAdded()
+	}
+	return nil
 }
 
 func (d *directAdmin) DeleteDomain(ctx context.Context, name string) error {

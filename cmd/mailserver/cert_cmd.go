@@ -44,18 +44,10 @@ type certReply struct {
 }
 
 // certAdminHandler serves the cert endpoints with m (nil: ACME off) and
-// passes everything else to next. A domain added through the socket
-// wakes m, so its names are ordered at once rather than at the next
-// check.
+// passes everything else to next.
 func certAdminHandler(m *acme.Manager, next http.Handler, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", next)
-	if m != nil {
-		mux.HandleFunc("POST "+pathDomainAdd, func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r)
-			m.Wake()
-		})
-	}
 	mux.HandleFunc("POST "+pathCertStatus, func(w http.ResponseWriter, r *http.Request) {
 		reply := certReply{ACME: m != nil}
 		if m != nil {

@@ -171,8 +171,12 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 		return err
 	}
 	certs.listening(bound)
+	direct := &directAdmin{st: st, q: e.queue}
+	if certs.acme != nil {
+		direct.domainAdded = certs.acme.Wake // order the new names at once
+	}
 	adm, err := listenAdmin(filepath.Join(cfg.DataDir, adminSocketFile),
-		certAdminHandler(certs.acme, adminHandler(&directAdmin{st: st, q: e.queue}, log), log), log)
+		certAdminHandler(certs.acme, adminHandler(direct, log), log), log)
 	if err != nil {
 		for _, b := range bound {
 			b.ln.Close()
