@@ -3,6 +3,7 @@ package queue
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"mime"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mailserver/mailserver/queue/sieve"
+	"github.com/mailserver/mailserver/store"
 )
 
 // Vacation replies (RFC 5230, RFC 3834). The sieve package reports that a
@@ -321,4 +325,136 @@ func foldField(f string) string {
 // (only the addresses matter here).
 func ignoreCharset(charset string, input io.Reader) (io.Reader, error) {
 	return nil, fmt.Errorf("charset %s not needed", charset)
+}
+
+// vacationTask is a vacation action of one user's script.
+type vacationTask struct {
+	user    *store.User
+	rcpt    string // the envelope recipient that reached the user
+	action  *sieve.Vacation
+	seconds bool // the script requires vacation-seconds
+	script  string
+}
+
+// Vacation periods (RFC 5230 §4.1, RFC 6131 §2).
+const (
+	minVacationPeriod     = 24 * time.Hour // the least :days may mean
+	defaultVacationPeriod = 7 * 24 * time.Hour
+)
+
+// maxOwnAddressChecks bounds the store lookups one reply decision makes.
+const maxOwnAddressChecks = 20
+
+// vacationSubmission decides whether t's vacation action replies to the
+// message (RFC 5230 §4.5, RFC 3834 §2) and returns the reply routed to
+// the sender, with the memory record that stores it at most once per
+// period (store.VacationMemory), or nil when no reply is due.
+func (q *Queue) vacationSubmission(ctx context.Context, env *Envelope, t *vacationTask, msg *filterMessage, now time.Time) (*store.Submission, error) {
+	st := q.opts.Sieve.Store
+	v := t.action
+	skip := func(why string) (*store.Submission, error) {
+		q.log.Debug("no vacation reply", "user", t.user.Address, "script", t.script, "sender", env.From, "reason", why)
+		return nil, nil
+	}
+	h := msg.header()
+	if why := vacationBlocked(h, env.From); why != "" {
+		return skip(why)
+	}
+	if env.Spam || env.Junk {
+		return skip("spam")
+	}
+	mine := func(addr string) (bool, error) {
+		ok, err := st.MaySendAs(ctx, t.user, addr)
+		if err != nil {
+			return false, fmt.Errorf("queue: vacation: %w", err)
+		}
+		return ok, nil
+	}
+	// Never to ourselves (RFC 3834 §2).
+	if ok, err := mine(env.From); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		return skip("sender is the recipient")
+	}
+	// The recipient must be named in To, Cc, Bcc or Resent-*: the user's
+	// own address, one that reached them, or one of :addresses
+	// (RFC 5230 §4.5).
+	own := map[string]bool{strings.ToLower(t.user.Address): true, strings.ToLower(t.rcpt): true}
+	for _, a := range v.Addresses {
+		own[strings.ToLower(strings.TrimSpace(a))] = true
+	}
+	addressed, checks := false, 0
+	for _, a := range h.recipientAddresses() {
+		if own[a] {
+			addressed = true
+			break
+		}
+		if checks < maxOwnAddressChecks {
+			checks++
+			ok, err := mine(a)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				addressed = true
+				break
+			}
+		}
+	}
+	if !addressed {
+		return skip("recipient not named in To, Cc or Bcc")
+	}
+	// From: the recipient, or :from if the user may send as it.
+	from := t.user.Address
+	if ok, err := mine(t.rcpt); err != nil {
+		return nil, err
+	} else if ok {
+		from = t.rcpt
+	}
+	fromField := from
+	if v.From != "" {
+		a, err := mail.ParseAddress(v.From)
+		ok := false
+		if err == nil {
+			if ok, err = mine(a.Address); err != nil {
+				return nil, err
+			}
+		}
+		if ok {
+			from, fromField = a.Address, a.String()
+		} else {
+			q.log.Warn("vacation :from is not the user's address; replying from the user's own",
+				"user", t.user.Address, "script", t.script, "from", v.From)
+		}
+	}
+	if strings.EqualFold(from, env.From) {
+		return skip("sender is the reply's From")
+	}
+	period := time.Duration(v.Seconds) * time.Second
+	switch {
+	case v.Seconds < 0:
+		period = defaultVacationPeriod
+	case !t.seconds && period < minVacationPeriod:
+		period = minVacationPeriod // RFC 5230 §4.1: at least one day
+	}
+	reply := buildVacationReply(h, &vacationReply{
+		From: fromField, To: env.From, Subject: v.Subject, Reason: v.Reason, Mime: v.Mime,
+		Hostname: q.opts.Hostname, Now: now,
+	})
+	// The null reverse path (RFC 5230 §5, RFC 3834 §3.3); signed as this
+	// server's own mail (dkim.go).
+	p, err := q.prepare(ctx, &Envelope{Trusted: true, own: true,
+		Recipients: []Recipient{{Address: env.From, Notify: []string{"NEVER"}}}}, store.NewBody(reply), now)
+	if err != nil {
+		return nil, fmt.Errorf("queue: vacation reply: %w", err)
+	}
+	if p.sub == nil {
+		return skip("sender does not exist")
+	}
+	if period > 0 {
+		// :seconds 0 replies every time (RFC 6131 §2); otherwise once per period.
+		p.sub.Vacation = &store.VacationMemory{UserID: t.user.ID, Handle: v.Handle, Sender: env.From, Now: now, Until: now.Add(period)}
+	}
+	return p.sub, nil
 }
