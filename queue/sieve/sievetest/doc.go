@@ -13,34 +13,36 @@
 // (setuid/setgid through SysProcAttr.Credential) with HOME set to the
 // directory. The command line is
 //
-//		sieve-test -C -x "<S1 extensions>" -d dump.txt \
-//		    -o plugin/sieve_vacation_min_period=0 -o plugin/sieve_vacation_max_period=0 \
-//		    [-f FROM] [-a TO -r TO] script.sieve message.eml
+//	sieve-test -C -x "<S1 extensions>" -d dump.txt \
+//	    -o plugin/sieve_vacation_min_period=0 -o plugin/sieve_vacation_max_period=0 \
+//	    [-f FROM] [-a TO -r TO] script.sieve message.eml
 //
-//	  - -C compiles afresh (no stale .svbin).
-//	  - -x lists exactly the capabilities of contract S1 (fileinto reject
-//	    envelope encoded-character vacation vacation-seconds subaddress
-//	    comparator-i;ascii-numeric relational regex imap4flags copy body
-//	    variables mailbox date), with no + or - prefix, so that only those are
-//	    enabled: vacation-seconds is off by default in Pigeonhole 2.3, and
-//	    extensions outside S1 (include, editheader, ...) are unknown to both
-//	    implementations alike.
-//	  - the two -o settings remove Pigeonhole's site minimum (1 day) and
-//	    maximum (90 days) for :days/:seconds, which it would otherwise clamp
-//	    to with a warning; RFC 5230 §4.1 leaves those limits to the site, and
-//	    queue/sieve reports the script's value. Pigeonhole's other limits
-//	    (32 actions, 4 redirects, 255 variables of 4096 bytes) equal
-//	    queue/sieve's Default* constants.
-//	  - -d writes the compiled program, used only to learn whether an
-//	    explicit :handle vacation had :mime (see below).
-//	  - -f is the envelope sender. sieve-test 2.3 cannot be given the null
-//	    reverse path: "-f <>" and "-f ''" are refused, and a "Return-Path: <>"
-//	    header makes it fall back to Sender/From. For from == "" -f is
-//	    omitted, so Pigeonhole then uses the message's Return-Path, Sender or
-//	    From header; pairs that test the null sender are therefore listed in
-//	    testdata/diff/DIFFERENCES.md.
-//	  - -a and -r are the original and final envelope recipient (both TO);
-//	    for to == "" they are omitted and sieve-test takes Envelope-To or To.
+// where:
+//
+//   - -C compiles afresh (no stale .svbin).
+//   - -x lists exactly the capabilities of contract S1 (fileinto reject
+//     envelope encoded-character vacation vacation-seconds subaddress
+//     comparator-i;ascii-numeric relational regex imap4flags copy body
+//     variables mailbox date), with no + or - prefix, so that only those are
+//     enabled: vacation-seconds is off by default in Pigeonhole 2.3, and
+//     extensions outside S1 (include, editheader, ...) are unknown to both
+//     implementations alike.
+//   - the two -o settings remove Pigeonhole's site minimum (1 day) and
+//     maximum (90 days) for :days/:seconds, which it would otherwise clamp
+//     to with a warning; RFC 5230 §4.1 leaves those limits to the site, and
+//     queue/sieve reports the script's value. Pigeonhole's other limits
+//     (32 actions, 4 redirects, 255 variables of 4096 bytes) equal
+//     queue/sieve's Default* constants.
+//   - -d writes the compiled program, used only to learn whether an
+//     explicit :handle vacation had :mime (see below).
+//   - -f is the envelope sender. sieve-test 2.3 cannot be given the null
+//     reverse path: "-f <>" and an empty -f are refused, and a "Return-Path: <>"
+//     header makes it fall back to Sender/From. For from == "" -f is
+//     omitted, so Pigeonhole then uses the message's Return-Path, Sender or
+//     From header; pairs that test the null sender are therefore listed in
+//     testdata/diff/DIFFERENCES.md.
+//   - -a and -r are the original and final envelope recipient (both TO);
+//     for to == "" they are omitted and sieve-test takes Envelope-To or To.
 //
 // Without -e sieve-test does not execute the actions; it prints the result
 // it would execute. In that mode the vacation rules of RFC 5230 §4.5
