@@ -44,6 +44,10 @@
 //   - -a and -r are the original and final envelope recipient (both TO);
 //     for to == "" they are omitted and sieve-test takes Envelope-To or To.
 //
+// The environment is HOME (the directory), PATH, LANG=C and TZ=UTC: the date
+// test without :zone converts to local time (RFC 5260 §4.1), so the
+// differential test runs queue/sieve with a UTC Now as well.
+//
 // Without -e sieve-test does not execute the actions; it prints the result
 // it would execute. In that mode the vacation rules of RFC 5230 §4.5
 // (recipient addressed, list headers, :days memory) are not applied: the

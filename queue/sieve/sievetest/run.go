@@ -90,7 +90,8 @@ func Pigeonhole(ctx context.Context, script, msg []byte, from, to string) ([]str
 	args = append(args, "script.sieve", "message.eml")
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
-	cmd.Env = []string{"HOME=" + dir, "PATH=/usr/bin:/bin", "LANG=C"}
+	// TZ=UTC: the date test without :zone uses local time (RFC 5260 §4.1).
+	cmd.Env = []string{"HOME=" + dir, "PATH=/usr/bin:/bin", "LANG=C", "TZ=UTC"}
 	if cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	}
