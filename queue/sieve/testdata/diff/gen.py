@@ -833,6 +833,109 @@ case("33 actions exceed the limit", 'require "fileinto";\n' + "".join('fileinto 
 case("deep nesting within the limit", 'require "fileinto";\n' + "if true { " * 10 + 'fileinto "Deep";' + " }" * 10 + "\n")
 
 
+# --- more tricky cases (appended; numbers above stay stable) ---------------------------
+ENC_FROM = with_headers(
+    "From: =?UTF-8?Q?J=C3=B6rg_M=C3=BCller?= <joerg@example.de>",
+    "Subject: =?ISO-8859-1?Q?caf=E9?= =?ISO-8859-1?Q?_cr=E8me?= and =?X-UNKNOWN?Q?abc?=",
+    "X-Broken: =?UTF-8?B?not base64!?=",
+    drop=("From", "Subject"),
+)
+case("address with an RFC 2047 display name", 'require "fileinto";\nif address :is "from" "joerg@example.de" { fileinto "Joerg"; }\n', ENC_FROM)
+case("header From with an RFC 2047 display name is decoded", 'require "fileinto";\nif header :contains "from" "Jörg Müller" { fileinto "Decoded"; } else { fileinto "No"; }\n', ENC_FROM)
+case("RFC 2047: whitespace between adjacent encoded words is dropped (§6.2)", r'''require "fileinto";
+if header :contains "subject" "café crème" { fileinto "Joined"; } else { fileinto "No"; }
+''', ENC_FROM)
+case("RFC 2047: an unknown charset", r'''require ["fileinto", "variables"];
+if header :matches "subject" "* and *" { set "tail" "${2}"; }
+if string :is "${tail}" "abc" { fileinto "DecodedAnyway"; }
+elsif string :is "${tail}" "=?X-UNKNOWN?Q?abc?=" { fileinto "LeftEncoded"; }
+else { fileinto "Other"; }
+''', ENC_FROM)
+case("RFC 2047: a malformed encoded word stays as it is", r'''require "fileinto";
+if header :is "x-broken" "=?UTF-8?B?not base64!?=" { fileinto "Literal"; } else { fileinto "Changed"; }
+''', ENC_FROM)
+case("header field without a space after the colon", r'''require "fileinto";
+if header :is "x-tight" "value" { fileinto "Tight"; }
+''', with_headers("X-Tight:value"))
+case(":matches * on an empty header", 'require "fileinto";\nif header :matches "x-empty" "*" { fileinto "Star"; } else { fileinto "No"; }\n', FOLDED)
+case(":matches wildcards are case-insensitive with casemap", 'require "fileinto";\nif header :matches "subject" "meet*DAY" { fileinto "CI"; }\n')
+case("match variables in a :matches key are expanded first", r'''require ["fileinto", "variables"];
+set "word" "Tuesday";
+if header :matches "subject" "* on ${word}" { fileinto "Key-${1}"; }
+''')
+case(":quotewildcard makes a value literal in a :matches key", r'''require ["fileinto", "variables"];
+set :quotewildcard "lit" "a*b";
+if header :matches "x-pattern" "${lit}" { fileinto "Exact"; } else { fileinto "No"; }
+''', with_headers("X-Pattern: aXXb"))
+case("anyof stops at the first true test (match variables show it)", r'''require ["fileinto", "variables"];
+if anyof (header :matches "subject" "*", header :matches "from" "*") { fileinto "${1}"; }
+''')
+case("allof stops at the first false test", r'''require ["fileinto", "variables"];
+if allof (header :matches "subject" "nomatch*", header :matches "from" "*") { fileinto "both"; }
+fileinto "v-${1}";
+''')
+case("string :matches over several sources sets the variables of the matching one", r'''require ["fileinto", "variables"];
+if string :matches ["alpha-1", "beta-2"] "beta-*" { fileinto "n${1}"; }
+''')
+case("string :count of an empty variable is 0", r'''require ["fileinto", "variables", "relational", "comparator-i;ascii-numeric"];
+if string :count "eq" :comparator "i;ascii-numeric" "${undefined}" "0" { fileinto "Zero"; }
+''')
+case("hasflag over a list of variables", r'''require ["fileinto", "imap4flags", "variables"];
+setflag "a" "X"; setflag "b" "Y";
+if hasflag ["a", "b"] "y" { fileinto "HasY"; }
+''')
+case(":value on an address", r'''require ["fileinto", "relational"];
+if address :localpart :value "lt" "from" "bob" { fileinto "BeforeBob"; }
+''')
+case(":value on the envelope", r'''require ["fileinto", "relational", "envelope"];
+if envelope :domain :value "gt" "to" "example.a" { fileinto "After"; }
+''')
+case("keep :flags from a variable", r'''require ["imap4flags", "variables"];
+set "f" "\\Seen $Label1";
+keep :flags "${f}";
+''')
+case("fileinto INBOX with flags and keep merge", r'''require ["fileinto", "imap4flags"];
+fileinto :flags "A" "INBOX";
+keep;
+''')
+case("body :raw sees MIME boundaries", 'require ["fileinto", "body"];\nif body :raw :contains "--inner--" { fileinto "Boundary"; }\n', MULTIPART)
+case("body :content text with :matches", 'require ["fileinto", "body"];\nif body :content "text" :matches "*pineapple*" { fileinto "Fruit"; }\n', MULTIPART)
+case("date with an obsolete zone name", r'''require ["fileinto", "date", "variables"];
+if date :originalzone :matches "date" "zone" "*" { fileinto "z${1}"; }
+''', with_headers("Date: Tue, 02 Jan 2024 09:30:00 EST", drop=("Date",)))
+case("date with a trailing comment", r'''require ["fileinto", "date", "variables"];
+if date :zone "+0000" :matches "date" "time" "*" { fileinto "t${1}"; }
+''', with_headers("Date: Tue, 02 Jan 2024 09:30:00 +0000 (UTC)", drop=("Date",)))
+case("currentdate julian is after 2024", 'require ["fileinto", "date", "relational", "comparator-i;ascii-numeric"];\n' +
+     'if currentdate :value "ge" :comparator "i;ascii-numeric" "julian" "60310" { fileinto "Recent"; }\n')
+case("ereject and vacation conflict", 'require ["ereject", "vacation"];\nvacation "away";\nereject "no";\n')
+case("redirect :copy twice to the same address", 'require "copy";\nredirect :copy "bob@example.org";\nredirect :copy "bob@example.org";\n')
+case("fileinto :copy and keep", 'require ["fileinto", "copy"];\nfileinto :copy "Copy";\nkeep;\n')
+case("stop inside elsif", r'''require "fileinto";
+if false { fileinto "A"; } elsif true { fileinto "B"; stop; } else { fileinto "C"; }
+fileinto "After";
+''')
+case("encoded-character in a text: block", 'require ["reject", "encoded-character"];\nreject text:\nnot ${hex:41}llowed\n.\n;\n')
+case("dot-stuffing in a text: block", 'require "reject";\nreject text:\n..leading dot\n.\n;\n')
+case("text: with a comment after the colon", 'require "reject";\nreject text: # why\nrefused\n.\n;\n')
+case("header name with a colon", 'if header :is "a:b" "x" { keep; }\n')
+case("exists with a header name holding a space", 'if exists "bad name" { keep; }\n')
+case("redirect to a name-addr", 'redirect "Bob <bob@example.org>";\n')
+case("address test on Subject", 'require "fileinto";\nif address :contains "subject" "Tuesday" { fileinto "Addr"; } else { fileinto "No"; }\n')
+case("envelope with an unknown part is invalid", 'require "envelope";\nif envelope :is "bogus" "x" { keep; }\n')
+case("explicit i;ascii-casemap comparator", 'require "fileinto";\nif header :is :comparator "i;ascii-casemap" "subject" "meeting ON tuesday" { fileinto "CI"; }\n')
+case("size :over 0", 'require "fileinto";\nif size :over 0 { fileinto "NonEmpty"; }\n')
+case("vacation :subject with non-ASCII text", 'require "vacation";\nvacation :subject "Abwesenheit: Grüße" "Bin weg.";\n')
+case("vacation :from that is not an address", 'require "vacation";\nvacation :from "not an address" "x";\n')
+case("vacation :addresses with an invalid address", 'require "vacation";\nvacation :addresses "bad address" "x";\n')
+case("vacation :days 1000", 'require "vacation";\nvacation :days 1000 "Long.";\n')
+case("vacation with an empty reason", 'require "vacation";\nvacation "";\n')
+case("fileinto a UTF-8 mailbox name", 'require "fileinto";\nfileinto "Ärger";\n')
+case("variable longer than 4096 bytes is truncated (RFC 5229 §6)", 'require ["fileinto", "variables"];\n' +
+     'set "v" "%s";\nset :length "n" "${v}";\nfileinto "len-${n}";\n' % ("x" * 5000))
+case("discard with implicit flags set", 'require "imap4flags";\naddflag "\\\\Seen";\ndiscard;\nkeep;\n')
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     wanted = set()
