@@ -22,6 +22,8 @@
 //	             imported       u64 mailbox ID ‖ 16 bytes of SHA-256 of the body →
 //	                            u32 UID (import dedup keys, import.go)
 //	             importstate    source → ImportState (JSON; migration resume points)
+//	             vacation       u16 len ‖ handle ‖ sender → u64 expiry (unix nanos;
+//	                            Sieve vacation memory, vacation.go)
 //	             sieve          bucket (sieve.go), made by the first write:
 //	                              scripts  name (RFC 5804 §1.6, NFC) → u64 unix
 //	                                       nanos of the last change ‖ the script

@@ -311,6 +311,8 @@ func (v *verifier) account(userID uint64, acct *bolt.Bucket) error {
 			// import.go: keys of what was imported (they may name messages
 			// since expunged and folders since deleted, by design) and
 			// migration resume points.
+		case bytes.Equal(k, bucketVacation) && val == nil:
+			// vacation.go: who got a vacation reply, until when.
 		case len(k) == 9 && k[0] == 'm' && val == nil:
 			if recs[be64(k[1:])] == nil {
 				v.problem("%s: message bucket %d belongs to no mailbox", where, be64(k[1:]))
