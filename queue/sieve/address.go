@@ -55,93 +55,137 @@ func (a address) part(p addrPart) (string, bool) {
 	return "", false
 }
 
-// parseAddressList returns the addr-specs of an address-list header value.
+// parseAddressList returns the addresses of an address-list header value.
+// Entries that are not local@domain are dropped; when no entry is valid,
+// the whole value is returned as one address that only :all matches (as
+// Pigeonhole does; RFC 5228 §2.7.4 forbids only :localpart/:domain
+// matches on it).
 func parseAddressList(v string) []address {
 	var out []address
-	var cur strings.Builder // the current mailbox's addr-spec candidate (no spaces, no comments)
-	var angle string
-	haveAngle := false
+	var cur []byte // the current mailbox outside angle brackets, comments removed
+	var angle []byte
+	haveAngle, quotedLocal, broken := false, false, false
 	finish := func() {
-		spec := cur.String()
 		if haveAngle {
-			spec = angle
+			if a, ok := addrSpec(stripRoute(string(angle)), quotedLocal); ok {
+				out = append(out, a)
+			}
+		} else if f := strings.Fields(string(cur)); len(f) > 0 {
+			// a bare addr-spec; trailing words are ignored (lenient, as Pigeonhole)
+			if a, ok := addrSpec(f[0], quotedLocal); ok {
+				out = append(out, a)
+			}
 		}
-		spec = stripRoute(strings.TrimSpace(spec))
-		if spec != "" {
-			out = append(out, makeAddress(spec))
-		}
-		cur.Reset()
-		angle, haveAngle = "", false
+		cur, angle = cur[:0], angle[:0]
+		haveAngle, quotedLocal = false, false
 	}
-	for i := 0; i < len(v); i++ {
+	for i := 0; i < len(v) && !broken; i++ {
 		c := v[i]
+		if c == '@' && len(strings.TrimSpace(string(cur))) == 0 && !haveAngle && strings.IndexByte(v[i:], ':') >= 0 {
+			broken = true // an obsolete route outside angle brackets: unparseable
+			break
+		}
 		switch c {
 		case '(':
 			i = skipComment(v, i)
+			cur = append(cur, ' ')
 		case '"':
 			j := i + 1
-			var q strings.Builder
+			if len(cur) == 0 || cur[len(cur)-1] == ' ' {
+				quotedLocal = true
+			}
 			for j < len(v) && v[j] != '"' {
 				if v[j] == '\\' && j+1 < len(v) {
 					j++
 				}
-				q.WriteByte(v[j])
+				// keep quoted text as one word: spaces become a marker
+				if v[j] == ' ' {
+					cur = append(cur, 0)
+				} else {
+					cur = append(cur, v[j])
+				}
 				j++
 			}
-			cur.WriteString(q.String())
 			i = j
 		case '<':
 			j := i + 1
-			var a strings.Builder
+			quotedLocal = false
 			for j < len(v) && v[j] != '>' {
 				switch v[j] {
 				case '(':
 					j = skipComment(v, j)
 				case '"':
+					quotedLocal = true
 					k := j + 1
 					for k < len(v) && v[k] != '"' {
 						if v[k] == '\\' && k+1 < len(v) {
 							k++
 						}
-						a.WriteByte(v[k])
+						angle = append(angle, v[k])
 						k++
 					}
 					j = k
 				case ' ', '\t', '\r', '\n':
 				default:
-					a.WriteByte(v[j])
+					angle = append(angle, v[j])
 				}
 				j++
 			}
-			angle, haveAngle = a.String(), true
+			if j >= len(v) {
+				angle = angle[:0] // unterminated: not an address
+			}
+			haveAngle = j < len(v)
 			i = j
 		case ':':
-			// group start (RFC 5322 §3.4): what came before is the group's name
-			cur.Reset()
-			angle, haveAngle = "", false
+			if !haveAngle { // group start (RFC 5322 §3.4); its name is not an address
+				cur = cur[:0]
+				quotedLocal = false
+			}
 		case ',', ';':
 			finish()
-		case ' ', '\t', '\r', '\n':
-			if !haveAngle && cur.Len() > 0 {
-				// a display name word followed by more words: keep only the last
-				// candidate when no angle address comes (lenient)
-				cur.WriteByte(' ')
-			}
+		case '\t', '\r', '\n':
+			cur = append(cur, ' ')
 		default:
-			cur.WriteByte(c)
+			cur = append(cur, c)
 		}
 	}
-	finish()
-	// a bare "word word" (display name without angle address) is not an address
-	for i := range out {
-		if strings.ContainsAny(out[i].all, " ") {
-			out[i] = address{all: strings.TrimSpace(out[i].all)}
-			if !strings.Contains(out[i].all, " ") {
-				out[i] = makeAddress(out[i].all)
-			}
+	if !broken {
+		finish()
+	}
+	if len(out) == 0 {
+		if t := strings.TrimSpace(v); t != "" {
+			return []address{{all: t}}
 		}
 	}
 	return out
+}
+
+// addrSpec makes an address of "local@domain" (RFC 5322 §3.4.1).
+func addrSpec(spec string, quoted bool) (address, bool) {
+	spec = strings.ReplaceAll(spec, "\x00", " ")
+	at := strings.LastIndexByte(spec, '@')
+	if at <= 0 || at == len(spec)-1 {
+		return address{}, false
+	}
+	local, domain := spec[:at], spec[at+1:]
+	if strings.ContainsAny(domain, " @<>,;:\"") || (!quoted && strings.ContainsAny(local, " <>,;:\"")) {
+		return address{}, false
+	}
+	all := spec
+	if quoted && needsQuote(local) {
+		all = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(local) + `"@` + domain
+	}
+	return address{all: all, local: local, domain: domain, valid: true}, true
+}
+
+func needsQuote(local string) bool {
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if c <= ' ' || c >= 127 || strings.IndexByte(`()<>[]:;@\,"`, c) >= 0 {
+			return true
+		}
+	}
+	return strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..")
 }
 
 func skipComment(v string, i int) int {

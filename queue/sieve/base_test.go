@@ -18,7 +18,7 @@ func TestBaseLanguage(t *testing.T) {
 		{"stop", `keep; stop; discard;`, "store INBOX|implicit none"},
 		{"address-domain", `if address :domain :is "to" "example.net" { discard; }`, "discard|implicit none"},
 		{"address-localpart", `if address :localpart :is "from" "alice+lists" { discard; }`, "discard|implicit none"},
-		{"address-group-empty", `if address :all :contains "cc" "" { discard; }`, "implicit keep"},
+		{"address-group-empty", `if address :all :is "cc" "undisclosed-recipients:;" { discard; }`, "discard|implicit none"},
 		{"exists", `if exists ["from","date"] { discard; }`, "discard|implicit none"},
 		{"exists-not", `if exists ["from","x-nope"] { discard; }`, "implicit keep"},
 		{"size-over", `if size :over 100 { discard; }`, "discard|implicit none"},
