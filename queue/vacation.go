@@ -485,6 +485,17 @@ func (q *Queue) vacationSubmission(ctx context.Context, env *Envelope, t *vacati
 	case !t.seconds && period < minVacationPeriod:
 		period = minVacationPeriod // RFC 5230 §4.1: at least one day
 	}
+	if period > 0 {
+		// Most repeats end here, before a reply is built and signed;
+		// the store checks again in the transaction (store/vacation.go).
+		replied, err := st.VacationReplied(ctx, t.user.ID, v.Handle, env.From, now)
+		if err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		if replied {
+			return skip("already replied in this period")
+		}
+	}
 	reply := buildVacationReply(h, &vacationReply{
 		From: fromField, To: env.From, Subject: v.Subject, Reason: v.Reason, Mime: v.Mime,
 		Hostname: q.opts.Hostname, Now: now,
