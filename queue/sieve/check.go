@@ -367,7 +367,7 @@ func (c *checker) matcher(as argSet, keys rawArg) (matcher, error) {
 	}
 	switch m.mt {
 	case mtMatches:
-		m.globs = make([][]globItem, len(m.keys))
+		m.globs = make([]*glob, len(m.keys))
 		for i, k := range m.keys {
 			if k.constant() {
 				m.globs[i] = compileGlob(k.lit)

@@ -125,7 +125,7 @@ func (r *run) doVacation(c cmdVacation) error {
 // own addresses, :days memory) are the caller's.
 func IsAutoReplyExempt(msg []byte) bool {
 	m := message{raw: msg}
-	for _, i := range m.lookup("auto-submitted") {
+	for i := m.first("auto-submitted"); i >= 0; i = m.fields[i].next {
 		v := strings.ToLower(m.value(i))
 		if j := strings.IndexByte(v, ';'); j >= 0 {
 			v = v[:j]
@@ -136,11 +136,11 @@ func IsAutoReplyExempt(msg []byte) bool {
 	}
 	for _, h := range []string{"list-id", "list-unsubscribe", "list-post", "list-help",
 		"list-subscribe", "list-owner", "list-archive", "x-list-id"} {
-		if len(m.lookup(h)) > 0 {
+		if m.has(h) {
 			return true
 		}
 	}
-	for _, i := range m.lookup("precedence") {
+	for i := m.first("precedence"); i >= 0; i = m.fields[i].next {
 		switch strings.ToLower(m.value(i)) {
 		case "bulk", "list", "junk":
 			return true
