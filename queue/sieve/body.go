@@ -31,7 +31,7 @@ func (c *checker) bodyTest(n *rawNode) (test, error) {
 		return nil, err
 	}
 	t := &testBody{transform: bodyText}
-	if tv, ok := as.tags["transform"]; ok {
+	if tv, ok := as.tag("transform"); ok {
 		switch tv.name {
 		case "raw":
 			t.transform = bodyRaw

@@ -34,7 +34,7 @@ func (c *checker) dateTest(n *rawNode) (test, error) {
 	if err != nil {
 		return nil, err
 	}
-	if tv, ok := as.tags["zone"]; ok {
+	if tv, ok := as.tag("zone"); ok {
 		if tv.name == "originalzone" {
 			t.originalZone = true
 		} else {
