@@ -507,7 +507,15 @@ func (c *checker) test(n *rawNode) (test, error) {
 		}
 		if n.name == "address" {
 			names, err := c.headerNames(as.pos[0])
-			return &testAddress{names, addressPart(as), m}, err
+			if err != nil {
+				return nil, err
+			}
+			for i, h := range names {
+				if h.constant() && !addressHeaders[h.lit] {
+					return nil, errAt(as.pos[0].strs[i].pos, "header %q does not hold addresses (RFC 5228 §5.1)", h.lit)
+				}
+			}
+			return &testAddress{names, addressPart(as), m}, nil
 		}
 		parts, err := c.strs(as.pos[0])
 		if err != nil {
@@ -575,21 +583,18 @@ func (c *checker) test(n *rawNode) (test, error) {
 	return nil, errAt(n.pos, "unknown test %q", n.name)
 }
 
-// headerNames checks header field names (RFC 5322 §3.6.8 ftext) and lowercases
-// constant ones for lookup.
+// headerNames converts header field names, lowercasing constant ones for lookup.
 func (c *checker) headerNames(a rawArg) (strList, error) {
 	names, err := c.strs(a)
 	if err != nil {
 		return nil, err
 	}
+	// A name that cannot be a field name (RFC 5322 §3.6.8) simply never
+	// matches, as in Pigeonhole; RFC 5228 does not make it an error.
 	for i, s := range names {
-		if !s.constant() {
-			continue
+		if s.constant() {
+			names[i].lit = lowerASCII(s.lit)
 		}
-		if !validHeaderName(s.lit) {
-			return nil, errAt(a.strs[i].pos, "invalid header field name %q", s.lit)
-		}
-		names[i].lit = lowerASCII(s.lit)
 	}
 	return names, nil
 }
@@ -682,9 +687,6 @@ func (c *checker) command(n *rawNode) (command, error) {
 		_, f.create = as.tags["create"]
 		if f.mailbox, err = c.str(as.pos[0].strs[0]); err != nil {
 			return nil, err
-		}
-		if f.mailbox.constant() && f.mailbox.lit == "" {
-			return nil, errAt(as.pos[0].pos, "fileinto needs a mailbox name")
 		}
 		f.flags, err = c.flagsTag(as)
 		return f, err

@@ -92,10 +92,9 @@ func (r *run) exec(c command) error {
 		return r.store("INBOX", flags, false, false, true)
 	case cmdFileInto:
 		r.line = c.line
+		// An empty name is passed on (as Pigeonhole does): the deliverer treats
+		// a mailbox it cannot use as missing and falls back to INBOX.
 		mbox := r.expand(c.mailbox)
-		if mbox == "" {
-			return r.fail("fileinto with an empty mailbox name")
-		}
 		return r.store(mbox, r.actionFlags(c.flags), c.copy, c.create, false)
 	case cmdRedirect:
 		r.line = c.line
@@ -153,9 +152,6 @@ func (r *run) store(mbox string, flags []string, cp, create, isKeep bool) error 
 	if err := r.checkRejectConflict("keep/fileinto"); err != nil {
 		return err
 	}
-	if !cp {
-		r.implicitKeep = false // RFC 5228 §2.10.2, RFC 3894 §3 for :copy
-	}
 	key := mbox
 	if equalFoldASCII(mbox, "INBOX") {
 		key = "INBOX" // RFC 3501 §5.1: INBOX is case-insensitive
@@ -175,6 +171,11 @@ func (r *run) store(mbox string, flags []string, cp, create, isKeep bool) error 
 	}
 	if err := r.count(); err != nil {
 		return err
+	}
+	if !cp {
+		// RFC 5228 §2.10.2, RFC 3894 §3 for :copy. A duplicate (above) cancels
+		// nothing: it is the same action (RFC 5228 §2.10.3), as in Pigeonhole.
+		r.implicitKeep = false
 	}
 	if r.stores == nil {
 		r.stores = map[string]int{}
@@ -202,12 +203,12 @@ func (r *run) redirect(c cmdRedirect) error {
 		}
 		addr = a
 	}
-	if !c.copy {
-		r.implicitKeep = false
-	}
 	key := lowerASCII(addr)
 	if r.redirects[key] { // RFC 5228 §2.10.3: once per address
 		return nil
+	}
+	if !c.copy {
+		r.implicitKeep = false
 	}
 	r.nRedirects++
 	if r.nRedirects > r.lim.MaxRedirects {

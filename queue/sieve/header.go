@@ -117,21 +117,89 @@ func unfold(raw []byte) string {
 	return strings.Trim(b.String(), " \t")
 }
 
+// wordDecoder decodes encoded words; for a charset it does not know it
+// passes the octets through (the "best effort" of RFC 2047 §6.2 (b), as
+// Pigeonhole does).
 var wordDecoder = &mime.WordDecoder{CharsetReader: func(cs string, r io.Reader) (io.Reader, error) {
-	return charset.Reader(cs, r)
+	if rd, err := charset.Reader(cs, r); err == nil {
+		return rd, nil
+	}
+	return r, nil
 }}
 
-// decodeHeader decodes RFC 2047 encoded words; on malformed words the text
-// stays as written.
+// decodeHeader decodes RFC 2047 encoded words one by one: a malformed
+// word stays as written (RFC 2047 §6.3 lets a reader not decode it), and
+// white space between two decoded words is dropped (§6.2).
 func decodeHeader(s string) string {
 	if !strings.Contains(s, "=?") {
 		return s
 	}
-	d, err := wordDecoder.DecodeHeader(s)
-	if err != nil {
-		return s
+	var b strings.Builder
+	i := 0
+	pendingSpace := "" // white space after a decoded word, dropped if another follows
+	lastDecoded := false
+	for i < len(s) {
+		j := strings.Index(s[i:], "=?")
+		if j < 0 {
+			b.WriteString(pendingSpace)
+			b.WriteString(s[i:])
+			break
+		}
+		text := s[i : i+j]
+		word, ok := encodedWordAt(s[i+j:])
+		if !ok {
+			b.WriteString(pendingSpace)
+			b.WriteString(text + "=?")
+			pendingSpace, lastDecoded = "", false
+			i += j + 2
+			continue
+		}
+		dec, err := wordDecoder.Decode(word)
+		if err != nil {
+			b.WriteString(pendingSpace)
+			b.WriteString(text + word)
+			pendingSpace, lastDecoded = "", false
+			i += j + len(word)
+			continue
+		}
+		if !(lastDecoded && strings.Trim(text, " \t") == "") {
+			b.WriteString(pendingSpace)
+			b.WriteString(text)
+		}
+		b.WriteString(dec)
+		pendingSpace, lastDecoded = "", true
+		i += j + len(word)
+		// white space up to the next word is held back
+		k := i
+		for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+			k++
+		}
+		pendingSpace = s[i:k]
+		i = k
 	}
-	return d
+	return b.String()
+}
+
+// encodedWordAt returns the encoded word "=?charset?e?text?=" at the start
+// of s (RFC 2047 §2), if there is one.
+func encodedWordAt(s string) (string, bool) {
+	q1 := strings.IndexByte(s[2:], '?')
+	if q1 < 0 {
+		return "", false
+	}
+	q1 += 2
+	if q1+2 >= len(s) || s[q1+2] != '?' {
+		return "", false
+	}
+	end := strings.Index(s[q1+3:], "?=")
+	if end < 0 {
+		return "", false
+	}
+	w := s[:q1+3+end+2]
+	if strings.ContainsAny(w, " \t") {
+		return "", false
+	}
+	return w, true
 }
 
 // header returns the message header part (for size and body offsets).

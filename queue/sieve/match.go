@@ -1,9 +1,6 @@
 package sieve
 
-import (
-	"strconv"
-	"unicode/utf8"
-)
+import "strconv"
 
 // Comparators (RFC 5228 §2.7.3, RFC 4790 §9) and match types (RFC 5228
 // §2.7.1, RFC 5231 relational, draft-ietf-sieve-regex).
@@ -268,9 +265,9 @@ func compileGlob(p string) []globItem {
 // for every "*" but the last, which takes the rest (this gives the match
 // variables of the RFC 5229 §3.2 example), and needs no backtracking: each
 // star-free segment is searched once, left to right, so the cost is
-// O(len(s) × len(pattern)). "?" matches one UTF-8 character (RFC 5228
-// §2.7.1 says "character"). When caps is not nil, the text matched by each
-// wildcard is appended to it.
+// O(len(s) × len(pattern)). "?" matches one octet: the comparators of
+// RFC 4790 §9 work on octets (Pigeonhole does the same). When caps is not
+// nil, the text matched by each wildcard is appended to it.
 func (c comparator) globMatch(s string, items []globItem, caps *[]string) bool {
 	fold := c != cmpOctet
 	// segments between stars
@@ -299,9 +296,6 @@ func (c comparator) globMatch(s string, items []globItem, caps *[]string) bool {
 			for st := len(s) - minSegLen(seg); st >= pos; st-- {
 				if st < 0 {
 					break
-				}
-				if st < len(s) && !utf8.RuneStart(s[st]) {
-					continue
 				}
 				mark := 0
 				if caps != nil {
@@ -359,11 +353,10 @@ func matchSeg(s string, i int, seg []globItem, fold bool, caps *[]string) (int, 
 			if i >= len(s) {
 				return 0, false
 			}
-			_, n := utf8.DecodeRuneInString(s[i:])
 			if caps != nil {
-				*caps = append(*caps, s[i:i+n])
+				*caps = append(*caps, s[i:i+1])
 			}
-			i += n
+			i++
 			continue
 		}
 		if i >= len(s) {

@@ -4,10 +4,10 @@ import "strings"
 
 // vacation (RFC 5230, RFC 6131 :seconds).
 
-const (
-	defaultVacationSeconds = 7 * 86400 // RFC 5230 §4.1: default 7 days
-	minVacationSeconds     = 86400     // RFC 5230 §4.1 lets sites set a minimum; Pigeonhole's is 1 day
-)
+// defaultVacationSeconds is RFC 5230 §4.1's default of 7 days. Sites may
+// set a minimum and maximum (RFC 5230 §4.1, RFC 6131 §2); that policy is
+// the deliverer's, the package reports the script's value (0 included).
+const defaultVacationSeconds = 7 * 86400
 
 func (c *checker) vacation(n *rawNode) (command, error) {
 	if err := c.needExt(n, "vacation"); err != nil {
@@ -33,9 +33,6 @@ func (c *checker) vacation(n *rawNode) (command, error) {
 		v.seconds = tv.arg.num
 		if tv.name == "days" {
 			v.seconds *= 86400
-		}
-		if v.seconds < minVacationSeconds {
-			v.seconds = minVacationSeconds
 		}
 	}
 	if v.reason, err = c.str(as.pos[0].strs[0]); err != nil {
