@@ -936,6 +936,113 @@ case("variable longer than 4096 bytes is truncated (RFC 5229 §6)", 'require ["f
 case("discard with implicit flags set", 'require "imap4flags";\naddflag "\\\\Seen";\ndiscard;\nkeep;\n')
 
 
+# --- lexical and message corner cases (appended) -----------------------------------------
+RAW8 = with_headers(
+    "Subject: Grüße aus Köln",
+    "X-Long: " + " ".join("word%d" % i for i in range(300)),
+    "X-Dup: one",
+    "X-Dup: two",
+    "X-Odd-Name.With_Chars: odd",
+    drop=("Subject",),
+)
+NESTED_RFC822 = msg([
+    "From: fwd@example.org",
+    "To: me@example.com",
+    "Subject: Fwd: original",
+    "Date: Mon, 15 Jan 2024 10:00:00 +0000",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/mixed; boundary="b1"',
+], """--b1
+Content-Type: text/plain
+
+See the forwarded message.
+
+--b1
+Content-Type: message/rfc822
+
+From: orig@example.net
+To: fwd@example.org
+Subject: original
+Content-Type: text/plain
+
+inner-body-marker here.
+
+--b1--
+""")
+NO_BODY = msg(["From: a@example.org", "To: me@example.com", "Subject: no body"], "")
+NO_CT_MULTI = msg([
+    "From: a@example.org",
+    "To: me@example.com",
+    "Subject: parts without content type",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/mixed; boundary="zz"',
+], "--zz\n\nimplicit-text-plain part\n--zz\nContent-Type: text/plain; charset=utf-8\n\nsecond part\n--zz--\n")
+
+case("upper-case identifiers, tags and require", 'REQUIRE "fileinto";\nIF HEADER :CONTAINS "subject" "meeting" { FILEINTO "Upper"; }\n')
+case("comparator name is case-insensitive", 'require "fileinto";\nif header :is :comparator "I;OCTET" "subject" "Meeting on Tuesday" { fileinto "Octet"; }\n')
+case("bracket comment with stars", 'require "fileinto";\n/** a ** comment **/ fileinto /* inside */ "Starred";\n')
+case("hash comment right after a string", 'require "fileinto";\nfileinto "Hash"# comment\n;\n')
+case("string list with one element", 'require ["fileinto"];\nfileinto "One";\n')
+case("size with a K suffix in lower case", 'require "fileinto";\nif size :under 1k { fileinto "Small"; }\n')
+case("number too large is invalid", 'if size :over 99999999999999999999999 { keep; }\n')
+case(":days with a K suffix", 'require "vacation";\nvacation :days 1K "Long.";\n')
+case("multi-line string in a CRLF script", 'require "reject";\r\nreject text:\r\nline one\r\nline two\r\n.\r\n;\r\n')
+case("multi-line string keeps backslashes", 'require "reject";\nreject text:\nback\\slash and \\"quote\\"\n.\n;\n')
+case("quoted string with a line break inside", 'require "reject";\nreject "first\nsecond";\n')
+case("header :contains on raw UTF-8 (RFC 6532)", 'require "fileinto";\nif header :contains "subject" "Köln" { fileinto "Utf8"; } else { fileinto "No"; }\n', RAW8)
+case("header :matches on a very long header", 'require ["fileinto", "variables"];\nif header :matches "x-long" "word0 * word299" { fileinto "Long"; }\n', RAW8)
+case("header with two occurrences, :is the second", 'require "fileinto";\nif header :is "x-dup" "two" { fileinto "Two"; }\n', RAW8)
+case("header name with dots and underscores", 'require "fileinto";\nif header :is "x-odd-name.with_chars" "odd" { fileinto "Odd"; }\n', RAW8)
+case("body :text reaches into a message/rfc822 part", 'require ["fileinto", "body"];\nif body :text :contains "inner-body-marker" { fileinto "Inner"; } else { fileinto "No"; }\n', NESTED_RFC822)
+case("body :content message/rfc822", 'require ["fileinto", "body"];\nif body :content "message/rfc822" :contains "inner-body-marker" { fileinto "Rfc822"; } else { fileinto "No"; }\n', NESTED_RFC822)
+case("header test does not see the inner message's headers", 'require "fileinto";\nif header :is "subject" "original" { fileinto "Inner"; } else { fileinto "Outer"; }\n', NESTED_RFC822)
+case("message without a body: body :contains \"\"", 'require ["fileinto", "body"];\nif body :contains "" { fileinto "Empty"; } else { fileinto "No"; }\n', NO_BODY)
+case("message without a body: size", 'require "fileinto";\nif size :under 100 { fileinto "Tiny"; }\n', NO_BODY)
+case("multipart part without Content-Type is text/plain (RFC 2046 §5.1)", 'require ["fileinto", "body"];\nif body :content "text/plain" :contains "implicit-text-plain" { fileinto "Default"; } else { fileinto "No"; }\n', NO_CT_MULTI)
+case("body :text over two plain parts", 'require ["fileinto", "body"];\nif body :text :contains "second part" { fileinto "Second"; }\n', NO_CT_MULTI)
+case("body :raw of a single-part message", 'require ["fileinto", "body"];\nif body :raw :contains "VGhlIGludm9pY2" { fileinto "RawB64"; }\n', BASE64_MSG)
+case("body :content text/plain on a single-part base64 message", 'require ["fileinto", "body"];\nif body :content "text/plain" :contains "Pay by Friday" { fileinto "Pay"; }\n', BASE64_MSG)
+case("address :all :is with upper-case local part keeps case under casemap", 'require "fileinto";\nif address :is "from" "ALICE@EXAMPLE.NET" { fileinto "CI"; }\n')
+case("envelope :all with i;octet", 'require ["envelope", "fileinto"];\nif envelope :comparator "i;octet" :is "to" "ME@example.com" { fileinto "CS"; } else { fileinto "Exact"; }\n')
+case(":count on address over headers with groups and bad entries", 'require ["fileinto", "relational", "comparator-i;ascii-numeric"];\nif address :count "ge" :comparator "i;ascii-numeric" ["to", "cc", "bcc"] "5" { fileinto "GE5"; } else { fileinto "LT5"; }\n', GROUPS)
+case(":value on string with i;ascii-numeric", 'require ["fileinto", "variables", "relational", "comparator-i;ascii-numeric"];\nset "n" "42";\nif string :value "gt" :comparator "i;ascii-numeric" "${n}" "9" { fileinto "Bigger"; }\n')
+case(":value \"eq\" with an empty value and i;ascii-numeric", 'require ["fileinto", "relational", "comparator-i;ascii-numeric"];\nif header :value "eq" :comparator "i;ascii-numeric" "x-empty" "" { fileinto "BothInf"; } else { fileinto "No"; }\n', FOLDED)
+case("i;ascii-numeric with :matches is invalid", 'require ["relational", "comparator-i;ascii-numeric"];\nif header :matches :comparator "i;ascii-numeric" "x" "1*" { keep; }\n')
+case("regex with a variable in the pattern", 'require ["fileinto", "regex", "variables"];\nset "day" "Tues";\nif header :regex "subject" "${day}day$" { fileinto "VarRx"; }\n')
+case("regex with backreference-like text in a class", 'require ["fileinto", "regex", "variables"];\nif header :regex "subject" "^[^ ]+ ([a-z]+) " { fileinto "w-${1}"; }\n')
+case("regex dot does not need to match a newline", 'require ["fileinto", "regex", "body"];\nif body :regex "Tuesday at ten\\\\?" { fileinto "Esc"; }\n')
+case("regex and :count are different match types, both together is invalid", 'require ["regex", "relational"];\nif header :regex :count "eq" "subject" "1" { keep; }\n')
+case("variables: ${1} after regex then :matches", 'require ["fileinto", "regex", "variables"];\nif header :regex "subject" "(Meet)ing" { set "a" "${1}"; }\nif header :matches "from" "* <*>" { set "b" "${2}"; }\nfileinto "${a}-${b}";\n')
+case("set with a match variable inside a modifier", 'require ["fileinto", "variables"];\nif header :matches "subject" "* on *" { set :upper "d" "${2}"; }\nfileinto "${d}";\n')
+case("set :lower on non-ASCII letters", 'require ["fileinto", "variables"];\nset :lower "v" "ÄRGER";\nfileinto "${v}";\n')
+case("set :upperfirst on an empty string", 'require ["fileinto", "variables"];\nset :upperfirst "v" "";\nfileinto "x${v}x";\n')
+case("variable name with underscore and digits", 'require ["fileinto", "variables"];\nset "my_var2" "ok";\nfileinto "${my_var2}";\n')
+case("match variable ${09} is ${9}", 'require ["fileinto", "variables"];\nif header :matches "subject" "*e*e*" { fileinto "${01}|${002}"; }\n')
+case("flag with a backslash that is not a system flag", 'require "imap4flags";\naddflag "\\\\Unknown";\nkeep;\n')
+case("hasflag with a list of keys", 'require ["fileinto", "imap4flags"];\naddflag "B";\nif hasflag ["a", "b"] { fileinto "Any"; }\n')
+case("hasflag :matches", 'require ["fileinto", "imap4flags"];\naddflag "$Label5";\nif hasflag :matches "$label?" { fileinto "Label"; }\n')
+case("removeflag with a list and a variable", 'require ["imap4flags", "variables"];\nsetflag "fl" "A B C";\nremoveflag "fl" ["b", "c"];\nkeep :flags "${fl}";\n')
+case("vacation :addresses with a variable", 'require ["vacation", "variables"];\nset "alt" "me@example.org";\nvacation :addresses ["${alt}"] "Back.";\n')
+case("vacation :handle with a variable", 'require ["vacation", "variables"];\nset "h" "dyn";\nvacation :handle "${h}-handle" "Back.";\n')
+case("vacation :from with a variable", 'require ["vacation", "variables"];\nset "me" "me@example.com";\nvacation :from "${me}" "Back.";\n')
+case("vacation :subject empty", 'require "vacation";\nvacation :subject "" "Back.";\n')
+case("vacation inside stop-guarded branch", 'require "vacation";\nif header :contains "subject" "Meeting" { vacation "Away."; stop; }\ndiscard;\n')
+case("redirect with an upper-case domain and local part", 'redirect "Bob@EXAMPLE.org";\nredirect "bob@example.ORG";\n')
+case("redirect to an address with a quoted local part", 'redirect "\\"bob smith\\"@example.org";\n')
+case("fileinto mailbox names differing in case are two mailboxes", 'require "fileinto";\nfileinto "Work";\nfileinto "work";\n')
+case("fileinto inbox in lower case is INBOX", 'require "fileinto";\nfileinto "inbox";\n')
+case("keep then fileinto INBOX with flags", 'require ["fileinto", "imap4flags"];\nkeep;\nfileinto :flags "Z" "INBOX";\n')
+case("discard then fileinto", 'require "fileinto";\ndiscard;\nfileinto "After";\n')
+case("allof with a single test", 'require "fileinto";\nif allof (true) { fileinto "One"; }\n')
+case("not not false", 'require "fileinto";\nif not not false { fileinto "Yes"; } else { fileinto "No"; }\n')
+case("exists on header with different case in the message", 'require "fileinto";\nif exists "message-id" { fileinto "HasId"; }\n')
+case("date :value with relational on hour", 'require ["fileinto", "date", "relational", "comparator-i;ascii-numeric"];\nif date :originalzone :value "lt" :comparator "i;ascii-numeric" "date" "hour" "12" { fileinto "Morning"; }\n')
+case("date with :zone +1400", 'require ["fileinto", "date", "variables"];\nif date :zone "+1400" :matches "date" "date" "*" { fileinto "${1}"; }\n')
+case("date year of a 19xx two-digit year (RFC 5322 §4.3)", 'require ["fileinto", "date", "variables"];\nif date :originalzone :matches "date" "year" "*" { fileinto "y${1}"; }\n',
+     with_headers("Date: Mon, 1 Mar 49 12:00:00 +0000", drop=("Date",)))
+case("date :count of Received dates", 'require ["fileinto", "date", "relational", "comparator-i;ascii-numeric"];\nif date :count "eq" :comparator "i;ascii-numeric" "date" "year" "1" { fileinto "One"; }\n')
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     wanted = set()
