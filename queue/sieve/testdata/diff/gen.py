@@ -1043,6 +1043,35 @@ case("date year of a 19xx two-digit year (RFC 5322 §4.3)", 'require ["fileinto"
 case("date :count of Received dates", 'require ["fileinto", "date", "relational", "comparator-i;ascii-numeric"];\nif date :count "eq" :comparator "i;ascii-numeric" "date" "year" "1" { fileinto "One"; }\n')
 
 
+# --- more syntax, limits and cost (appended) ------------------------------------------
+AAAA = with_headers("X-Aaa: " + "a" * 300, "X-Short-Aaa: " + "a" * 18)
+case("encoded-character with an empty hex sequence", 'require ["fileinto", "encoded-character"];\nfileinto "x${hex:}y";\n')
+case("encoded-character with padding spaces", 'require ["fileinto", "encoded-character"];\nfileinto "${hex: 41  42 }";\n')
+case(":matches with many stars on a long value", 'require "fileinto";\nif header :matches "x-aaa" "*a*a*a*a*a*a*a*a*a*a*a*a*b" { fileinto "Yes"; } else { fileinto "No"; }\n', AAAA)
+case(":matches with many stars that does match", 'require "fileinto";\nif header :matches "x-aaa" "*a*a*a*a*a*a*a*a*a*a*a*a" { fileinto "Yes"; } else { fileinto "No"; }\n', AAAA)
+case("regex with nested repetition does not blow up", 'require ["fileinto", "regex"];\nif header :regex "x-short-aaa" "^(a+)+b$" { fileinto "Yes"; } else { fileinto "No"; }\n', AAAA)
+case("several require commands", 'require "fileinto";\nrequire "copy";\nfileinto :copy "Two";\n')
+case("elsif after else is invalid", 'if false { keep; } else { discard; } elsif true { keep; }\n')
+case(":count without a comparator compares as strings", 'require ["fileinto", "relational"];\nif header :count "gt" "received" "10" { fileinto "StrGT"; } else { fileinto "StrLE"; }\n', MULTI_FROM)
+case("exists with an empty header name", 'if exists "" { keep; }\n')
+case("header with an empty header name", 'if header :contains "" "x" { keep; }\n')
+case("keep :flags without imap4flags is invalid", 'keep :flags "\\\\Seen";\n')
+case("discard with an argument is invalid", 'discard "now";\n')
+case("redirect :copy without require is invalid", 'redirect :copy "bob@example.org";\n')
+case("script with a UTF-8 byte order mark", '\ufeffrequire "fileinto";\nfileinto "Bom";\n')
+case("script with invalid UTF-8 in a string", 'require "fileinto";\nfileinto "bad\udcff";\n')
+case("script with a NUL byte in a comment", 'keep; # nul \x00 here\n')
+case("tag before a positional argument in the wrong place", 'require "fileinto";\nfileinto "Box" :copy;\n')
+case("test list with a trailing comma is invalid", 'if anyof (true, ) { keep; }\n')
+case("string list with a trailing comma is invalid", 'if header :is ["subject", ] "x" { keep; }\n')
+case("empty string list is invalid", 'if header :is [] "x" { keep; }\n')
+case("block with only a semicolon is invalid", 'if true { ; }\n')
+case("two semicolons are invalid", 'keep;;\n')
+case("identifier starting with a digit is invalid", 'require "fileinto";\n1fileinto "X";\n')
+case("deep nesting beyond 32 levels", 'require "fileinto";\n' + "if true { " * 40 + 'fileinto "Deep";' + " }" * 40 + "\n")
+case("deep test nesting with not", 'require "fileinto";\nif ' + "not " * 50 + 'false { fileinto "Even"; }\n')
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     wanted = set()
@@ -1050,9 +1079,11 @@ def main():
         base = os.path.join(here, "%03d" % n)
         # The first line of every script says what the pair checks.
         body = "# %03d: %s\n%s" % (n, what, script)
+        if script.startswith("\ufeff"):  # a byte order mark must stay first
+            body = "\ufeff# %03d: %s\n%s" % (n, what, script[1:])
         if "\r\n" in script:
             body = body.replace("\n", "\r\n").replace("\r\r\n", "\r\n")
-        files = {".sieve": body.encode(), ".eml": eml}
+        files = {".sieve": body.encode("utf-8", "surrogateescape"), ".eml": eml}
         if env:
             lines = []
             if "from" in env:
