@@ -152,6 +152,11 @@ func (r *run) store(mbox string, flags []string, cp, create, isKeep bool) error 
 	if err := r.checkRejectConflict("keep/fileinto"); err != nil {
 		return err
 	}
+	if !cp {
+		// RFC 5228 §2.10.2, RFC 3894 §3: without :copy the implicit keep is
+		// cancelled, also by a duplicate that §2.10.3 performs only once.
+		r.implicitKeep = false
+	}
 	key := mbox
 	if equalFoldASCII(mbox, "INBOX") {
 		key = "INBOX" // RFC 3501 §5.1: INBOX is case-insensitive
@@ -171,11 +176,6 @@ func (r *run) store(mbox string, flags []string, cp, create, isKeep bool) error 
 	}
 	if err := r.count(); err != nil {
 		return err
-	}
-	if !cp {
-		// RFC 5228 §2.10.2, RFC 3894 §3 for :copy. A duplicate (above) cancels
-		// nothing: it is the same action (RFC 5228 §2.10.3), as in Pigeonhole.
-		r.implicitKeep = false
 	}
 	if r.stores == nil {
 		r.stores = map[string]int{}
@@ -203,12 +203,12 @@ func (r *run) redirect(c cmdRedirect) error {
 		}
 		addr = a
 	}
+	if !c.copy {
+		r.implicitKeep = false // RFC 5228 §2.10.2, RFC 3894 §3, duplicates included
+	}
 	key := lowerASCII(addr)
 	if r.redirects[key] { // RFC 5228 §2.10.3: once per address
 		return nil
-	}
-	if !c.copy {
-		r.implicitKeep = false
 	}
 	r.nRedirects++
 	if r.nRedirects > r.lim.MaxRedirects {
