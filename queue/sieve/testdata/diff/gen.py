@@ -1072,6 +1072,63 @@ case("deep nesting beyond 32 levels", 'require "fileinto";\n' + "if true { " * 4
 case("deep test nesting with not", 'require "fileinto";\nif ' + "not " * 50 + 'false { fileinto "Even"; }\n')
 
 
+# --- realistic scripts as clients write them (appended) ---------------------------------
+SPAM_MSG = with_headers("X-Spam-Flag: YES", "X-Spam-Score: 9.5", "X-Spam-Level: *********")
+case("Roundcube-style vacation with a date range", r'''require ["vacation", "date", "relational"];
+# rule:[Out of office]
+if allof (currentdate :value "ge" "date" "2024-01-01", currentdate :value "le" "date" "2099-12-31")
+{
+	vacation :days 7 :subject "Out of office" :from "me@example.com" "I am out of the office.";
+}
+''')
+case("Roundcube-style vacation whose range is over", r'''require ["vacation", "date", "relational"];
+if allof (currentdate :value "ge" "date" "2020-01-01", currentdate :value "le" "date" "2020-12-31")
+{
+	vacation :days 7 "Old.";
+}
+''')
+case("list sorter with variables", r'''require ["fileinto", "variables", "mailbox"];
+if header :matches "list-id" "*<*.lists.example.org>" { fileinto :create "Lists.${2}"; stop; }
+fileinto "Other";
+''', LIST_MSG)
+case("subaddress sorter", r'''require ["envelope", "subaddress", "fileinto", "variables", "mailbox"];
+if envelope :detail :matches "to" "?*" { set :lower "box" "${0}"; fileinto :create "Plus.${box}"; }
+''', M0, {"to": "me+Shopping@example.com"})
+case("spam rule on X-Spam-Flag and score", r'''require ["fileinto", "imap4flags", "relational", "comparator-i;ascii-numeric"];
+if anyof (header :is "x-spam-flag" "YES", header :value "ge" :comparator "i;ascii-numeric" "x-spam-score" "5") {
+	fileinto :flags "\\Seen" "Junk";
+	stop;
+}
+keep;
+''', SPAM_MSG)
+case("forward a copy and keep", r'''require ["copy"];
+# rule:[forward]
+if true { redirect :copy "me@example.org"; }
+''')
+case("Thunderbird-style multi-rule script", r'''require ["fileinto", "reject", "envelope", "imap4flags"];
+# rule 1
+if header :contains "subject" ["[dev]", "[ops]"] { fileinto "Work.Dev"; stop; }
+# rule 2
+if address :is "from" ["boss@example.com", "alice@example.net"] { addflag "\\Flagged"; fileinto "Important"; }
+# rule 3
+if size :over 10M { reject "Too large."; stop; }
+# rule 4
+if not exists "x-priority" { addflag "normal"; }
+''')
+case("many rules, first match wins", 'require ["fileinto"];\n' + "".join(
+    'if header :contains "subject" "keyword%d" { fileinto "Box%d"; stop; }\n' % (i, i) for i in range(40))
+    + 'if header :contains "subject" "Tuesday" { fileinto "Tuesday"; stop; }\nfileinto "Rest";\n')
+case("date-based sorting into year folders", r'''require ["fileinto", "date", "variables", "mailbox"];
+if date :originalzone :matches "date" "year" "*" { set "y" "${1}"; }
+if date :originalzone :matches "date" "month" "*" { set "m" "${1}"; }
+fileinto :create "Archive.${y}.${m}";
+''')
+case("discard mail from a blocked domain, keep the rest flagged", r'''require ["imap4flags"];
+if address :domain :is "from" ["spam.example", "junk.example"] { discard; stop; }
+setflag "\\Seen";
+''')
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     wanted = set()
