@@ -1129,6 +1129,29 @@ setflag "\\Seen";
 ''')
 
 
+# --- found by explore.go (appended) -------------------------------------------------------
+CHARS = with_headers("X-Char: a", "X-Bracket: [list]")
+case("i;ascii-casemap orders after mapping to upper case (RFC 4790 §9.2.1)", r'''require ["fileinto", "relational"];
+if header :value "lt" "x-char" "_" { fileinto "Less"; } else { fileinto "NotLess"; }
+''', CHARS)
+case("i;ascii-casemap ordering against a backslash", r'''require ["fileinto", "relational"];
+if header :value "gt" "x-bracket" "\\" { fileinto "Greater"; } else { fileinto "NotGreater"; }
+''', CHARS)
+case("i;octet ordering is by octet value", r'''require ["fileinto", "relational"];
+if header :comparator "i;octet" :value "gt" "x-char" "_" { fileinto "Greater"; } else { fileinto "NotGreater"; }
+''', CHARS)
+case("redirect to an address that is invalid after variable expansion", r'''require "variables";
+set "u" "bob@example.net";
+redirect "${u}@example.org";
+''')
+case("redirect to an empty address after expansion", r'''require "variables";
+redirect "${nothing}";
+''')
+case("fileinto a mailbox name from a header value", r'''require ["fileinto", "variables"];
+if header :matches "x-bracket" "*" { fileinto "${1}"; }
+''', CHARS)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     wanted = set()
