@@ -27,6 +27,7 @@ import (
 var (
 	headers  = []string{"subject", "from", "to", "cc", "x-spam-score", "x-folded", "keywords", "list-id", "date", "received", "x-label", "x-none", "content-type"}
 	addrHdrs = []string{"from", "to", "cc", "bcc", "reply-to", "sender"}
+	regexes  = []string{"^(.*)@(.*)$", "([a-z]+) on ([A-Z][a-z]+)", "e{2}", "^$", "(a|b)+", "[[:digit:]]+", "\\.net$", "^(Re|Fwd): (.*)"}
 	keys     = []string{"", "a", "Meeting", "meeting on", "*", "?", "*@*", "*.*", "a*", "*day", "?*?", "alice", "example.net", "EXAMPLE.COM",
 		"me@example.com", "12", "7", "0", "Tuesday", "*e*e*", "\\\\*", "dev", "Grüße", "*<*>*", "undisclosed-recipients:;"}
 	matchTypes = []string{"", ":is", ":contains", ":matches", ":regex", ":value \"gt\"", ":value \"le\"", ":count \"eq\"", ":count \"ge\""}
@@ -35,7 +36,7 @@ var (
 	dateParts   = []string{"year", "month", "day", "date", "hour", "zone", "weekday", "julian", "time", "iso8601", "std11"}
 )
 
-const require = `require ["fileinto", "envelope", "variables", "relational", "comparator-i;ascii-numeric", "regex", "body", "date", "subaddress", "imap4flags", "copy", "mailbox", "encoded-character"];` + "\n"
+const require = `require ["vacation", "fileinto", "envelope", "variables", "relational", "comparator-i;ascii-numeric", "regex", "body", "date", "subaddress", "imap4flags", "copy", "mailbox", "encoded-character"];` + "\n"
 
 type gen struct{ r *rand.Rand }
 
@@ -64,7 +65,13 @@ func (g gen) test(depth int) string {
 	if depth > 2 {
 		n = 7
 	}
-	switch g.r.IntN(n) {
+	switch g.r.IntN(n + 3) {
+	case n:
+		return fmt.Sprintf("header :regex %s %s %s", g.pick(comparators[:4]), g.list(headers), g.list(regexes))
+	case n + 1:
+		return fmt.Sprintf("string %s %s %s", g.matcher(), g.list([]string{"${1}", "${0}", "${v}", "a${1}b", "${2}${1}"}), g.list(keys))
+	case n + 2:
+		return fmt.Sprintf("hasflag %s %s", g.matcher(), g.list(keys))
 	case 0:
 		return fmt.Sprintf("header %s %s %s", g.matcher(), g.list(headers), g.list(keys))
 	case 1:
@@ -89,7 +96,15 @@ func (g gen) test(depth int) string {
 }
 
 func (g gen) action() string {
-	switch g.r.IntN(7) {
+	switch g.r.IntN(11) {
+	case 7:
+		return `set :upperfirst :lower "v" "${1}"; set :length "n" "${v}"; fileinto "L${n}-${v}";`
+	case 8:
+		return `removeflag "${1}"; setflag "x ${2}";`
+	case 9:
+		return `fileinto :flags "${1} \\Seen" "Fl";`
+	case 10:
+		return `vacation :subject "re ${1}" "back";`
 	case 0:
 		return `fileinto "F-${1}-${2}";`
 	case 1:

@@ -1151,6 +1151,12 @@ case("fileinto a mailbox name from a header value", r'''require ["fileinto", "va
 if header :matches "x-bracket" "*" { fileinto "${1}"; }
 ''', CHARS)
 
+case("i;ascii-numeric :is of an empty value and a word: both are infinity (RFC 4790 §9.1.1)", r'''require ["fileinto", "comparator-i;ascii-numeric"];
+if header :is :comparator "i;ascii-numeric" "x-empty" "none" { fileinto "BothInf"; } else { fileinto "No"; }
+''', FOLDED)
+case("i;ascii-numeric :is of a word and an empty key", r'''require ["fileinto", "comparator-i;ascii-numeric"];
+if header :is :comparator "i;ascii-numeric" "x-word" "" { fileinto "BothInf"; } else { fileinto "No"; }
+''', NUMERIC)
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
