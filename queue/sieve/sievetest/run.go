@@ -42,6 +42,15 @@ func Pigeonhole(ctx context.Context, script, msg []byte, from, to string) ([]str
 	return run(ctx, Path, script, msg, from, to)
 }
 
+// Available reports whether sieve-test is installed: nil, or an error
+// wrapping ErrMissing that names the Debian package.
+func Available() error {
+	if _, err := exec.LookPath(Path); err != nil {
+		return fmt.Errorf("sievetest: %s: %w", Path, ErrMissing)
+	}
+	return nil
+}
+
 // run is Pigeonhole with the sieve-test binary given, for tests.
 func run(ctx context.Context, path string, script, msg []byte, from, to string) ([]string, error) {
 	bin, err := exec.LookPath(path)
