@@ -336,7 +336,7 @@ func (c *checker) matcher(as argSet, keys rawArg) (matcher, error) {
 		if err != nil {
 			return m, err
 		}
-		cmp, ok := comparatorByName(name)
+		cmp, ok := comparatorByName(lowerASCII(name)) // RFC 4790 §3.1: names are case-insensitive
 		if !ok {
 			return m, errAt(tv.arg.pos, "unknown comparator %q", name)
 		}

@@ -206,7 +206,7 @@ func (r *run) redirect(c cmdRedirect) error {
 	if !c.copy {
 		r.implicitKeep = false // RFC 5228 §2.10.2, RFC 3894 §3, duplicates included
 	}
-	key := lowerASCII(addr)
+	key := addr           // local part as written, domain lowercased by redirectAddress
 	if r.redirects[key] { // RFC 5228 §2.10.3: once per address
 		return nil
 	}

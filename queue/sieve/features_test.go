@@ -262,7 +262,7 @@ func TestLimits(t *testing.T) {
 	if _, err := run(`redirect "a@x.y"; redirect "b@x.y"; redirect "c@x.y";`, Limits{MaxRedirects: 2}); err == nil {
 		t.Error("redirects over MaxRedirects accepted")
 	}
-	if res, err := run(`redirect "a@x.y"; redirect "A@x.y"; redirect "b@x.y";`, Limits{MaxRedirects: 2}); err != nil || len(res.Actions) != 2 {
+	if res, err := run(`redirect "a@x.y"; redirect "a@X.Y"; redirect "b@x.y";`, Limits{MaxRedirects: 2}); err != nil || len(res.Actions) != 2 {
 		t.Errorf("duplicate redirect counted: %v %v", res, err)
 	}
 	var rt *RuntimeError

@@ -98,6 +98,16 @@ func lowerASCII(s string) string {
 	return s
 }
 
+func upperASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
 func foldByte(c byte) byte {
 	if c >= 'a' && c <= 'z' {
 		return c - ('a' - 'A')
