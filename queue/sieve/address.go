@@ -182,7 +182,7 @@ func addrSpec(spec string, quoted bool) (address, bool) {
 		return address{}, false
 	}
 	local, domain := spec[:at], spec[at+1:]
-	if strings.ContainsAny(domain, " @<>,;:\"") || (!quoted && strings.ContainsAny(local, " <>,;:\"")) {
+	if strings.ContainsAny(domain, " @<>,;:\"") || (!quoted && strings.ContainsAny(local, " @<>,;:\"")) {
 		return address{}, false
 	}
 	all := spec
@@ -234,7 +234,7 @@ func stripRoute(s string) string {
 // address; an invalid one is an error) and returns its addr-spec.
 func redirectAddress(s string) (string, bool) {
 	l := parseAddressList(s)
-	if len(l) != 1 || !l[0].valid || strings.ContainsAny(l[0].all, " \t,;<>()\"") {
+	if len(l) != 1 || !l[0].valid || strings.ContainsAny(l[0].domain, " \t,;<>()\"[]") {
 		return "", false
 	}
 	// the domain is case-insensitive (RFC 5321 §2.4); written lowercase, as Pigeonhole

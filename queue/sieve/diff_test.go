@@ -34,6 +34,9 @@ const (
 // in DIFFERENCES.md, which must really differ. sieve-test comes from the
 // Debian package dovecot-sieve; without it every subtest fails saying so.
 func TestDifferential(t *testing.T) {
+	if err := sievetest.Available(); err != nil {
+		t.Fatal(err)
+	}
 	pairs, err := sievetest.LoadCorpus(diffDir)
 	if err != nil {
 		t.Fatal(err)

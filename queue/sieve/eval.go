@@ -152,6 +152,11 @@ func (r *run) store(mbox string, flags []string, cp, create, isKeep bool) error 
 	if err := r.checkRejectConflict("keep/fileinto"); err != nil {
 		return err
 	}
+	if !cp {
+		// RFC 5228 §2.10.2, RFC 3894 §3: without :copy the implicit keep is
+		// cancelled, also by a duplicate that §2.10.3 performs only once.
+		r.implicitKeep = false
+	}
 	key := mbox
 	if equalFoldASCII(mbox, "INBOX") {
 		key = "INBOX" // RFC 3501 §5.1: INBOX is case-insensitive
@@ -171,11 +176,6 @@ func (r *run) store(mbox string, flags []string, cp, create, isKeep bool) error 
 	}
 	if err := r.count(); err != nil {
 		return err
-	}
-	if !cp {
-		// RFC 5228 §2.10.2, RFC 3894 §3 for :copy. A duplicate (above) cancels
-		// nothing: it is the same action (RFC 5228 §2.10.3), as in Pigeonhole.
-		r.implicitKeep = false
 	}
 	if r.stores == nil {
 		r.stores = map[string]int{}
@@ -203,12 +203,12 @@ func (r *run) redirect(c cmdRedirect) error {
 		}
 		addr = a
 	}
-	key := lowerASCII(addr)
+	if !c.copy {
+		r.implicitKeep = false // RFC 5228 §2.10.2, RFC 3894 §3, duplicates included
+	}
+	key := addr           // local part as written, domain lowercased by redirectAddress
 	if r.redirects[key] { // RFC 5228 §2.10.3: once per address
 		return nil
-	}
-	if !c.copy {
-		r.implicitKeep = false
 	}
 	r.nRedirects++
 	if r.nRedirects > r.lim.MaxRedirects {
@@ -278,7 +278,7 @@ func (r *run) test(t test) (bool, error) {
 		return false, nil
 	case testExists: // RFC 5228 §5.5: all must exist
 		for _, n := range t.names {
-			if len(r.msg.lookup(r.headerName(n))) == 0 {
+			if !r.msg.has(r.headerName(n)) {
 				return false, nil
 			}
 		}
@@ -291,7 +291,7 @@ func (r *run) test(t test) (bool, error) {
 	case *testHeader:
 		vals := r.vals[:0]
 		for _, n := range t.names {
-			for _, i := range r.msg.lookup(r.headerName(n)) {
+			for i := r.msg.first(r.headerName(n)); i >= 0; i = r.msg.fields[i].next {
 				vals = append(vals, r.msg.value(i))
 			}
 		}
@@ -300,7 +300,7 @@ func (r *run) test(t test) (bool, error) {
 	case *testAddress:
 		vals := r.vals[:0]
 		for _, n := range t.names {
-			for _, i := range r.msg.lookup(r.headerName(n)) {
+			for i := r.msg.first(r.headerName(n)); i >= 0; i = r.msg.fields[i].next {
 				for _, a := range r.msg.addresses(i) {
 					if v, ok := a.part(t.part); ok {
 						vals = append(vals, v)

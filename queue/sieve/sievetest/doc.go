@@ -96,6 +96,15 @@
 // compiled program dump (the "mime" operand of the VACATION operation; all
 // VACATION operations of the script must agree, or Pigeonhole returns an
 // error). CR LF and bare CR or LF inside the handle and the subject are
-// written \n, as in the reject reason. Any line the parser does not know
-// is an error, so a new Pigeonhole output form is noticed, not mistranslated.
+// written \n, as in the reject reason. Pigeonhole cuts a reject reason
+// (and may cut other printed strings) at 128 bytes with "...", so corpus
+// reasons stay short; mailbox names, addresses and flags are printed as
+// they are. Any line the parser does not know is an error, so a new
+// Pigeonhole output form is noticed, not mistranslated.
+//
+// The list is Pigeonhole's result after its duplicate handling (RFC 5228
+// §2.10.3): keep and fileinto "INBOX" are one store, two stores into one
+// mailbox or two redirects to one address are printed once (with the later
+// one's flags), and the lines say nothing of :create or :copy except
+// through the implicit keep line.
 package sievetest

@@ -39,9 +39,23 @@ const exitCompileFailed = 89
 // run or printed something this package does not understand; a script that
 // fails to compile or to run is a normal result ("invalid", "error").
 func Pigeonhole(ctx context.Context, script, msg []byte, from, to string) ([]string, error) {
-	bin, err := exec.LookPath(Path)
+	return run(ctx, Path, script, msg, from, to)
+}
+
+// Available reports whether sieve-test is installed: nil, or an error
+// wrapping ErrMissing that names the Debian package.
+func Available() error {
+	if _, err := exec.LookPath(Path); err != nil {
+		return fmt.Errorf("sievetest: %s: %w", Path, ErrMissing)
+	}
+	return nil
+}
+
+// run is Pigeonhole with the sieve-test binary given, for tests.
+func run(ctx context.Context, path string, script, msg []byte, from, to string) ([]string, error) {
+	bin, err := exec.LookPath(path)
 	if err != nil {
-		return nil, fmt.Errorf("sievetest: %w", ErrMissing)
+		return nil, fmt.Errorf("sievetest: %s: %w", path, ErrMissing)
 	}
 	cred, err := credential()
 	if err != nil {
@@ -97,6 +111,7 @@ func Pigeonhole(ctx context.Context, script, msg []byte, from, to string) ([]str
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = time.Second
 	runErr := cmd.Run()
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("sievetest: sieve-test: %w (stderr: %s)", ctx.Err(), stderr.Bytes())

@@ -936,6 +936,228 @@ case("variable longer than 4096 bytes is truncated (RFC 5229 §6)", 'require ["f
 case("discard with implicit flags set", 'require "imap4flags";\naddflag "\\\\Seen";\ndiscard;\nkeep;\n')
 
 
+# --- lexical and message corner cases (appended) -----------------------------------------
+RAW8 = with_headers(
+    "Subject: Grüße aus Köln",
+    "X-Long: " + " ".join("word%d" % i for i in range(300)),
+    "X-Dup: one",
+    "X-Dup: two",
+    "X-Odd-Name.With_Chars: odd",
+    drop=("Subject",),
+)
+NESTED_RFC822 = msg([
+    "From: fwd@example.org",
+    "To: me@example.com",
+    "Subject: Fwd: original",
+    "Date: Mon, 15 Jan 2024 10:00:00 +0000",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/mixed; boundary="b1"',
+], """--b1
+Content-Type: text/plain
+
+See the forwarded message.
+
+--b1
+Content-Type: message/rfc822
+
+From: orig@example.net
+To: fwd@example.org
+Subject: original
+Content-Type: text/plain
+
+inner-body-marker here.
+
+--b1--
+""")
+NO_BODY = msg(["From: a@example.org", "To: me@example.com", "Subject: no body"], "")
+NO_CT_MULTI = msg([
+    "From: a@example.org",
+    "To: me@example.com",
+    "Subject: parts without content type",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/mixed; boundary="zz"',
+], "--zz\n\nimplicit-text-plain part\n--zz\nContent-Type: text/plain; charset=utf-8\n\nsecond part\n--zz--\n")
+
+case("upper-case identifiers, tags and require", 'REQUIRE "fileinto";\nIF HEADER :CONTAINS "subject" "meeting" { FILEINTO "Upper"; }\n')
+case("comparator name is case-insensitive", 'require "fileinto";\nif header :is :comparator "I;OCTET" "subject" "Meeting on Tuesday" { fileinto "Octet"; }\n')
+case("bracket comment with stars", 'require "fileinto";\n/** a ** comment **/ fileinto /* inside */ "Starred";\n')
+case("hash comment right after a string", 'require "fileinto";\nfileinto "Hash"# comment\n;\n')
+case("string list with one element", 'require ["fileinto"];\nfileinto "One";\n')
+case("size with a K suffix in lower case", 'require "fileinto";\nif size :under 1k { fileinto "Small"; }\n')
+case("number too large is invalid", 'if size :over 99999999999999999999999 { keep; }\n')
+case(":days with a K suffix", 'require "vacation";\nvacation :days 1K "Long.";\n')
+case("multi-line string in a CRLF script", 'require "reject";\r\nreject text:\r\nline one\r\nline two\r\n.\r\n;\r\n')
+case("multi-line string keeps backslashes", 'require "reject";\nreject text:\nback\\slash and \\"quote\\"\n.\n;\n')
+case("quoted string with a line break inside", 'require "reject";\nreject "first\nsecond";\n')
+case("header :contains on raw UTF-8 (RFC 6532)", 'require "fileinto";\nif header :contains "subject" "Köln" { fileinto "Utf8"; } else { fileinto "No"; }\n', RAW8)
+case("header :matches on a very long header", 'require ["fileinto", "variables"];\nif header :matches "x-long" "word0 * word299" { fileinto "Long"; }\n', RAW8)
+case("header with two occurrences, :is the second", 'require "fileinto";\nif header :is "x-dup" "two" { fileinto "Two"; }\n', RAW8)
+case("header name with dots and underscores", 'require "fileinto";\nif header :is "x-odd-name.with_chars" "odd" { fileinto "Odd"; }\n', RAW8)
+case("body :text reaches into a message/rfc822 part", 'require ["fileinto", "body"];\nif body :text :contains "inner-body-marker" { fileinto "Inner"; } else { fileinto "No"; }\n', NESTED_RFC822)
+case("body :content message/rfc822", 'require ["fileinto", "body"];\nif body :content "message/rfc822" :contains "inner-body-marker" { fileinto "Rfc822"; } else { fileinto "No"; }\n', NESTED_RFC822)
+case("header test does not see the inner message's headers", 'require "fileinto";\nif header :is "subject" "original" { fileinto "Inner"; } else { fileinto "Outer"; }\n', NESTED_RFC822)
+case("message without a body: body :contains \"\"", 'require ["fileinto", "body"];\nif body :contains "" { fileinto "Empty"; } else { fileinto "No"; }\n', NO_BODY)
+case("message without a body: size", 'require "fileinto";\nif size :under 100 { fileinto "Tiny"; }\n', NO_BODY)
+case("multipart part without Content-Type is text/plain (RFC 2046 §5.1)", 'require ["fileinto", "body"];\nif body :content "text/plain" :contains "implicit-text-plain" { fileinto "Default"; } else { fileinto "No"; }\n', NO_CT_MULTI)
+case("body :text over two plain parts", 'require ["fileinto", "body"];\nif body :text :contains "second part" { fileinto "Second"; }\n', NO_CT_MULTI)
+case("body :raw of a single-part message", 'require ["fileinto", "body"];\nif body :raw :contains "VGhlIGludm9pY2" { fileinto "RawB64"; }\n', BASE64_MSG)
+case("body :content text/plain on a single-part base64 message", 'require ["fileinto", "body"];\nif body :content "text/plain" :contains "Pay by Friday" { fileinto "Pay"; }\n', BASE64_MSG)
+case("address :all :is with upper-case local part keeps case under casemap", 'require "fileinto";\nif address :is "from" "ALICE@EXAMPLE.NET" { fileinto "CI"; }\n')
+case("envelope :all with i;octet", 'require ["envelope", "fileinto"];\nif envelope :comparator "i;octet" :is "to" "ME@example.com" { fileinto "CS"; } else { fileinto "Exact"; }\n')
+case(":count on address over headers with groups and bad entries", 'require ["fileinto", "relational", "comparator-i;ascii-numeric"];\nif address :count "ge" :comparator "i;ascii-numeric" ["to", "cc", "bcc"] "5" { fileinto "GE5"; } else { fileinto "LT5"; }\n', GROUPS)
+case(":value on string with i;ascii-numeric", 'require ["fileinto", "variables", "relational", "comparator-i;ascii-numeric"];\nset "n" "42";\nif string :value "gt" :comparator "i;ascii-numeric" "${n}" "9" { fileinto "Bigger"; }\n')
+case(":value \"eq\" with an empty value and i;ascii-numeric", 'require ["fileinto", "relational", "comparator-i;ascii-numeric"];\nif header :value "eq" :comparator "i;ascii-numeric" "x-empty" "" { fileinto "BothInf"; } else { fileinto "No"; }\n', FOLDED)
+case("i;ascii-numeric with :matches is invalid", 'require ["relational", "comparator-i;ascii-numeric"];\nif header :matches :comparator "i;ascii-numeric" "x" "1*" { keep; }\n')
+case("regex with a variable in the pattern", 'require ["fileinto", "regex", "variables"];\nset "day" "Tues";\nif header :regex "subject" "${day}day$" { fileinto "VarRx"; }\n')
+case("regex with backreference-like text in a class", 'require ["fileinto", "regex", "variables"];\nif header :regex "subject" "^[^ ]+ ([a-z]+) " { fileinto "w-${1}"; }\n')
+case("regex dot does not need to match a newline", 'require ["fileinto", "regex", "body"];\nif body :regex "Tuesday at ten\\\\?" { fileinto "Esc"; }\n')
+case("regex and :count are different match types, both together is invalid", 'require ["regex", "relational"];\nif header :regex :count "eq" "subject" "1" { keep; }\n')
+case("variables: ${1} after regex then :matches", 'require ["fileinto", "regex", "variables"];\nif header :regex "subject" "(Meet)ing" { set "a" "${1}"; }\nif header :matches "from" "* <*>" { set "b" "${2}"; }\nfileinto "${a}-${b}";\n')
+case("set with a match variable inside a modifier", 'require ["fileinto", "variables"];\nif header :matches "subject" "* on *" { set :upper "d" "${2}"; }\nfileinto "${d}";\n')
+case("set :lower on non-ASCII letters", 'require ["fileinto", "variables"];\nset :lower "v" "ÄRGER";\nfileinto "${v}";\n')
+case("set :upperfirst on an empty string", 'require ["fileinto", "variables"];\nset :upperfirst "v" "";\nfileinto "x${v}x";\n')
+case("variable name with underscore and digits", 'require ["fileinto", "variables"];\nset "my_var2" "ok";\nfileinto "${my_var2}";\n')
+case("match variable ${09} is ${9}", 'require ["fileinto", "variables"];\nif header :matches "subject" "*e*e*" { fileinto "${01}|${002}"; }\n')
+case("flag with a backslash that is not a system flag", 'require "imap4flags";\naddflag "\\\\Unknown";\nkeep;\n')
+case("hasflag with a list of keys", 'require ["fileinto", "imap4flags"];\naddflag "B";\nif hasflag ["a", "b"] { fileinto "Any"; }\n')
+case("hasflag :matches", 'require ["fileinto", "imap4flags"];\naddflag "$Label5";\nif hasflag :matches "$label?" { fileinto "Label"; }\n')
+case("removeflag with a list and a variable", 'require ["imap4flags", "variables"];\nsetflag "fl" "A B C";\nremoveflag "fl" ["b", "c"];\nkeep :flags "${fl}";\n')
+case("vacation :addresses with a variable", 'require ["vacation", "variables"];\nset "alt" "me@example.org";\nvacation :addresses ["${alt}"] "Back.";\n')
+case("vacation :handle with a variable", 'require ["vacation", "variables"];\nset "h" "dyn";\nvacation :handle "${h}-handle" "Back.";\n')
+case("vacation :from with a variable", 'require ["vacation", "variables"];\nset "me" "me@example.com";\nvacation :from "${me}" "Back.";\n')
+case("vacation :subject empty", 'require "vacation";\nvacation :subject "" "Back.";\n')
+case("vacation inside stop-guarded branch", 'require "vacation";\nif header :contains "subject" "Meeting" { vacation "Away."; stop; }\ndiscard;\n')
+case("redirect with an upper-case domain and local part", 'redirect "Bob@EXAMPLE.org";\nredirect "bob@example.ORG";\n')
+case("redirect to an address with a quoted local part", 'redirect "\\"bob smith\\"@example.org";\n')
+case("fileinto mailbox names differing in case are two mailboxes", 'require "fileinto";\nfileinto "Work";\nfileinto "work";\n')
+case("fileinto inbox in lower case is INBOX", 'require "fileinto";\nfileinto "inbox";\n')
+case("keep then fileinto INBOX with flags", 'require ["fileinto", "imap4flags"];\nkeep;\nfileinto :flags "Z" "INBOX";\n')
+case("discard then fileinto", 'require "fileinto";\ndiscard;\nfileinto "After";\n')
+case("allof with a single test", 'require "fileinto";\nif allof (true) { fileinto "One"; }\n')
+case("not not false", 'require "fileinto";\nif not not false { fileinto "Yes"; } else { fileinto "No"; }\n')
+case("exists on header with different case in the message", 'require "fileinto";\nif exists "message-id" { fileinto "HasId"; }\n')
+case("date :value with relational on hour", 'require ["fileinto", "date", "relational", "comparator-i;ascii-numeric"];\nif date :originalzone :value "lt" :comparator "i;ascii-numeric" "date" "hour" "12" { fileinto "Morning"; }\n')
+case("date with :zone +1400", 'require ["fileinto", "date", "variables"];\nif date :zone "+1400" :matches "date" "date" "*" { fileinto "${1}"; }\n')
+case("date year of a 19xx two-digit year (RFC 5322 §4.3)", 'require ["fileinto", "date", "variables"];\nif date :originalzone :matches "date" "year" "*" { fileinto "y${1}"; }\n',
+     with_headers("Date: Mon, 1 Mar 49 12:00:00 +0000", drop=("Date",)))
+case("date :count of Received dates", 'require ["fileinto", "date", "relational", "comparator-i;ascii-numeric"];\nif date :count "eq" :comparator "i;ascii-numeric" "date" "year" "1" { fileinto "One"; }\n')
+
+
+# --- more syntax, limits and cost (appended) ------------------------------------------
+AAAA = with_headers("X-Aaa: " + "a" * 300, "X-Short-Aaa: " + "a" * 18)
+case("encoded-character with an empty hex sequence", 'require ["fileinto", "encoded-character"];\nfileinto "x${hex:}y";\n')
+case("encoded-character with padding spaces", 'require ["fileinto", "encoded-character"];\nfileinto "${hex: 41  42 }";\n')
+case(":matches with many stars on a long value", 'require "fileinto";\nif header :matches "x-aaa" "*a*a*a*a*a*a*a*a*a*a*a*a*b" { fileinto "Yes"; } else { fileinto "No"; }\n', AAAA)
+case(":matches with many stars that does match", 'require "fileinto";\nif header :matches "x-aaa" "*a*a*a*a*a*a*a*a*a*a*a*a" { fileinto "Yes"; } else { fileinto "No"; }\n', AAAA)
+case("regex with nested repetition does not blow up", 'require ["fileinto", "regex"];\nif header :regex "x-short-aaa" "^(a+)+b$" { fileinto "Yes"; } else { fileinto "No"; }\n', AAAA)
+case("several require commands", 'require "fileinto";\nrequire "copy";\nfileinto :copy "Two";\n')
+case("elsif after else is invalid", 'if false { keep; } else { discard; } elsif true { keep; }\n')
+case(":count without a comparator compares as strings", 'require ["fileinto", "relational"];\nif header :count "gt" "received" "10" { fileinto "StrGT"; } else { fileinto "StrLE"; }\n', MULTI_FROM)
+case("exists with an empty header name", 'if exists "" { keep; }\n')
+case("header with an empty header name", 'if header :contains "" "x" { keep; }\n')
+case("keep :flags without imap4flags is invalid", 'keep :flags "\\\\Seen";\n')
+case("discard with an argument is invalid", 'discard "now";\n')
+case("redirect :copy without require is invalid", 'redirect :copy "bob@example.org";\n')
+case("script with a UTF-8 byte order mark", '\ufeffrequire "fileinto";\nfileinto "Bom";\n')
+case("script with invalid UTF-8 in a string", 'require "fileinto";\nfileinto "bad\udcff";\n')
+case("script with a NUL byte in a comment", 'keep; # nul \x00 here\n')
+case("tag before a positional argument in the wrong place", 'require "fileinto";\nfileinto "Box" :copy;\n')
+case("test list with a trailing comma is invalid", 'if anyof (true, ) { keep; }\n')
+case("string list with a trailing comma is invalid", 'if header :is ["subject", ] "x" { keep; }\n')
+case("empty string list is invalid", 'if header :is [] "x" { keep; }\n')
+case("block with only a semicolon is invalid", 'if true { ; }\n')
+case("two semicolons are invalid", 'keep;;\n')
+case("identifier starting with a digit is invalid", 'require "fileinto";\n1fileinto "X";\n')
+case("deep nesting beyond 32 levels", 'require "fileinto";\n' + "if true { " * 40 + 'fileinto "Deep";' + " }" * 40 + "\n")
+case("deep test nesting with not", 'require "fileinto";\nif ' + "not " * 50 + 'false { fileinto "Even"; }\n')
+
+
+# --- realistic scripts as clients write them (appended) ---------------------------------
+SPAM_MSG = with_headers("X-Spam-Flag: YES", "X-Spam-Score: 9.5", "X-Spam-Level: *********")
+case("Roundcube-style vacation with a date range", r'''require ["vacation", "date", "relational"];
+# rule:[Out of office]
+if allof (currentdate :value "ge" "date" "2024-01-01", currentdate :value "le" "date" "2099-12-31")
+{
+	vacation :days 7 :subject "Out of office" :from "me@example.com" "I am out of the office.";
+}
+''')
+case("Roundcube-style vacation whose range is over", r'''require ["vacation", "date", "relational"];
+if allof (currentdate :value "ge" "date" "2020-01-01", currentdate :value "le" "date" "2020-12-31")
+{
+	vacation :days 7 "Old.";
+}
+''')
+case("list sorter with variables", r'''require ["fileinto", "variables", "mailbox"];
+if header :matches "list-id" "*<*.lists.example.org>" { fileinto :create "Lists.${2}"; stop; }
+fileinto "Other";
+''', LIST_MSG)
+case("subaddress sorter", r'''require ["envelope", "subaddress", "fileinto", "variables", "mailbox"];
+if envelope :detail :matches "to" "?*" { set :lower "box" "${0}"; fileinto :create "Plus.${box}"; }
+''', M0, {"to": "me+Shopping@example.com"})
+case("spam rule on X-Spam-Flag and score", r'''require ["fileinto", "imap4flags", "relational", "comparator-i;ascii-numeric"];
+if anyof (header :is "x-spam-flag" "YES", header :value "ge" :comparator "i;ascii-numeric" "x-spam-score" "5") {
+	fileinto :flags "\\Seen" "Junk";
+	stop;
+}
+keep;
+''', SPAM_MSG)
+case("forward a copy and keep", r'''require ["copy"];
+# rule:[forward]
+if true { redirect :copy "me@example.org"; }
+''')
+case("Thunderbird-style multi-rule script", r'''require ["fileinto", "reject", "envelope", "imap4flags"];
+# rule 1
+if header :contains "subject" ["[dev]", "[ops]"] { fileinto "Work.Dev"; stop; }
+# rule 2
+if address :is "from" ["boss@example.com", "alice@example.net"] { addflag "\\Flagged"; fileinto "Important"; }
+# rule 3
+if size :over 10M { reject "Too large."; stop; }
+# rule 4
+if not exists "x-priority" { addflag "normal"; }
+''')
+case("many rules, first match wins", 'require ["fileinto"];\n' + "".join(
+    'if header :contains "subject" "keyword%d" { fileinto "Box%d"; stop; }\n' % (i, i) for i in range(40))
+    + 'if header :contains "subject" "Tuesday" { fileinto "Tuesday"; stop; }\nfileinto "Rest";\n')
+case("date-based sorting into year folders", r'''require ["fileinto", "date", "variables", "mailbox"];
+if date :originalzone :matches "date" "year" "*" { set "y" "${1}"; }
+if date :originalzone :matches "date" "month" "*" { set "m" "${1}"; }
+fileinto :create "Archive.${y}.${m}";
+''')
+case("discard mail from a blocked domain, keep the rest flagged", r'''require ["imap4flags"];
+if address :domain :is "from" ["spam.example", "junk.example"] { discard; stop; }
+setflag "\\Seen";
+''')
+
+
+# --- found by explore.go (appended) -------------------------------------------------------
+CHARS = with_headers("X-Char: a", "X-Bracket: [list]")
+case("i;ascii-casemap orders after mapping to upper case (RFC 4790 §9.2.1)", r'''require ["fileinto", "relational"];
+if header :value "lt" "x-char" "_" { fileinto "Less"; } else { fileinto "NotLess"; }
+''', CHARS)
+case("i;ascii-casemap ordering against a backslash", r'''require ["fileinto", "relational"];
+if header :value "gt" "x-bracket" "\\" { fileinto "Greater"; } else { fileinto "NotGreater"; }
+''', CHARS)
+case("i;octet ordering is by octet value", r'''require ["fileinto", "relational"];
+if header :comparator "i;octet" :value "gt" "x-char" "_" { fileinto "Greater"; } else { fileinto "NotGreater"; }
+''', CHARS)
+case("redirect to an address that is invalid after variable expansion", r'''require "variables";
+set "u" "bob@example.net";
+redirect "${u}@example.org";
+''')
+case("redirect to an empty address after expansion", r'''require "variables";
+redirect "${nothing}";
+''')
+case("fileinto a mailbox name from a header value", r'''require ["fileinto", "variables"];
+if header :matches "x-bracket" "*" { fileinto "${1}"; }
+''', CHARS)
+
+case("i;ascii-numeric :is of an empty value and a word: both are infinity (RFC 4790 §9.1.1)", r'''require ["fileinto", "comparator-i;ascii-numeric"];
+if header :is :comparator "i;ascii-numeric" "x-empty" "none" { fileinto "BothInf"; } else { fileinto "No"; }
+''', FOLDED)
+case("i;ascii-numeric :is of a word and an empty key", r'''require ["fileinto", "comparator-i;ascii-numeric"];
+if header :is :comparator "i;ascii-numeric" "x-word" "" { fileinto "BothInf"; } else { fileinto "No"; }
+''', NUMERIC)
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     wanted = set()
@@ -943,9 +1165,11 @@ def main():
         base = os.path.join(here, "%03d" % n)
         # The first line of every script says what the pair checks.
         body = "# %03d: %s\n%s" % (n, what, script)
+        if script.startswith("\ufeff"):  # a byte order mark must stay first
+            body = "\ufeff# %03d: %s\n%s" % (n, what, script[1:])
         if "\r\n" in script:
             body = body.replace("\n", "\r\n").replace("\r\r\n", "\r\n")
-        files = {".sieve": body.encode(), ".eml": eml}
+        files = {".sieve": body.encode("utf-8", "surrogateescape"), ".eml": eml}
         if env:
             lines = []
             if "from" in env:
