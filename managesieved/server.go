@@ -99,6 +99,10 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// putLocks serialize a user's PUTSCRIPTs (striped by user ID), so
+	// that two sessions cannot both pass the MaxScripts check.
+	putLocks [64]sync.Mutex
+
 	closing  atomic.Bool
 	mu       sync.Mutex
 	sessions map[*session]struct{}

@@ -17,6 +17,7 @@ func manageSieveListeners(e *env) ([]listenerSpec, error) {
 		Store:                    e.store,
 		Check:                    sieveChecker(e.cfg.Sieve),
 		Extensions:               sieve.Extensions(),
+		Implementation:           "mailserver " + version,
 		MaxRedirects:             e.cfg.Sieve.MaxRedirects,
 		TLSConfig:                e.tls,
 		AllowPlaintextOnLoopback: e.cfg.Auth.AllowPlaintextOnLoopback,
