@@ -32,6 +32,8 @@ const (
 	// DefaultImplementation is the IMPLEMENTATION capability.
 	DefaultImplementation = "mailserver"
 
+	// preAuthIdleTimeout is the wait for a command before login.
+	preAuthIdleTimeout = time.Minute
 	// handshakeTimeout bounds a TLS handshake.
 	handshakeTimeout = 30 * time.Second
 	// maxBadCommands unknown or malformed commands end a connection (a
