@@ -22,6 +22,6 @@ COPY --from=build /out/mailserver /usr/local/bin/mailserver
 WORKDIR /var/lib/mailserver
 VOLUME ["/var/lib/mailserver/data"]
 # smtp submission submissions pop3 pop3s imap imaps http https
-EXPOSE 25 587 465 110 995 143 993 80 443
+EXPOSE 25 587 465 110 995 143 993 80 443 4190
 ENTRYPOINT ["/usr/local/bin/mailserver"]
 CMD ["serve"]

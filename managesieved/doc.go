@@ -38,7 +38,8 @@
 // that is too long does. A session waits IdleTimeout for a command, and
 // from its first octet a command must arrive and be answered within
 // CommandTimeout. MaxScripts bounds each user's scripts, MaxConnections
-// the sessions; a few failed logins or ten malformed commands end a
+// the sessions; before login a session waits at most a minute for a
+// command; a few failed logins or ten malformed commands end a
 // connection.
 //
 // The parser (parse.go) reads octet by octet from the buffered connection

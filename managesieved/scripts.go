@@ -99,10 +99,13 @@ func (s *session) cmdPutScript(ctx context.Context, args []arg) error {
 	if err != nil {
 		return err
 	}
-	if err := s.roomFor(ctx, name); err != nil {
+	if err := s.check(script); err != nil {
 		return err
 	}
-	if err := s.check(script); err != nil {
+	lock := &s.srv.putLocks[s.user.ID%uint64(len(s.srv.putLocks))]
+	lock.Lock()
+	defer lock.Unlock()
+	if err := s.roomFor(ctx, name); err != nil {
 		return err
 	}
 	if err := s.srv.st.PutSieveScript(ctx, s.user.ID, name, script); err != nil {

@@ -206,3 +206,45 @@ func TestCutLiteral(t *testing.T) {
 		t.Fatalf("a cut-off PUTSCRIPT stored %v", list)
 	}
 }
+
+// TestConcurrentPutsKeepTheLimit: sessions of one user racing to add
+// scripts never pass MaxScripts together.
+func TestConcurrentPutsKeepTheLimit(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.MaxScripts = 3 })
+	const n = 8
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i] = dial(t, e.addr)
+		clients[i].login(alice, password)
+	}
+	results := make(chan string, n)
+	for i, c := range clients {
+		go func() {
+			// Not c.send: t.Fatal belongs to the test's goroutine.
+			_, err := c.conn.Write([]byte(putLiteral("s"+itoa(i), "keep;") + "\r\n"))
+			l := ""
+			if err == nil {
+				l, err = c.br.ReadString('\n')
+			}
+			if err != nil {
+				l = err.Error()
+			}
+			results <- l
+		}()
+	}
+	ok, quota := 0, 0
+	for range n {
+		switch l := <-results; {
+		case strings.HasPrefix(l, "OK"):
+			ok++
+		case strings.HasPrefix(l, "NO (QUOTA/MAXSCRIPTS)"):
+			quota++
+		default:
+			t.Errorf("unexpected response %q", l)
+		}
+	}
+	list, err := e.st.SieveScripts(context.Background(), e.users[alice].ID)
+	if err != nil || ok != 3 || quota != n-3 || len(list) != 3 {
+		t.Fatalf("%d OK, %d QUOTA/MAXSCRIPTS, %d stored (%v); want 3, %d, 3", ok, quota, len(list), err, n-3)
+	}
+}

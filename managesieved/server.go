@@ -32,6 +32,8 @@ const (
 	// DefaultImplementation is the IMPLEMENTATION capability.
 	DefaultImplementation = "mailserver"
 
+	// preAuthIdleTimeout is the wait for a command before login.
+	preAuthIdleTimeout = time.Minute
 	// handshakeTimeout bounds a TLS handshake.
 	handshakeTimeout = 30 * time.Second
 	// maxBadCommands unknown or malformed commands end a connection (a
@@ -98,6 +100,10 @@ type Server struct {
 	// ctx is cancelled by Close: store calls of sessions then fail.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	// putLocks serialize a user's PUTSCRIPTs (striped by user ID), so
+	// that two sessions cannot both pass the MaxScripts check.
+	putLocks [64]sync.Mutex
 
 	closing  atomic.Bool
 	mu       sync.Mutex

@@ -200,12 +200,18 @@ func (s *session) end() {
 	s.log.Debug("managesieve session ended")
 }
 
-// readCommand waits for the next command for at most IdleTimeout,
+// readCommand waits for the next command for at most IdleTimeout (a
+// minute before login),
 // marked idle meanwhile so that Shutdown can end the wait; from its first
 // octet the whole command, literals included, must arrive within
 // CommandTimeout.
 func (s *session) readCommand() (string, []arg, error) {
-	if err := s.conn.SetReadDeadline(time.Now().Add(s.srv.opts.IdleTimeout)); err != nil {
+	wait := s.srv.opts.IdleTimeout
+	if s.user == nil {
+		// Before login a connection only holds a slot of MaxConnections.
+		wait = min(wait, preAuthIdleTimeout)
+	}
+	if err := s.conn.SetReadDeadline(time.Now().Add(wait)); err != nil {
 		return "", nil, err
 	}
 	s.mu.Lock()

@@ -111,7 +111,7 @@ func adminEndpoints() []adminEndpoint {
 		endpoint(pathAliasList, func(ctx context.Context, a admin, _ noArgs) ([]store.Alias, error) {
 			return a.Aliases(ctx)
 		}),
-	}, append(append(append(queueEndpoints(), dkimEndpoints()...), backupEndpoints()...), spamEndpoints()...)...)
+	}, append(append(append(append(queueEndpoints(), dkimEndpoints()...), backupEndpoints()...), spamEndpoints()...), sieveEndpoints()...)...)
 }
 
 // adminErrorCodes maps wire codes to the errors they stand for.
@@ -132,6 +132,8 @@ func adminErrorCodes() []struct {
 		{"invalid_address", store.ErrInvalidAddress, http.StatusBadRequest},
 		{"closed", store.ErrClosed, http.StatusServiceUnavailable},
 		{"dkim_in_use", store.ErrDKIMInUse, http.StatusConflict},
+		{"sieve_script_active", store.ErrSieveScriptActive, http.StatusConflict},
+		{"invalid_script_name", store.ErrInvalidScriptName, http.StatusBadRequest},
 	}
 }
 

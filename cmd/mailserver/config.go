@@ -71,6 +71,7 @@ type ListenConfig struct {
 	HTTP        string `toml:"http"`        // ACME HTTP-01, autoconfig, redirect to https
 	HTTPS       string `toml:"https"`       // implicit TLS: autoconfig, MTA-STS policy
 	Metrics     string `toml:"metrics"`     // Prometheus /metrics and /healthz; loopback by default
+	ManageSieve string `toml:"managesieve"` // ManageSieve (RFC 5804), STARTTLS
 }
 
 // listenEntry is one [listen] key with its address and TLS mode.
@@ -94,6 +95,7 @@ func (l ListenConfig) entries() []listenEntry {
 		{"http", l.HTTP, false, "HTTP"},
 		{"https", l.HTTPS, true, "HTTPS"},
 		{"metrics", l.Metrics, false, "HTTP (metrics)"},
+		{"managesieve", l.ManageSieve, false, "ManageSieve"},
 	}
 }
 
@@ -254,6 +256,7 @@ func defaultConfig() Config {
 			HTTP:        ":80",
 			HTTPS:       ":443",
 			Metrics:     defaultMetricsAddr,
+			ManageSieve: ":4190",
 		},
 		TLS: TLSConfig{
 			ACMEDirectory: acme.LetsEncrypt,
@@ -534,6 +537,7 @@ func (c *Config) validate() error {
 	positive("backup.keep", int64(c.Backup.Keep))
 	c.Spam.validate(bad)
 	c.Sieve.validate(bad)
+	c.Sieve.SieveScriptLimits.validate(bad)
 	if len(problems) > 0 {
 		// One line, so the CLI's one-line error rule holds.
 		return errors.New(strings.Join(problems, "; "))

@@ -11,6 +11,8 @@ type SieveConfig struct {
 	MaxActions   int `toml:"max_actions"`   // actions one run may take
 	MaxRedirects int `toml:"max_redirects"` // redirects per message
 	MaxNesting   int `toml:"max_nesting"`   // depth of blocks and tests
+
+	SieveScriptLimits // max_scripts, max_script_size (config_managesieve.go)
 }
 
 func sieveDefaults() SieveConfig {
@@ -18,6 +20,8 @@ func sieveDefaults() SieveConfig {
 		MaxActions:   sieve.DefaultMaxActions,
 		MaxRedirects: sieve.DefaultMaxRedirects,
 		MaxNesting:   sieve.DefaultMaxNesting,
+
+		SieveScriptLimits: sieveScriptLimitDefaults(),
 	}
 }
 

@@ -57,6 +57,7 @@ func commands() []command {
 		{"alias", "add|del|list ...", "manage aliases and catch-alls", (*cli).aliasCmd},
 		{"queue", "list|show|retry|delete|bounce ...", "inspect and manage outbound mail", (*cli).queueCmd},
 		{"dkim", "list|rotate|retire ...", "DKIM signing keys and their DNS records", (*cli).dkimCmd},
+		{"sieve", "list|get|put|activate|deactivate|delete|check ...", "users' Sieve filter scripts", (*cli).sieveCmd},
 		{"cert", "status|renew [--force]", "TLS certificates: expiry and ACME renewals", (*cli).certCmd},
 		{"dns", "records|check DOMAIN", "the DNS records a domain should publish, and whether it does", (*cli).dnsCmd},
 		{"backup", "PATH", "write a consistent copy of the database (online or offline)", (*cli).backupCmd},

@@ -273,7 +273,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) (err error) {
 // every configured [listen] key is served exactly once.
 func collectListeners(e *env) ([]listenerSpec, error) {
 	var specs []listenerSpec
-	for _, f := range []func(*env) ([]listenerSpec, error){smtpListeners, pop3Listeners, imapListeners, httpListeners, metricsListeners} {
+	for _, f := range []func(*env) ([]listenerSpec, error){smtpListeners, pop3Listeners, imapListeners, httpListeners, metricsListeners, manageSieveListeners} {
 		s, err := f(e)
 		if err != nil {
 			return nil, err
