@@ -299,7 +299,10 @@ func (q *Queue) prepare(ctx context.Context, env *Envelope, body *store.Body, no
 		}
 	}
 	if len(rejections) > 0 {
-		if env.RejectAtData && len(locals) == 0 && len(remote) == 0 && len(also) == 0 && len(rejections) == len(env.Recipients) {
+		// RFC 5429 §2.1: refused at DATA when every recipient's script
+		// rejected it and nothing else is to be stored.
+		if env.RejectAtData && len(locals) == 0 && len(remote) == 0 && len(also) == 0 &&
+			len(p.failed) == 0 && p.filtered == len(rejections) {
 			r := rejections[0]
 			q.log.Info("message rejected by a sieve script", "user", r.user, "from", env.From)
 			return nil, &RejectedError{Recipient: r.rcpt.Address, Reason: rejectReplyText(r.reason)}

@@ -503,6 +503,7 @@ func (q *Queue) vacationSubmission(ctx context.Context, env *Envelope, t *vacati
 	// The null reverse path (RFC 5230 §5, RFC 3834 §3.3); signed as this
 	// server's own mail (dkim.go).
 	p, err := q.prepare(ctx, &Envelope{Trusted: true, own: true, Body8Bit: !isPlainASCII(string(reply)),
+		SMTPUTF8:   !isPlainASCII(env.From),
 		Recipients: []Recipient{{Address: env.From, Notify: []string{"NEVER"}}}}, store.NewBody(reply), now)
 	if err != nil {
 		return nil, fmt.Errorf("queue: vacation reply: %w", err)
