@@ -428,3 +428,43 @@ func TestSieveVacationConcurrent(t *testing.T) {
 		t.Fatalf("%d replies, want 1", n)
 	}
 }
+
+// TestSieveScriptChanges: a changed or deactivated script applies to the
+// next delivery (the compiled-script cache is keyed by the version); a
+// stored script that does not compile keeps the message and is logged.
+func TestSieveScriptChanges(t *testing.T) {
+	e := newSieveEnv(t)
+	ctx := context.Background()
+	deliver := func(subject string) {
+		t.Helper()
+		submit(t, e.q, "dave@remote.test", msgFrom("dave@remote.test", "alice@local.test", subject), "alice@local.test")
+	}
+	count := func(box string) int {
+		t.Helper()
+		msgs, _ := mailbox(t, e.st, e.alice, box)
+		return len(msgs)
+	}
+	activate(t, e.st, e.alice, `require "fileinto"; fileinto "Archive";`)
+	deliver("one")
+	activate(t, e.st, e.alice, `require "fileinto"; fileinto "Trash";`)
+	deliver("two")
+	if count("Archive") != 1 || count("Trash") != 1 || count("INBOX") != 0 {
+		t.Fatalf("Archive %d, Trash %d, INBOX %d; want 1, 1, 0", count("Archive"), count("Trash"), count("INBOX"))
+	}
+	if err := e.st.SetActiveSieveScript(ctx, e.alice.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	deliver("three")
+	if count("INBOX") != 1 {
+		t.Fatal("a deactivated script still filtered")
+	}
+	// The store takes any bytes; ManageSieve and the CLI check them.
+	activate(t, e.st, e.alice, `fileinto "Archive";`) // fileinto not required
+	deliver("four")
+	if count("INBOX") != 2 || count("Archive") != 1 {
+		t.Fatalf("a script that does not compile: INBOX %d, Archive %d", count("INBOX"), count("Archive"))
+	}
+	if !strings.Contains(e.log.String(), `msg="sieve script does not compile; message kept in INBOX" user=alice@local.test script=main`) {
+		t.Fatalf("no log line for the broken script:\n%s", e.log)
+	}
+}
