@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -69,6 +70,9 @@ type compiledScript struct {
 func (q *Queue) script(ctx context.Context, userID uint64) (*compiledScript, error) {
 	st := q.opts.Sieve.Store
 	name, content, version, err := st.ActiveSieveScript(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil // deleted since routing: the store fails that copy
+	}
 	if err != nil {
 		return nil, err
 	}
