@@ -141,3 +141,16 @@ func (s *Store) VacationReplied(ctx context.Context, userID uint64, handle, send
 	}
 	return replied, nil
 }
+
+// vacation checks an account's vacation memory records (for Verify).
+func (v *verifier) vacation(where string, b *bolt.Bucket) {
+	if b == nil {
+		return
+	}
+	_ = b.ForEach(func(k, val []byte) error {
+		if len(k) < 2 || int(binary.BigEndian.Uint16(k))+2 > len(k) || len(val) != 8 {
+			v.problem("%s: vacation memory record %q is malformed", where, k)
+		}
+		return nil
+	})
+}

@@ -312,7 +312,7 @@ func (v *verifier) account(userID uint64, acct *bolt.Bucket) error {
 			// since expunged and folders since deleted, by design) and
 			// migration resume points.
 		case bytes.Equal(k, bucketVacation) && val == nil:
-			// vacation.go: who got a vacation reply, until when.
+			v.vacation(where, acct.Bucket(k)) // vacation.go
 		case len(k) == 9 && k[0] == 'm' && val == nil:
 			if recs[be64(k[1:])] == nil {
 				v.problem("%s: message bucket %d belongs to no mailbox", where, be64(k[1:]))
