@@ -133,7 +133,7 @@ func (s *session) receive(r io.Reader) error {
 	}
 	s.srv.opts.Metrics.messageAccepted(s.srv.opts.Mode, body.Size()) // metrics.go
 	s.log.Info("message accepted", "id", id, "from", tx.from, "rcpts", len(tx.rcpts),
-		"size", body.Size(), "local", res.Local, "remote", res.Remote, "queue_id", res.QueueID)
+		"size", body.Size(), "local", res.Local, "remote", res.Remote, "filtered", res.Filtered, "queue_id", res.QueueID)
 	return nil
 }
 
