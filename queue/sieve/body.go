@@ -31,7 +31,7 @@ func (c *checker) bodyTest(n *rawNode) (test, error) {
 		return nil, err
 	}
 	t := &testBody{transform: bodyText}
-	if tv, ok := as.tags["transform"]; ok {
+	if tv, ok := as.tag("transform"); ok {
 		switch tv.name {
 		case "raw":
 			t.transform = bodyRaw
@@ -121,8 +121,8 @@ func walkMIME(raw []byte, depth int, out *[]bodyPart) {
 	}
 	m := message{raw: raw}
 	mt, params := "text/plain", map[string]string{} // RFC 2045 §5.2 default
-	if idx := m.lookup("content-type"); len(idx) > 0 {
-		if t, p, err := mime.ParseMediaType(m.value(idx[0])); err == nil {
+	if i := m.first("content-type"); i >= 0 {
+		if t, p, err := mime.ParseMediaType(m.value(i)); err == nil {
 			mt, params = strings.ToLower(t), p
 		}
 	}
@@ -155,12 +155,12 @@ func walkMIME(raw []byte, depth int, out *[]bodyPart) {
 // decodeTransfer undoes Content-Transfer-Encoding (RFC 2045 §6); on bad
 // input the raw body is used.
 func decodeTransfer(m *message, body []byte) []byte {
-	idx := m.lookup("content-transfer-encoding")
-	if len(idx) == 0 {
+	i := m.first("content-transfer-encoding")
+	if i < 0 {
 		return body
 	}
 	var rd io.Reader
-	switch strings.ToLower(m.value(idx[0])) {
+	switch strings.ToLower(m.value(i)) {
 	case "base64":
 		rd = base64.NewDecoder(base64.StdEncoding, &stripSpace{b: body})
 	case "quoted-printable":

@@ -34,7 +34,7 @@ func (c *checker) dateTest(n *rawNode) (test, error) {
 	if err != nil {
 		return nil, err
 	}
-	if tv, ok := as.tags["zone"]; ok {
+	if tv, ok := as.tag("zone"); ok {
 		if tv.name == "originalzone" {
 			t.originalZone = true
 		} else {
@@ -98,7 +98,7 @@ func (r *run) date(t *testDate) (bool, error) {
 	if t.current {
 		dates = []time.Time{r.now}
 	} else {
-		for _, i := range r.msg.lookup(r.headerName(t.header)) {
+		for i := r.msg.first(r.headerName(t.header)); i >= 0; i = r.msg.fields[i].next {
 			v := r.msg.value(i)
 			if r.headerName(t.header) == "received" {
 				// RFC 5260 §4: the date of a Received field follows its last ";"

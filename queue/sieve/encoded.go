@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // decodeEncodedCharacters decodes "${hex:...}" and "${unicode:...}"
@@ -83,6 +82,5 @@ func decodeSeq(kind, seq string) (string, bool, error) {
 		}
 		b.WriteRune(rune(v))
 	}
-	_ = utf8.RuneError
 	return b.String(), true, nil
 }

@@ -278,7 +278,7 @@ func (r *run) test(t test) (bool, error) {
 		return false, nil
 	case testExists: // RFC 5228 §5.5: all must exist
 		for _, n := range t.names {
-			if len(r.msg.lookup(r.headerName(n))) == 0 {
+			if !r.msg.has(r.headerName(n)) {
 				return false, nil
 			}
 		}
@@ -291,7 +291,7 @@ func (r *run) test(t test) (bool, error) {
 	case *testHeader:
 		vals := r.vals[:0]
 		for _, n := range t.names {
-			for _, i := range r.msg.lookup(r.headerName(n)) {
+			for i := r.msg.first(r.headerName(n)); i >= 0; i = r.msg.fields[i].next {
 				vals = append(vals, r.msg.value(i))
 			}
 		}
@@ -300,7 +300,7 @@ func (r *run) test(t test) (bool, error) {
 	case *testAddress:
 		vals := r.vals[:0]
 		for _, n := range t.names {
-			for _, i := range r.msg.lookup(r.headerName(n)) {
+			for i := r.msg.first(r.headerName(n)); i >= 0; i = r.msg.fields[i].next {
 				for _, a := range r.msg.addresses(i) {
 					if v, ok := a.part(t.part); ok {
 						vals = append(vals, v)

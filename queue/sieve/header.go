@@ -15,7 +15,9 @@ import (
 // reads it, and its addresses are parsed only when an address test does.
 
 type field struct {
-	name    string // as written
+	rawName []byte // as written
+	name    string // lowercased
+	next    int    // next field of the same name, -1 at the end
 	raw     []byte // value after the colon, with folding
 	decoded string
 	addrs   []address
@@ -27,7 +29,7 @@ type message struct {
 	raw     []byte
 	parsed  bool
 	fields  []field
-	index   map[string][]int // lowercased name → field indexes
+	index   map[string]int // lowercased name → first field index
 	bodyOff int
 	parts   []bodyPart // decoded MIME leaf parts, for body tests
 }
@@ -40,6 +42,8 @@ func (m *message) parse() {
 	b := m.raw
 	i := 0
 	m.bodyOff = len(b)
+	m.fields = make([]field, 0, 32)
+	nameBytes := 0
 	for i < len(b) {
 		// end of header: an empty line
 		if b[i] == '\n' {
@@ -50,7 +54,7 @@ func (m *message) parse() {
 			m.bodyOff = i + 2
 			break
 		}
-		// one field: up to a line end not followed by WSP
+		// one field: up to a line end not followed by WSP (RFC 5322 §2.2.3)
 		start := i
 		for i < len(b) {
 			nl := bytes.IndexByte(b[i:], '\n')
@@ -68,20 +72,58 @@ func (m *message) parse() {
 		if colon <= 0 {
 			continue // not a field (RFC 5322 §2.2 violation); skip it
 		}
-		name := string(bytes.TrimRight(line[:colon], " \t"))
-		m.fields = append(m.fields, field{name: name, raw: line[colon+1:]})
+		name := bytes.TrimRight(line[:colon], " \t")
+		val := bytes.TrimRight(line[colon+1:], "\r\n")
+		m.fields = append(m.fields, field{rawName: name, raw: val})
+		nameBytes += len(name)
 	}
-	m.index = make(map[string][]int, len(m.fields))
+	// All lowercased names in one string: one allocation for the index keys.
+	buf := make([]byte, 0, nameBytes)
 	for i := range m.fields {
-		k := lowerASCII(m.fields[i].name)
-		m.index[k] = append(m.index[k], i)
+		for _, c := range m.fields[i].rawName {
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf = append(buf, c)
+		}
+	}
+	names := string(buf)
+	// index: name → first field; fields of one name are chained by next.
+	m.index = make(map[string]int, len(m.fields))
+	last := make(map[string]int, 0)
+	off := 0
+	for i := range m.fields {
+		n := len(m.fields[i].rawName)
+		k := names[off : off+n]
+		off += n
+		m.fields[i].name = k
+		m.fields[i].next = -1
+		if _, ok := m.index[k]; !ok {
+			m.index[k] = i
+		} else {
+			// later fields of a name already seen: find the chain's end
+			j, ok := last[k]
+			if !ok {
+				j = m.index[k]
+			}
+			m.fields[j].next = i
+			last[k] = i
+		}
 	}
 }
 
-func (m *message) lookup(lname string) []int {
+// first returns the index of the first field named lname (lowercase), or
+// -1; fields[i].next walks the others in message order.
+func (m *message) first(lname string) int {
 	m.parse()
-	return m.index[lname]
+	if i, ok := m.index[lname]; ok {
+		return i
+	}
+	return -1
 }
+
+// has reports whether a field named lname exists.
+func (m *message) has(lname string) bool { return m.first(lname) >= 0 }
 
 // value returns a field's value unfolded (RFC 5322 §2.2.3), without leading
 // and trailing white space, with RFC 2047 encoded words decoded (RFC 5228

@@ -229,7 +229,7 @@ func (c *checker) set(n *rawNode) (command, error) {
 	}
 	// RFC 5229 §4.1: modifiers apply from the highest precedence down.
 	for _, g := range []string{"p40", "p30", "p20", "p10"} {
-		tv, ok := as.tags[g]
+		tv, ok := as.tag(g)
 		if !ok {
 			continue
 		}
