@@ -1161,6 +1161,7 @@ case("vacation replies to the envelope sender, not the From header", 'require "v
 case("vacation when the recipient is only in :addresses", 'require "vacation";\nvacation :addresses "me@example.com" "Away.";\n', M0, {"to": "alias@example.com"})
 case("ereject with a multi-line reason", 'require "ereject";\nereject text:\nNot accepted.\nGo away.\n.\n;\n')
 case("reject with a non-ASCII reason", 'require "reject";\nreject "Abgelehnt: Grüße";\n')
+case("ereject without its own require is invalid", 'require "reject";\nereject "no";\n')
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
