@@ -1157,6 +1157,11 @@ if header :is :comparator "i;ascii-numeric" "x-empty" "none" { fileinto "BothInf
 case("i;ascii-numeric :is of a word and an empty key", r'''require ["fileinto", "comparator-i;ascii-numeric"];
 if header :is :comparator "i;ascii-numeric" "x-word" "" { fileinto "BothInf"; } else { fileinto "No"; }
 ''', NUMERIC)
+case("vacation replies to the envelope sender, not the From header", 'require "vacation";\nvacation :days 1 "Away.";\n', M0, {"from": "bounce-7@lists.example.org"})
+case("vacation when the recipient is only in :addresses", 'require "vacation";\nvacation :addresses "me@example.com" "Away.";\n', M0, {"to": "alias@example.com"})
+case("ereject with a multi-line reason", 'require "ereject";\nereject text:\nNot accepted.\nGo away.\n.\n;\n')
+case("reject with a non-ASCII reason", 'require "reject";\nreject "Abgelehnt: Grüße";\n')
+case("ereject without its own require is invalid", 'require "reject";\nereject "no";\n')
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
