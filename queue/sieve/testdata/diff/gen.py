@@ -1163,6 +1163,42 @@ case("ereject with a multi-line reason", 'require "ereject";\nereject text:\nNot
 case("reject with a non-ASCII reason", 'require "reject";\nreject "Abgelehnt: Grüße";\n')
 case("ereject without its own require is invalid", 'require "reject";\nereject "no";\n')
 
+# --- address-list parsing of odd and malformed values (appended; found by explore.go -mode addr)
+ADDR_SCRIPT = r'''require ["fileinto", "variables", "relational", "comparator-i;ascii-numeric"];
+if address :all :matches "to" "*" { fileinto "all[${1}]"; }
+if address :localpart :matches "to" "*" { fileinto "lp[${1}]"; }
+if address :domain :matches "to" "*" { fileinto "dom[${1}]"; }
+if address :count "eq" :comparator "i;ascii-numeric" "to" "0" { fileinto "n0"; }
+if address :count "eq" :comparator "i;ascii-numeric" "to" "1" { fileinto "n1"; }
+if address :count "eq" :comparator "i;ascii-numeric" "to" "2" { fileinto "n2"; }
+if address :count "ge" :comparator "i;ascii-numeric" "to" "3" { fileinto "n3+"; }
+'''
+
+
+def to_msg(value):
+    return msg(["From: a@example.org", "To: " + value, "Subject: address list"], "body\n")
+
+
+for what, value in [
+    ("an empty To header", ""),
+    ("a domain literal", "<x+tag@[192.0.2.1]>"),
+    ("nested comments after an address", "bob@example.com (nested (comment))"),
+    ("a comment before the address", "(c) bob@example.com"),
+    ("a valid, an invalid (space in the domain), a valid address", "a@example.com, b@ex ample.com, c@example.com"),
+    ("an invalid address first, then a valid one", "b@ex ample.com, c@example.com"),
+    ("a display name with an encoded word", "=?UTF-8?Q?J=C3=B6rg?= <joerg@example.de>"),
+    ("an angle address without a domain", "Bob <bob>"),
+    ("a group holding an invalid address", "team: a@example.com, b@ex ample.com;, c@example.com"),
+    ("an empty group then an address", "team: ;, c@example.com"),
+    ("empty list elements between commas", "a@example.com,, ,b@example.com"),
+    ("an unterminated angle address", "Bob <bob@example.com"),
+    ("a quoted local part holding @", "\"a@b\"@example.com"),
+    ("the null address <>", "<>"),
+    ("an address with a trailing dot in the domain", "bob@example.com."),
+    ("two addresses without a comma", "a@example.com b@example.com"),
+]:
+    case("address list: " + what, ADDR_SCRIPT, to_msg(value))
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     wanted = set()
