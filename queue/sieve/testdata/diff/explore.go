@@ -181,6 +181,38 @@ func (g gen) addrValue() string {
 	return strings.Join(items, ", ")
 }
 
+// encValue builds a random unstructured header value with RFC 2047
+// encoded words in various places and shapes.
+func (g gen) encValue() string {
+	words := []string{"=?UTF-8?Q?caf=C3=A9?=", "=?utf-8?q?a_b?=", "=?ISO-8859-1?Q?Gr=FC=DFe?=", "=?UTF-8?B?w6TDtsO8?=",
+		"=?UTF-8?B?w6TDtsO8", "=?UTF-8?X?abc?=", "=?UTF-8*de?Q?hallo?=", "=?UTF-8?Q?=E2=82?=", "=?UTF-8?Q??=",
+		"plain", "\"quoted =?UTF-8?Q?x?=\"", "=?WINDOWS-1252?Q?=80uro?=", "=?UTF-8?Q?tab=09x?="}
+	seps := []string{" ", "  ", "", "\r\n ", "\t", " - "}
+	var b strings.Builder
+	for i := range 1 + g.r.IntN(4) {
+		if i > 0 {
+			b.WriteString(g.pick(seps))
+		}
+		b.WriteString(g.pick(words))
+	}
+	return b.String()
+}
+
+const encScript = `require ["fileinto", "variables", "encoded-character"];
+if header :matches "x-h" "*" { set "v" "${1}"; }
+if string :matches "${v}" "*${hex:09}*" { fileinto "has-tab"; }
+if header :contains "x-h" "café" { fileinto "cafe"; }
+if header :contains "x-h" "a b" { fileinto "a-space-b"; }
+if header :contains "x-h" "Grüße" { fileinto "gruesse"; }
+if header :contains "x-h" "äöü" { fileinto "umlauts"; }
+if header :contains "x-h" "€uro" { fileinto "euro"; }
+if header :contains "x-h" "=?" { fileinto "undecoded"; }
+if header :contains "x-h" "${unicode:fffd}" { fileinto "replacement"; }
+if header :contains "x-h" "hallo" { fileinto "hallo"; }
+if header :contains "x-h" "plainplain" { fileinto "joined-plain"; }
+if header :contains "x-h" "caféa b" { fileinto "joined-words"; }
+`
+
 const addrScript = `require ["fileinto", "variables", "relational", "comparator-i;ascii-numeric"];
 if address :all :matches "to" "*" { fileinto "all[${1}]"; }
 if address :localpart :matches "to" "*" { fileinto "lp[${1}]"; }
@@ -194,7 +226,7 @@ if address :count "ge" :comparator "i;ascii-numeric" "to" "4" { fileinto "n4+"; 
 
 func main() {
 	n := flag.Int("n", 300, "scripts to try")
-	mode := flag.String("mode", "scripts", "scripts: random scripts on corpus messages; addr: random To values under a fixed address script")
+	mode := flag.String("mode", "scripts", "scripts: random scripts on corpus messages; addr: random To values under a fixed address script; enc: random RFC 2047 header values")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "random seed")
 	flag.Parse()
 	pairs, err := sievetest.LoadCorpus(".")
@@ -216,6 +248,11 @@ func main() {
 	for i := range *n {
 		script := g.script()
 		m := msgs[g.r.IntN(len(msgs))]
+		if *mode == "enc" {
+			script = encScript
+			m = sievetest.Pair{Name: "random X-H", From: sievetest.DefaultFrom, To: sievetest.DefaultTo,
+				Message: []byte("From: a@example.org\r\nTo: me@example.com\r\nX-H: " + g.encValue() + "\r\nSubject: s\r\n\r\nbody\r\n")}
+		}
 		if *mode == "addr" {
 			script = addrScript
 			m = sievetest.Pair{Name: "random To", From: sievetest.DefaultFrom, To: sievetest.DefaultTo,
@@ -238,7 +275,7 @@ func main() {
 		if !slices.Equal(ours, ph) {
 			bad++
 			fmt.Printf("=== %d (message of pair %s)\n%s--- ours       %q\n--- pigeonhole %q\n", i, m.Name, script, ours, ph)
-			if *mode == "addr" {
+			if *mode != "scripts" {
 				fmt.Printf("--- message %q\n", m.Message)
 			}
 			_ = os.WriteFile(filepath.Join(os.TempDir(), fmt.Sprintf("explore-%d.sieve", i)), []byte(script), 0o644)

@@ -1198,6 +1198,17 @@ for what, value in [
     ("two addresses without a comma", "a@example.com b@example.com"),
 ]:
     case("address list: " + what, ADDR_SCRIPT, to_msg(value))
+case("RFC 2047 word with a truncated UTF-8 sequence", r'''require ["fileinto", "encoded-character"];
+if header :contains "x-h" "${unicode:fffd}" { fileinto "Replacement"; }
+elsif header :contains "x-h" "${hex:e2 82}" { fileinto "RawBytes"; }
+else { fileinto "Other"; }
+''', with_headers("X-H: =?UTF-8?Q?=E2=82?= end"))
+case("RFC 2047 word in windows-1252", 'require "fileinto";\nif header :contains "x-h" "€uro" { fileinto "Euro"; } else { fileinto "No"; }\n',
+     with_headers("X-H: =?WINDOWS-1252?Q?=80uro?="))
+case("RFC 2047 Q encoding with underscores and lower-case names", 'require "fileinto";\nif header :is "x-h" "a b c" { fileinto "Spaces"; } else { fileinto "No"; }\n',
+     with_headers("X-H: =?utf-8?q?a_b_c?="))
+case("RFC 2047 word adjacent to a quote in an unstructured field", 'require "fileinto";\nif header :is "x-h" "\\"quoted =?UTF-8?Q?x?=\\"" { fileinto "Literal"; } else { fileinto "Decoded"; }\n',
+     with_headers('X-H: "quoted =?UTF-8?Q?x?="'))
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
