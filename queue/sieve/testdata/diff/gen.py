@@ -1209,6 +1209,11 @@ case("RFC 2047 Q encoding with underscores and lower-case names", 'require "file
      with_headers("X-H: =?utf-8?q?a_b_c?="))
 case("RFC 2047 word adjacent to a quote in an unstructured field", 'require "fileinto";\nif header :is "x-h" "\\"quoted =?UTF-8?Q?x?=\\"" { fileinto "Literal"; } else { fileinto "Decoded"; }\n',
      with_headers('X-H: "quoted =?UTF-8?Q?x?="'))
+case("RFC 2047 word glued to preceding text", r'''require "fileinto";
+if header :is "x-h" "abc=?UTF-8?Q?caf=C3=A9?=" { fileinto "Literal"; }
+elsif header :is "x-h" "abccafé" { fileinto "Decoded"; }
+else { fileinto "Other"; }
+''', with_headers("X-H: abc=?UTF-8?Q?caf=C3=A9?="))
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
