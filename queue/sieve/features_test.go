@@ -149,6 +149,11 @@ func TestAddressParsing(t *testing.T) {
 		{"plain", []string{"!plain"}},
 		{"a@b, plain, c@d", []string{"a@b", "c@d"}},
 		{"Bob <bob@x.y", []string{"!Bob <bob@x.y"}},
+		{"a@b.c, d@e f.g, h@i.j", []string{"a@b.c", "d@e"}},
+		{"<a@b.c> junk, d@e.f", []string{"a@b.c"}},
+		{"bob@example.com.", []string{"!bob@example.com."}},
+		{"a..b@c.d, e@f.g", []string{`"a..b"@c.d`, "e@f.g"}},
+		{"", []string{""}},
 	} {
 		var got []string
 		for _, a := range parseAddressList(c.in) {

@@ -208,7 +208,9 @@ func decodeHeader(s string) string {
 			b.WriteString(pendingSpace)
 			b.WriteString(text)
 		}
-		b.WriteString(dec)
+		// RFC 2047 text must become valid UTF-8: invalid sequences (a
+		// truncated character, octets of an unknown charset) are U+FFFD
+		b.WriteString(strings.ToValidUTF8(dec, "\uFFFD"))
 		pendingSpace, lastDecoded = "", true
 		i += j + len(word)
 		// white space up to the next word is held back
