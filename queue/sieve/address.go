@@ -78,15 +78,19 @@ func parseAddressList(v string) []address {
 	var out []address
 	var cur []byte // the current mailbox outside angle brackets, comments removed
 	var angle []byte
-	haveAngle, quotedLocal, broken := false, false, false
+	haveAngle, quotedLocal, broken, inGroup := false, false, false, false
+	needComma := false // after a group's ";" only "," may follow
 	angleEnd := 0 // len(cur) when the angle address closed
 	// finish ends one mailbox. Text after a complete address (words after
 	// an addr-spec, anything after ">") ends the parse: the address is kept,
 	// what follows is not read, as Pigeonhole (Dovecot's parser) does.
 	finish := func() {
 		if haveAngle {
-			if a, ok := addrSpec(stripRoute(string(angle)), quotedLocal); ok {
+			spec := strings.TrimSpace(stripRoute(strings.TrimSpace(string(angle))))
+			if a, ok := addrSpec(spec, quotedLocal); ok && !strings.Contains(spec, " ") {
 				out = append(out, a)
+			} else if spec != "" {
+				broken = true // "<a b@c>", "<a@b..c>": the parse stops
 			}
 			if strings.TrimSpace(strings.ReplaceAll(string(cur[angleEnd:]), "\x00", " ")) != "" {
 				broken = true
@@ -106,14 +110,20 @@ func parseAddressList(v string) []address {
 	}
 	for i := 0; i < len(v) && !broken; i++ {
 		c := v[i]
+		if needComma && c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			if c != ',' {
+				broken = true
+				break
+			}
+			needComma = false
+		}
 		if c == '@' && len(strings.TrimSpace(string(cur))) == 0 && !haveAngle && strings.IndexByte(v[i:], ':') >= 0 {
 			broken = true // an obsolete route outside angle brackets: unparseable
 			break
 		}
 		switch c {
-		case '(':
+		case '(': // a comment is CFWS: it vanishes (RFC 5322 §3.2.2)
 			i = skipComment(v, i)
-			cur = append(cur, ' ')
 		case '"':
 			j := i + 1
 			if len(cur) == 0 || cur[len(cur)-1] == ' ' {
@@ -146,11 +156,16 @@ func parseAddressList(v string) []address {
 						if v[k] == '\\' && k+1 < len(v) {
 							k++
 						}
-						angle = append(angle, v[k])
+						if v[k] == ' ' {
+							angle = append(angle, 0) // restored by addrSpec
+						} else {
+							angle = append(angle, v[k])
+						}
 						k++
 					}
 					j = k
 				case ' ', '\t', '\r', '\n':
+					angle = append(angle, ' ')
 				default:
 					angle = append(angle, v[j])
 				}
@@ -166,9 +181,16 @@ func parseAddressList(v string) []address {
 			if !haveAngle { // group start (RFC 5322 §3.4); its name is not an address
 				cur = cur[:0]
 				quotedLocal = false
+				inGroup = true
 			}
-		case ',', ';':
+		case ',':
 			finish()
+		case ';':
+			finish()
+			if !inGroup {
+				broken = true // ";" outside a group: the parse stops
+			}
+			inGroup, needComma = false, true
 		case '\t', '\r', '\n':
 			cur = append(cur, ' ')
 		default:
