@@ -78,16 +78,31 @@ func parseAddressList(v string) []address {
 	var out []address
 	var cur []byte // the current mailbox outside angle brackets, comments removed
 	var angle []byte
-	haveAngle, quotedLocal, broken := false, false, false
+	haveAngle, quotedLocal, broken, inGroup := false, false, false, false
+	needComma := false // after a group's ";" only "," may follow
+	angleEnd := 0 // len(cur) when the angle address closed
+	// finish ends one mailbox. Text after a complete address (words after
+	// an addr-spec, anything after ">") ends the parse: the address is kept,
+	// what follows is not read, as Pigeonhole (Dovecot's parser) does.
 	finish := func() {
 		if haveAngle {
-			if a, ok := addrSpec(stripRoute(string(angle)), quotedLocal); ok {
+			spec := strings.TrimSpace(stripRoute(strings.TrimSpace(string(angle))))
+			if a, ok := addrSpec(spec, quotedLocal); ok && !strings.Contains(spec, " ") {
 				out = append(out, a)
+			} else if spec != "" {
+				broken = true // "<a b@c>", "<a@b..c>": the parse stops
+			}
+			if strings.TrimSpace(strings.ReplaceAll(string(cur[angleEnd:]), "\x00", " ")) != "" {
+				broken = true
 			}
 		} else if f := strings.Fields(string(cur)); len(f) > 0 {
-			// a bare addr-spec; trailing words are ignored (lenient, as Pigeonhole)
 			if a, ok := addrSpec(f[0], quotedLocal); ok {
 				out = append(out, a)
+			} else if badDomain(f[0]) {
+				broken = true // "a@b..c": the parse stops (as Pigeonhole)
+			}
+			if len(f) > 1 {
+				broken = true
 			}
 		}
 		cur, angle = cur[:0], angle[:0]
@@ -95,14 +110,20 @@ func parseAddressList(v string) []address {
 	}
 	for i := 0; i < len(v) && !broken; i++ {
 		c := v[i]
+		if needComma && c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			if c != ',' {
+				broken = true
+				break
+			}
+			needComma = false
+		}
 		if c == '@' && len(strings.TrimSpace(string(cur))) == 0 && !haveAngle && strings.IndexByte(v[i:], ':') >= 0 {
 			broken = true // an obsolete route outside angle brackets: unparseable
 			break
 		}
 		switch c {
-		case '(':
+		case '(': // a comment is CFWS: it vanishes (RFC 5322 §3.2.2)
 			i = skipComment(v, i)
-			cur = append(cur, ' ')
 		case '"':
 			j := i + 1
 			if len(cur) == 0 || cur[len(cur)-1] == ' ' {
@@ -135,11 +156,16 @@ func parseAddressList(v string) []address {
 						if v[k] == '\\' && k+1 < len(v) {
 							k++
 						}
-						angle = append(angle, v[k])
+						if v[k] == ' ' {
+							angle = append(angle, 0) // restored by addrSpec
+						} else {
+							angle = append(angle, v[k])
+						}
 						k++
 					}
 					j = k
 				case ' ', '\t', '\r', '\n':
+					angle = append(angle, ' ')
 				default:
 					angle = append(angle, v[j])
 				}
@@ -149,14 +175,22 @@ func parseAddressList(v string) []address {
 				angle = angle[:0] // unterminated: not an address
 			}
 			haveAngle = j < len(v)
+			angleEnd = len(cur)
 			i = j
 		case ':':
 			if !haveAngle { // group start (RFC 5322 §3.4); its name is not an address
 				cur = cur[:0]
 				quotedLocal = false
+				inGroup = true
 			}
-		case ',', ';':
+		case ',':
 			finish()
+		case ';':
+			finish()
+			if !inGroup {
+				broken = true // ";" outside a group: the parse stops
+			}
+			inGroup, needComma = false, true
 		case '\t', '\r', '\n':
 			cur = append(cur, ' ')
 		default:
@@ -170,6 +204,8 @@ func parseAddressList(v string) []address {
 		if t := strings.TrimSpace(v); t != "" {
 			return []address{{all: t}}
 		}
+		// an empty field is one empty address, as in Pigeonhole
+		return []address{{valid: true}}
 	}
 	return out
 }
@@ -185,11 +221,27 @@ func addrSpec(spec string, quoted bool) (address, bool) {
 	if strings.ContainsAny(domain, " @<>,;:\"") || (!quoted && strings.ContainsAny(local, " @<>,;:\"")) {
 		return address{}, false
 	}
+	// RFC 5322 §3.4.1: a domain dot-atom has no empty parts ("a..b", "x.", ".x")
+	if !dotAtom(domain) && !(strings.HasPrefix(domain, "[") && strings.HasSuffix(domain, "]")) {
+		return address{}, false
+	}
+	// a local part like "a..b" (obs-local-part, RFC 5322 §4.4) is kept and
+	// written quoted, as Pigeonhole does
 	all := spec
-	if quoted && needsQuote(local) {
+	if needsQuote(local) {
 		all = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(local) + `"@` + domain
 	}
 	return address{all: all, local: local, domain: domain, valid: true}, true
+}
+
+// badDomain reports an addr-spec whose domain is there but not a dot-atom.
+func badDomain(spec string) bool {
+	at := strings.LastIndexByte(spec, '@')
+	return at > 0 && at < len(spec)-1 && !dotAtom(spec[at+1:]) && !strings.HasPrefix(spec[at+1:], "[")
+}
+
+func dotAtom(s string) bool {
+	return s != "" && s[0] != '.' && s[len(s)-1] != '.' && !strings.Contains(s, "..")
 }
 
 func needsQuote(local string) bool {
@@ -234,7 +286,7 @@ func stripRoute(s string) string {
 // address; an invalid one is an error) and returns its addr-spec.
 func redirectAddress(s string) (string, bool) {
 	l := parseAddressList(s)
-	if len(l) != 1 || !l[0].valid || strings.ContainsAny(l[0].domain, " \t,;<>()\"[]") {
+	if len(l) != 1 || !l[0].valid || l[0].local == "" || l[0].domain == "" || strings.ContainsAny(l[0].domain, " \t,;<>()\"[]") {
 		return "", false
 	}
 	// the domain is case-insensitive (RFC 5321 §2.4); written lowercase, as Pigeonhole

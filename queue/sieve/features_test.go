@@ -149,6 +149,11 @@ func TestAddressParsing(t *testing.T) {
 		{"plain", []string{"!plain"}},
 		{"a@b, plain, c@d", []string{"a@b", "c@d"}},
 		{"Bob <bob@x.y", []string{"!Bob <bob@x.y"}},
+		{"a@b.c, d@e f.g, h@i.j", []string{"a@b.c", "d@e"}},
+		{"<a@b.c> junk, d@e.f", []string{"a@b.c"}},
+		{"bob@example.com.", []string{"!bob@example.com."}},
+		{"a..b@c.d, e@f.g", []string{`"a..b"@c.d`, "e@f.g"}},
+		{"", []string{""}},
 	} {
 		var got []string
 		for _, a := range parseAddressList(c.in) {
@@ -358,5 +363,40 @@ func TestContextCancelled(t *testing.T) {
 	cancel()
 	if _, err := s.Run(ctx, &Input{Message: []byte(testMsg), Now: time.Now()}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled run: %v", err)
+	}
+}
+
+// TestConcurrentRuns runs one Script from many goroutines (run with -race):
+// a Script is immutable, each run has its own state.
+func TestConcurrentRuns(t *testing.T) {
+	s, err := Parse([]byte(script50()), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := message10K()
+	want := ""
+	done := make(chan string)
+	for g := 0; g < 8; g++ {
+		go func() {
+			var last string
+			for i := 0; i < 50; i++ {
+				res, err := s.Run(context.Background(), &Input{EnvelopeFrom: "a@b.c", EnvelopeTo: "me+tag4@example.com", Message: msg})
+				if err != nil {
+					last = err.Error()
+					break
+				}
+				last = strings.Join(res.Lines(), "|")
+			}
+			done <- last
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		got := <-done
+		if want == "" {
+			want = got
+		}
+		if got != want || !strings.Contains(got, "store Tags/t4") {
+			t.Errorf("run %d: %q (first %q)", g, got, want)
+		}
 	}
 }

@@ -25,11 +25,14 @@ type field struct {
 	didAddr bool
 }
 
+// fieldChain is the first and last field of a name.
+type fieldChain struct{ first, last int }
+
 type message struct {
 	raw     []byte
 	parsed  bool
 	fields  []field
-	index   map[string]int // lowercased name → first field index
+	index   map[string]fieldChain // lowercased name → its fields
 	bodyOff int
 	parts   []bodyPart // decoded MIME leaf parts, for body tests
 }
@@ -89,8 +92,7 @@ func (m *message) parse() {
 	}
 	names := string(buf)
 	// index: name → first field; fields of one name are chained by next.
-	m.index = make(map[string]int, len(m.fields))
-	last := make(map[string]int, 0)
+	m.index = make(map[string]fieldChain, len(m.fields))
 	off := 0
 	for i := range m.fields {
 		n := len(m.fields[i].rawName)
@@ -98,16 +100,11 @@ func (m *message) parse() {
 		off += n
 		m.fields[i].name = k
 		m.fields[i].next = -1
-		if _, ok := m.index[k]; !ok {
-			m.index[k] = i
+		if c, ok := m.index[k]; ok {
+			m.fields[c.last].next = i
+			m.index[k] = fieldChain{c.first, i}
 		} else {
-			// later fields of a name already seen: find the chain's end
-			j, ok := last[k]
-			if !ok {
-				j = m.index[k]
-			}
-			m.fields[j].next = i
-			last[k] = i
+			m.index[k] = fieldChain{i, i}
 		}
 	}
 }
@@ -116,8 +113,8 @@ func (m *message) parse() {
 // -1; fields[i].next walks the others in message order.
 func (m *message) first(lname string) int {
 	m.parse()
-	if i, ok := m.index[lname]; ok {
-		return i
+	if c, ok := m.index[lname]; ok {
+		return c.first
 	}
 	return -1
 }
@@ -146,17 +143,27 @@ func (m *message) addresses(i int) []address {
 	return f.addrs
 }
 
+// unfold returns a field value unfolded (RFC 5322 §2.2.3: only the CRLFs
+// go), without the white space that follows the colon on the field's first
+// line and without trailing white space. (White space that starts a
+// continuation line is part of the value, as in Pigeonhole.)
 func unfold(raw []byte) string {
+	i := 0
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t') {
+		i++
+	}
+	raw = raw[i:]
 	if bytes.IndexByte(raw, '\n') < 0 {
-		return string(bytes.TrimSpace(raw))
+		return string(bytes.TrimRight(raw, " \t\r"))
 	}
 	var b strings.Builder
+	b.Grow(len(raw))
 	for _, c := range raw {
 		if c != '\r' && c != '\n' {
 			b.WriteByte(c)
 		}
 	}
-	return strings.Trim(b.String(), " \t")
+	return strings.TrimRight(b.String(), " \t")
 }
 
 // wordDecoder decodes encoded words; for a charset it does not know it
@@ -208,7 +215,9 @@ func decodeHeader(s string) string {
 			b.WriteString(pendingSpace)
 			b.WriteString(text)
 		}
-		b.WriteString(dec)
+		// RFC 2047 text must become valid UTF-8: invalid sequences (a
+		// truncated character, octets of an unknown charset) are U+FFFD
+		b.WriteString(strings.ToValidUTF8(dec, "\uFFFD"))
 		pendingSpace, lastDecoded = "", true
 		i += j + len(word)
 		// white space up to the next word is held back
@@ -222,10 +231,16 @@ func decodeHeader(s string) string {
 	return b.String()
 }
 
+const maxEncodedWord = 1000
+
 // encodedWordAt returns the encoded word "=?charset?e?text?=" at the start
 // of s (RFC 2047 §2), if there is one.
 func encodedWordAt(s string) (string, bool) {
-	q1 := strings.IndexByte(s[2:], '?')
+	cs := s[2:]
+	if len(cs) > 100 {
+		cs = cs[:100] // a charset name is short
+	}
+	q1 := strings.IndexByte(cs, '?')
 	if q1 < 0 {
 		return "", false
 	}
@@ -233,7 +248,13 @@ func encodedWordAt(s string) (string, bool) {
 	if q1+2 >= len(s) || s[q1+2] != '?' {
 		return "", false
 	}
-	end := strings.Index(s[q1+3:], "?=")
+	// RFC 2047 §2 limits an encoded word to 75 characters; we accept up to
+	// maxEncodedWord (lenient), which keeps decoding linear in the value.
+	rest := s[q1+3:]
+	if len(rest) > maxEncodedWord {
+		rest = rest[:maxEncodedWord]
+	}
+	end := strings.Index(rest, "?=")
 	if end < 0 {
 		return "", false
 	}

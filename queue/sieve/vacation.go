@@ -1,6 +1,9 @@
 package sieve
 
-import "strings"
+import (
+	"math"
+	"strings"
+)
 
 // vacation (RFC 5230, RFC 6131 :seconds).
 
@@ -32,6 +35,9 @@ func (c *checker) vacation(n *rawNode) (command, error) {
 	if tv, ok := as.tag("period"); ok {
 		v.seconds = tv.arg.num
 		if tv.name == "days" {
+			if v.seconds > math.MaxInt64/86400 {
+				v.seconds = math.MaxInt64 / 86400
+			}
 			v.seconds *= 86400
 		}
 	}
@@ -55,7 +61,7 @@ func (c *checker) vacation(n *rawNode) (command, error) {
 	}
 	if v.from != nil && v.from.constant() {
 		// RFC 5230 §4.4: :from must be a valid address
-		if l := parseAddressList(v.from.lit); len(l) != 1 || !l[0].valid {
+		if l := parseAddressList(v.from.lit); len(l) != 1 || !l[0].valid || l[0].domain == "" {
 			tv, _ := as.tag("from")
 			return nil, errAt(tv.arg.pos, "invalid :from address %q (RFC 5230 §4.4)", v.from.lit)
 		}
