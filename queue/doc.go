@@ -21,6 +21,25 @@
 // receiver's SPF check sees this server's domain; store.Resolve decodes
 // the bounces that come back to it.
 //
+// # Filtering (Sieve)
+//
+// With Options.Sieve set, each local user a message reaches has their
+// active Sieve script (RFC 5228) run inside that routing (filter.go),
+// compiled once per script version. Its actions become parts of the same
+// Submission: copies in mailboxes (keep, fileinto with :flags, :copy,
+// :create; a missing target gets the copy in INBOX), remote recipients of
+// the outbound entry (redirect, with the SRS sender of alias forwarding;
+// a local target gets an unfiltered copy in INBOX), and further messages
+// stored in the same transaction (store.Submission.Also): the DSN of a
+// reject, and vacation replies with their memory record, which the store
+// checks and writes inside the transaction (vacation.go: RFC 5230 §4.5,
+// RFC 3834 §2). A crash therefore never keeps a message without what its
+// script made of it, nor the reverse. A reject of every recipient on port
+// 25 (Envelope.RejectAtData) stores nothing and returns a RejectedError,
+// which smtpd answers 550 5.7.1. A script that fails keeps the message in
+// INBOX and logs the user and script. DSNs and vacation replies are not
+// filtered.
+//
 // # Delivering
 //
 // Run is the scheduler: one goroutine that sleeps until the earliest next

@@ -31,6 +31,9 @@ type SieveStore interface {
 	// MaySendAs says whether address is the user's own (their address,
 	// a +tag of it, or an alias that delivers to them).
 	MaySendAs(ctx context.Context, user *store.User, address string) (bool, error)
+	// VacationReplied says whether a vacation reply to sender under
+	// handle is still remembered at now (store/vacation.go).
+	VacationReplied(ctx context.Context, userID uint64, handle, sender string, now time.Time) (bool, error)
 }
 
 // SieveOptions configure filtering at delivery.

@@ -319,9 +319,9 @@ vacation :days 3 :subject "Out of office" "I am away until Monday.";
 		submit(t, e.q, from, msgFrom(from, to, subject, extra...), rcpt)
 	}
 	send("dave@remote.test", "Alice <alice@local.test>", "first")
-	send("dave@remote.test", "alice@local.test", "second")        // within :days
-	send("erin@remote.test", "info@local.test", "via alias")      // an alias of alice
-	send("", "alice@local.test", "a bounce")                      // null sender
+	send("dave@remote.test", "alice@local.test", "second")   // within :days
+	send("erin@remote.test", "info@local.test", "via alias") // an alias of alice
+	send("", "alice@local.test", "a bounce")                 // null sender
 	send("list@remote.test", "alice@local.test", "digest", "List-Id: <golang.remote.test>\r\n")
 	send("news@remote.test", "alice@local.test", "bulk", "Precedence: bulk\r\n")
 	send("bot@remote.test", "alice@local.test", "auto", "Auto-Submitted: auto-generated\r\n")

@@ -215,34 +215,27 @@ func buildVacationReply(orig vacationHeader, v *vacationReply) []byte {
 	b.WriteString("MIME-Version: 1.0\r\n")
 	reason := strings.ReplaceAll(strings.ReplaceAll(v.Reason, "\r\n", "\n"), "\r", "\n")
 	if v.Mime {
-		// The reason is a MIME entity: its header fields become the
-		// reply's content fields, the rest its body.
-		head, body, ok := strings.Cut(reason, "\n\n")
-		if !ok {
-			head, body = reason, ""
-		}
-		if strings.HasPrefix(reason, "\n") {
-			head, body = "", reason[1:]
-		}
-		hasType := false
-		for _, l := range strings.Split(head, "\n") {
-			if l == "" {
-				continue
+		if head, body, ok := mimeEntity(reason); ok {
+			// The reason is a MIME entity (RFC 5230 §4.4): its content
+			// fields become the reply's, the rest its body.
+			hasType := false
+			for _, f := range head {
+				if n, _, _ := strings.Cut(f, ":"); strings.EqualFold(strings.TrimSpace(n), "Content-Type") {
+					hasType = true
+				}
+				b.WriteString(strings.ReplaceAll(f, "\n", "\r\n") + "\r\n")
 			}
-			if n, _, _ := strings.Cut(l, ":"); strings.EqualFold(strings.TrimSpace(n), "Content-Type") {
-				hasType = true
+			if !hasType {
+				b.WriteString("Content-Type: text/plain; charset=us-ascii\r\n")
 			}
-			b.WriteString(l + "\r\n")
-		}
-		if !hasType {
-			b.WriteString("Content-Type: text/plain; charset=us-ascii\r\n")
-		}
-		b.WriteString("\r\n")
-		b.WriteString(strings.ReplaceAll(body, "\n", "\r\n"))
-		if !strings.HasSuffix(body, "\n") {
 			b.WriteString("\r\n")
+			b.WriteString(strings.ReplaceAll(body, "\n", "\r\n"))
+			if !strings.HasSuffix(body, "\n") {
+				b.WriteString("\r\n")
+			}
+			return b.Bytes()
 		}
-		return b.Bytes()
+		// Not a MIME entity after all: sent as text.
 	}
 	b.WriteString("Content-Type: text/plain; charset=utf-8\r\n")
 	if isPlainASCII(reason) {
@@ -258,6 +251,60 @@ func buildVacationReply(orig vacationHeader, v *vacationReply) []byte {
 		b.WriteString("\r\n")
 	}
 	return b.Bytes()
+}
+
+// mimeEntity splits a :mime reason (LF line ends) into its header
+// fields (with their continuation lines) and body. Only Content-* fields
+// are kept: the others would repeat the reply's own. ok is false when the
+// header section is not well-formed (a line that is neither a field nor
+// a continuation).
+func mimeEntity(reason string) (fields []string, body string, ok bool) {
+	head, body, found := strings.Cut(reason, "\n\n")
+	if !found {
+		head, body = reason, ""
+	}
+	if strings.HasPrefix(reason, "\n") {
+		return nil, reason[1:], true
+	}
+	lines := strings.Split(head, "\n")
+	keep := false
+	for i, l := range lines {
+		if l == "" {
+			return nil, "", false
+		}
+		if l[0] == ' ' || l[0] == '\t' {
+			if i == 0 {
+				return nil, "", false
+			}
+			continue // part of the field before
+		}
+		name, _, hasColon := strings.Cut(l, ":")
+		if !hasColon || !validFieldName(name) {
+			return nil, "", false
+		}
+		keep = len(name) > 8 && strings.EqualFold(name[:8], "Content-")
+		if keep {
+			end := i + 1
+			for end < len(lines) && lines[end] != "" && (lines[end][0] == ' ' || lines[end][0] == '\t') {
+				end++
+			}
+			fields = append(fields, strings.Join(lines[i:end], "\n"))
+		}
+	}
+	return fields, body, true
+}
+
+// validFieldName: RFC 5322 §3.6.8 ftext, printable ASCII but ':'.
+func validFieldName(n string) bool {
+	if n == "" {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		if n[i] < 33 || n[i] > 126 {
+			return false
+		}
+	}
+	return true
 }
 
 // isPlainASCII: 7-bit text with lines of at most 998 octets (RFC 5322 §2.1.1).
@@ -437,6 +484,17 @@ func (q *Queue) vacationSubmission(ctx context.Context, env *Envelope, t *vacati
 		period = defaultVacationPeriod
 	case !t.seconds && period < minVacationPeriod:
 		period = minVacationPeriod // RFC 5230 §4.1: at least one day
+	}
+	if period > 0 {
+		// Most repeats end here, before a reply is built and signed;
+		// the store checks again in the transaction (store/vacation.go).
+		replied, err := st.VacationReplied(ctx, t.user.ID, v.Handle, env.From, now)
+		if err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		if replied {
+			return skip("already replied in this period")
+		}
 	}
 	reply := buildVacationReply(h, &vacationReply{
 		From: fromField, To: env.From, Subject: v.Subject, Reason: v.Reason, Mime: v.Mime,

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -113,4 +114,30 @@ func (s *Store) submitAlsoTx(tx *bolt.Tx, sub *Submission, date time.Time, ch *c
 		}
 	}
 	return s.submitTx(tx, sub, date, ch)
+}
+
+// VacationReplied reports whether the user's vacation memory holds an
+// unexpired record for (handle, sender) at now: a reply would be
+// suppressed. It is a hint that saves building a reply; the record is
+// checked again in the transaction that would store it.
+func (s *Store) VacationReplied(ctx context.Context, userID uint64, handle, sender string, now time.Time) (bool, error) {
+	m := VacationMemory{UserID: userID, Handle: handle, Sender: sender}
+	replied := false
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		acct := tx.Bucket(bucketAccounts).Bucket(u64(userID))
+		if acct == nil {
+			return nil
+		}
+		b := acct.Bucket(bucketVacation)
+		if b == nil {
+			return nil
+		}
+		v := b.Get(m.key())
+		replied = len(v) == 8 && int64(binary.BigEndian.Uint64(v)) > now.UnixNano()
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: vacation memory: %w", err)
+	}
+	return replied, nil
 }

@@ -9,6 +9,20 @@ import "strings"
 // without "@" is kept as not syntactically valid: RFC 5228 §2.7.4 says it
 // is then not matched by :localpart or :domain.
 
+// addressHeaders are the header fields the address test may name (RFC 5228
+// §5.1: restricted to fields that contain addresses; the required ones and
+// the others Pigeonhole accepts).
+var addressHeaders = map[string]bool{
+	"from": true, "to": true, "cc": true, "bcc": true, "sender": true, "resent-from": true, "resent-to": true,
+	"reply-to": true, "resent-reply-to": true, "resent-sender": true, "resent-cc": true, "resent-bcc": true,
+	"for-approval": true, "for-handling": true, "for-comment": true, "apparently-to": true, "errors-to": true,
+	"delivered-to": true, "return-receipt-to": true, "x-admin": true, "read-receipt-to": true,
+	"x-confirm-reading-to": true, "return-receipt-requested": true, "registered-mail-reply-requested-by": true,
+	"mail-followup-to": true, "mail-reply-to": true, "abuse-reports-to": true, "x-complaints-to": true,
+	"x-report-abuse-to": true, "x-beenthere": true, "x-original-to": true,
+	"disposition-notification-to": true, "original-recipient": true, "envelope-to": true,
+}
+
 type address struct {
 	all    string
 	local  string
@@ -168,7 +182,7 @@ func addrSpec(spec string, quoted bool) (address, bool) {
 		return address{}, false
 	}
 	local, domain := spec[:at], spec[at+1:]
-	if strings.ContainsAny(domain, " @<>,;:\"") || (!quoted && strings.ContainsAny(local, " <>,;:\"")) {
+	if strings.ContainsAny(domain, " @<>,;:\"") || (!quoted && strings.ContainsAny(local, " @<>,;:\"")) {
 		return address{}, false
 	}
 	all := spec
@@ -220,8 +234,9 @@ func stripRoute(s string) string {
 // address; an invalid one is an error) and returns its addr-spec.
 func redirectAddress(s string) (string, bool) {
 	l := parseAddressList(s)
-	if len(l) != 1 || !l[0].valid || strings.ContainsAny(l[0].all, " \t,;<>()\"") {
+	if len(l) != 1 || !l[0].valid || strings.ContainsAny(l[0].domain, " \t,;<>()\"[]") {
 		return "", false
 	}
-	return l[0].all, true
+	// the domain is case-insensitive (RFC 5321 §2.4); written lowercase, as Pigeonhole
+	return l[0].all[:len(l[0].all)-len(l[0].domain)] + strings.ToLower(l[0].domain), true
 }

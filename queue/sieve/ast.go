@@ -29,7 +29,7 @@ type matcher struct {
 	rel   relation
 	cmp   comparator
 	keys  strList
-	globs [][]globItem     // precompiled constant keys for :matches
+	globs []*glob          // precompiled constant keys for :matches
 	res   []*regexp.Regexp // precompiled constant keys for :regex
 	vars  bool             // "variables" required: successful :matches/:regex set ${0}..${9}
 }

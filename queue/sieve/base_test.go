@@ -10,7 +10,7 @@ func TestBaseLanguage(t *testing.T) {
 		{"fileinto", `require "fileinto"; fileinto "Lists";`, "store Lists|implicit none"},
 		{"fileinto-no-require", `fileinto "Lists";`, "invalid"},
 		{"redirect", `redirect "x@example.net";`, "redirect x@example.net|implicit none"},
-		{"redirect-twice", `redirect "x@example.net"; redirect "X@example.net";`, "redirect x@example.net|implicit none"},
+		{"redirect-twice", `redirect "x@example.net"; redirect "x@EXAMPLE.net";`, "redirect x@example.net|implicit none"},
 		{"fileinto-twice", `require "fileinto"; fileinto "A"; fileinto "A"; keep; keep;`, "store A|store INBOX|implicit none"},
 		{"if-header", `require "fileinto"; if header :contains "subject" "acme" { fileinto "acme"; } else { keep; }`, "store acme|implicit none"},
 		{"elsif", `require "fileinto"; if false { discard; } elsif header :is "x-spam-score" "7" { fileinto "spam"; } else { keep; }`, "store spam|implicit none"},

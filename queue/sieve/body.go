@@ -2,11 +2,13 @@ package sieve
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
+	"mime"
+	"mime/quotedprintable"
 	"strings"
 
-	gomessage "github.com/emersion/go-message"
-	_ "github.com/emersion/go-message/charset" // charsets for decoded MIME parts (RFC 5173 §5.2)
+	"github.com/emersion/go-message/charset"
 )
 
 // body (RFC 5173). The body is parsed only when a body test runs.
@@ -29,7 +31,7 @@ func (c *checker) bodyTest(n *rawNode) (test, error) {
 		return nil, err
 	}
 	t := &testBody{transform: bodyText}
-	if tv, ok := as.tags["transform"]; ok {
+	if tv, ok := as.tag("transform"); ok {
 		switch tv.name {
 		case "raw":
 			t.transform = bodyRaw
@@ -41,6 +43,7 @@ func (c *checker) bodyTest(n *rawNode) (test, error) {
 		}
 	}
 	t.m, err = c.matcher(as, as.pos[0])
+	t.m.vars = false // the body test sets no match variables (as Pigeonhole)
 	return t, err
 }
 
@@ -99,35 +102,154 @@ func contentTypeMatches(mt string, types []string) bool {
 	return false
 }
 
-// bodyParts returns the leaf MIME parts, decoded (transfer encoding and
-// charset), parsed once per run.
+// bodyParts returns the MIME parts (RFC 2045, RFC 2046), decoded (transfer
+// encoding and charset to UTF-8), parsed once per run. A multipart part's
+// own text is its preamble and epilogue (RFC 5173 §5.2).
 func (r *run) bodyParts() []bodyPart {
-	if r.msg.parts != nil {
-		return r.msg.parts
+	if r.msg.parts == nil {
+		r.msg.parts = []bodyPart{}
+		walkMIME(r.in.Message, 0, &r.msg.parts)
 	}
-	r.msg.parts = []bodyPart{}
-	e, err := gomessage.Read(bytes.NewReader(r.in.Message))
-	if err != nil && e == nil {
-		r.msg.parts = append(r.msg.parts, bodyPart{"text/plain", string(r.msg.body())})
-		return r.msg.parts
-	}
-	_ = e.Walk(func(path []int, part *gomessage.Entity, err error) error {
-		if err != nil || len(r.msg.parts) >= maxBodyParts {
-			return nil
-		}
-		mt, _, cerr := part.Header.ContentType()
-		if cerr != nil || mt == "" {
-			mt = "text/plain" // RFC 2045 §5.2 default
-		}
-		mt = strings.ToLower(mt)
-		if strings.HasPrefix(mt, "multipart/") {
-			return nil
-		}
-		b, _ := io.ReadAll(io.LimitReader(part.Body, int64(len(r.in.Message))+1))
-		r.msg.parts = append(r.msg.parts, bodyPart{mt, string(b)})
-		return nil
-	})
 	return r.msg.parts
+}
+
+const maxMIMEDepth = 16
+
+func walkMIME(raw []byte, depth int, out *[]bodyPart) {
+	if len(*out) >= maxBodyParts {
+		return
+	}
+	m := message{raw: raw}
+	mt, params := "text/plain", map[string]string{} // RFC 2045 §5.2 default
+	if i := m.first("content-type"); i >= 0 {
+		if t, p, err := mime.ParseMediaType(m.value(i)); err == nil {
+			mt, params = strings.ToLower(t), p
+		}
+	}
+	body := m.body()
+	switch {
+	case strings.HasPrefix(mt, "multipart/") && params["boundary"] != "" && depth < maxMIMEDepth:
+		parts, outer := splitMultipart(body, params["boundary"])
+		*out = append(*out, bodyPart{mt, outer})
+		for _, p := range parts {
+			walkMIME(p, depth+1, out)
+		}
+	case mt == "message/rfc822" && depth < maxMIMEDepth:
+		*out = append(*out, bodyPart{mt, ""})
+		walkMIME(decodeTransfer(&m, body), depth+1, out)
+	default:
+		b := decodeTransfer(&m, body)
+		if strings.HasPrefix(mt, "text/") {
+			if cs := params["charset"]; cs != "" && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
+				if rd, err := charset.Reader(cs, bytes.NewReader(b)); err == nil {
+					if conv, err := io.ReadAll(io.LimitReader(rd, int64(4*len(b))+16)); err == nil {
+						b = conv
+					}
+				}
+			}
+		}
+		*out = append(*out, bodyPart{mt, string(b)})
+	}
+}
+
+// decodeTransfer undoes Content-Transfer-Encoding (RFC 2045 §6); on bad
+// input the raw body is used.
+func decodeTransfer(m *message, body []byte) []byte {
+	i := m.first("content-transfer-encoding")
+	if i < 0 {
+		return body
+	}
+	var rd io.Reader
+	switch strings.ToLower(m.value(i)) {
+	case "base64":
+		rd = base64.NewDecoder(base64.StdEncoding, &stripSpace{b: body})
+	case "quoted-printable":
+		rd = quotedprintable.NewReader(bytes.NewReader(body))
+	default:
+		return body
+	}
+	b, err := io.ReadAll(rd)
+	if err != nil && len(b) == 0 {
+		return body
+	}
+	return b
+}
+
+// stripSpace feeds base64 without line ends and spaces.
+type stripSpace struct{ b []byte }
+
+func (s *stripSpace) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) && len(s.b) > 0 {
+		c := s.b[0]
+		s.b = s.b[1:]
+		if c == '\r' || c == '\n' || c == ' ' || c == '\t' {
+			continue
+		}
+		p[n] = c
+		n++
+	}
+	if n == 0 && len(s.b) == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// splitMultipart splits a multipart body at its boundary (RFC 2046 §5.1.1):
+// the CRLF before a delimiter belongs to it. It returns the parts and the
+// preamble followed by the epilogue.
+func splitMultipart(body []byte, boundary string) ([][]byte, string) {
+	delim := []byte("--" + boundary)
+	var parts [][]byte
+	var preamble, epilogue []byte
+	start := -1 // start of the current part
+	i := 0
+	for i <= len(body) {
+		// i is at a line start
+		nl := bytes.IndexByte(body[i:], '\n')
+		lineEnd := len(body)
+		next := len(body) + 1
+		if nl >= 0 {
+			lineEnd = i + nl
+			next = lineEnd + 1
+		}
+		line := bytes.TrimRight(body[i:lineEnd], " \t\r")
+		if bytes.HasPrefix(line, delim) {
+			rest := line[len(delim):]
+			closing := bytes.Equal(rest, []byte("--"))
+			if closing || len(rest) == 0 {
+				end := i
+				if end > 0 && body[end-1] == '\n' {
+					end--
+					if end > 0 && body[end-1] == '\r' {
+						end--
+					}
+				}
+				if start < 0 {
+					preamble = body[:end]
+				} else if end >= start {
+					parts = append(parts, body[start:end])
+				}
+				if closing {
+					if next <= len(body) {
+						epilogue = body[next:]
+					}
+					return parts, string(preamble) + string(epilogue)
+				}
+				start = next
+				if start > len(body) {
+					start = len(body)
+				}
+			}
+		}
+		i = next
+	}
+	if start >= 0 && start <= len(body) {
+		parts = append(parts, body[start:]) // no closing delimiter
+	} else if start < 0 {
+		preamble = body
+	}
+	return parts, string(preamble)
 }
 
 // htmlToText strips tags for :text on text/html parts (RFC 5173 §5.3

@@ -26,14 +26,25 @@ type tagDef struct {
 }
 
 type tagVal struct {
-	name string
-	pos  pos
-	arg  rawArg // the tag's value, when val != valNone
+	group string
+	name  string
+	pos   pos
+	arg   rawArg // the tag's value, when val != valNone
 }
 
 type argSet struct {
-	tags map[string]tagVal // by group
+	tags []tagVal // at most one per group
 	pos  []rawArg
+}
+
+// tag returns the tag given for a group.
+func (as *argSet) tag(group string) (tagVal, bool) {
+	for _, t := range as.tags {
+		if t.group == group {
+			return t, true
+		}
+	}
+	return tagVal{}, false
 }
 
 type checker struct {
@@ -64,6 +75,11 @@ var (
 	}
 )
 
+var (
+	headerTags  = join(comparatorTag, matchTags)
+	addressTags = join(comparatorTag, matchTags, addressPartTags)
+)
+
 func join(lists ...[]tagDef) []tagDef {
 	var out []tagDef
 	for _, l := range lists {
@@ -78,7 +94,7 @@ func (c *checker) has(ext string) bool { return ext == "" || c.requires[ext] }
 // checking tag names, their extensions and values (RFC 5228 §2.6.2: tagged
 // arguments precede positional ones).
 func (c *checker) collect(n *rawNode, defs []tagDef) (argSet, error) {
-	as := argSet{tags: map[string]tagVal{}}
+	as := argSet{}
 	for i := 0; i < len(n.args); i++ {
 		a := n.args[i]
 		if a.kind != argTag {
@@ -103,13 +119,13 @@ func (c *checker) collect(n *rawNode, defs []tagDef) (argSet, error) {
 			}
 			return as, errAt(a.pos, "unknown tag :%s for %s", a.tag, n.name)
 		}
-		if prev, dup := as.tags[def.group]; dup {
+		if prev, dup := as.tag(def.group); dup {
 			if prev.name == a.tag {
 				return as, errAt(a.pos, "tag :%s given twice", a.tag)
 			}
 			return as, errAt(a.pos, "tag :%s cannot be combined with :%s", a.tag, prev.name)
 		}
-		tv := tagVal{name: a.tag, pos: a.pos}
+		tv := tagVal{group: def.group, name: a.tag, pos: a.pos}
 		if def.val != valNone {
 			if i+1 >= len(n.args) {
 				return as, errAt(a.pos, "tag :%s needs a value", a.tag)
@@ -121,7 +137,7 @@ func (c *checker) collect(n *rawNode, defs []tagDef) (argSet, error) {
 			}
 			tv.arg = v
 		}
-		as.tags[def.group] = tv
+		as.tags = append(as.tags, tv)
 	}
 	return as, nil
 }
@@ -315,12 +331,12 @@ func (c *checker) constStr(a rawArg, what string) (string, error) {
 // matcher builds the comparator and match type of a test (RFC 5228 §2.7).
 func (c *checker) matcher(as argSet, keys rawArg) (matcher, error) {
 	m := matcher{mt: mtIs, cmp: cmpCasemap, vars: c.varsExt}
-	if tv, ok := as.tags["comparator"]; ok {
+	if tv, ok := as.tag("comparator"); ok {
 		name, err := c.constStr(tv.arg, ":comparator")
 		if err != nil {
 			return m, err
 		}
-		cmp, ok := comparatorByName(name)
+		cmp, ok := comparatorByName(lowerASCII(name)) // RFC 4790 §3.1: names are case-insensitive
 		if !ok {
 			return m, errAt(tv.arg.pos, "unknown comparator %q", name)
 		}
@@ -330,7 +346,7 @@ func (c *checker) matcher(as argSet, keys rawArg) (matcher, error) {
 		m.cmp = cmp
 	}
 	var mpos pos
-	if tv, ok := as.tags["match"]; ok {
+	if tv, ok := as.tag("match"); ok {
 		mpos = tv.pos
 		switch tv.name {
 		case "is":
@@ -367,7 +383,7 @@ func (c *checker) matcher(as argSet, keys rawArg) (matcher, error) {
 	}
 	switch m.mt {
 	case mtMatches:
-		m.globs = make([][]globItem, len(m.keys))
+		m.globs = make([]*glob, len(m.keys))
 		for i, k := range m.keys {
 			if k.constant() {
 				m.globs[i] = compileGlob(k.lit)
@@ -389,7 +405,7 @@ func (c *checker) matcher(as argSet, keys rawArg) (matcher, error) {
 }
 
 func addressPart(as argSet) addrPart {
-	tv, ok := as.tags["addrpart"]
+	tv, ok := as.tag("addrpart")
 	if !ok {
 		return partAll
 	}
@@ -466,7 +482,7 @@ func (c *checker) test(n *rawNode) (test, error) {
 		if err != nil {
 			return nil, err
 		}
-		tv, ok := as.tags["rel"]
+		tv, ok := as.tag("rel")
 		if !ok {
 			return nil, errAt(n.pos, "size needs :over or :under")
 		}
@@ -475,7 +491,7 @@ func (c *checker) test(n *rawNode) (test, error) {
 		}
 		return testSize{over: tv.name == "over", n: as.pos[0].num}, nil
 	case "header":
-		as, err := c.collect(n, join(comparatorTag, matchTags))
+		as, err := c.collect(n, headerTags)
 		if err != nil {
 			return nil, err
 		}
@@ -494,7 +510,7 @@ func (c *checker) test(n *rawNode) (test, error) {
 				return nil, err
 			}
 		}
-		as, err := c.collect(n, join(comparatorTag, matchTags, addressPartTags))
+		as, err := c.collect(n, addressTags)
 		if err != nil {
 			return nil, err
 		}
@@ -507,7 +523,15 @@ func (c *checker) test(n *rawNode) (test, error) {
 		}
 		if n.name == "address" {
 			names, err := c.headerNames(as.pos[0])
-			return &testAddress{names, addressPart(as), m}, err
+			if err != nil {
+				return nil, err
+			}
+			for i, h := range names {
+				if h.constant() && !addressHeaders[h.lit] {
+					return nil, errAt(as.pos[0].strs[i].pos, "header %q does not hold addresses (RFC 5228 §5.1)", h.lit)
+				}
+			}
+			return &testAddress{names, addressPart(as), m}, nil
 		}
 		parts, err := c.strs(as.pos[0])
 		if err != nil {
@@ -529,7 +553,7 @@ func (c *checker) test(n *rawNode) (test, error) {
 		if err := c.needExt(n, "variables"); err != nil {
 			return nil, err
 		}
-		as, err := c.collect(n, join(comparatorTag, matchTags))
+		as, err := c.collect(n, headerTags)
 		if err != nil {
 			return nil, err
 		}
@@ -546,7 +570,7 @@ func (c *checker) test(n *rawNode) (test, error) {
 		if err := c.needExt(n, "imap4flags"); err != nil {
 			return nil, err
 		}
-		as, err := c.collect(n, join(comparatorTag, matchTags))
+		as, err := c.collect(n, headerTags)
 		if err != nil {
 			return nil, err
 		}
@@ -575,21 +599,18 @@ func (c *checker) test(n *rawNode) (test, error) {
 	return nil, errAt(n.pos, "unknown test %q", n.name)
 }
 
-// headerNames checks header field names (RFC 5322 §3.6.8 ftext) and lowercases
-// constant ones for lookup.
+// headerNames converts header field names, lowercasing constant ones for lookup.
 func (c *checker) headerNames(a rawArg) (strList, error) {
 	names, err := c.strs(a)
 	if err != nil {
 		return nil, err
 	}
+	// A name that cannot be a field name (RFC 5322 §3.6.8) simply never
+	// matches, as in Pigeonhole; RFC 5228 does not make it an error.
 	for i, s := range names {
-		if !s.constant() {
-			continue
+		if s.constant() {
+			names[i].lit = lowerASCII(s.lit)
 		}
-		if !validHeaderName(s.lit) {
-			return nil, errAt(a.strs[i].pos, "invalid header field name %q", s.lit)
-		}
-		names[i].lit = lowerASCII(s.lit)
 	}
 	return names, nil
 }
@@ -678,13 +699,10 @@ func (c *checker) command(n *rawNode) (command, error) {
 			return nil, err
 		}
 		f := cmdFileInto{line: line}
-		_, f.copy = as.tags["copy"]
-		_, f.create = as.tags["create"]
+		_, f.copy = as.tag("copy")
+		_, f.create = as.tag("create")
 		if f.mailbox, err = c.str(as.pos[0].strs[0]); err != nil {
 			return nil, err
-		}
-		if f.mailbox.constant() && f.mailbox.lit == "" {
-			return nil, errAt(as.pos[0].pos, "fileinto needs a mailbox name")
 		}
 		f.flags, err = c.flagsTag(as)
 		return f, err
@@ -697,7 +715,7 @@ func (c *checker) command(n *rawNode) (command, error) {
 			return nil, err
 		}
 		r := cmdRedirect{line: line}
-		_, r.copy = as.tags["copy"]
+		_, r.copy = as.tag("copy")
 		if r.addr, err = c.str(as.pos[0].strs[0]); err != nil {
 			return nil, err
 		}
@@ -764,7 +782,7 @@ func (c *checker) command(n *rawNode) (command, error) {
 }
 
 func (c *checker) flagsTag(as argSet) (*strList, error) {
-	tv, ok := as.tags["flags"]
+	tv, ok := as.tag("flags")
 	if !ok {
 		return nil, nil
 	}

@@ -34,7 +34,7 @@ func (c *checker) dateTest(n *rawNode) (test, error) {
 	if err != nil {
 		return nil, err
 	}
-	if tv, ok := as.tags["zone"]; ok {
+	if tv, ok := as.tag("zone"); ok {
 		if tv.name == "originalzone" {
 			t.originalZone = true
 		} else {
@@ -42,11 +42,8 @@ func (c *checker) dateTest(n *rawNode) (test, error) {
 			if err != nil {
 				return nil, err
 			}
-			if z.constant() {
-				if _, ok := parseZone(z.lit); !ok {
-					return nil, errAt(tv.arg.pos, "invalid time zone %q (RFC 5260 §4.1: +hhmm or -hhmm)", z.lit)
-				}
-			}
+			// A zone that is not +hhmm/-hhmm is ignored at run time, as Pigeonhole
+			// does (RFC 5260 §4.1 defines only that form).
 			t.zone = &z
 		}
 	}
@@ -67,10 +64,8 @@ func (c *checker) dateTest(n *rawNode) (test, error) {
 		return nil, err
 	}
 	if t.part.constant() {
+		// an unknown date part yields no value (the test is false), as Pigeonhole
 		t.part.lit = lowerASCII(t.part.lit)
-		if !dateParts[t.part.lit] {
-			return nil, errAt(as.pos[i].pos, "unknown date part %q (RFC 5260 §4.2)", t.part.lit)
-		}
 	}
 	t.m, err = c.matcher(as, as.pos[i+1])
 	return t, err
@@ -103,7 +98,7 @@ func (r *run) date(t *testDate) (bool, error) {
 	if t.current {
 		dates = []time.Time{r.now}
 	} else {
-		for _, i := range r.msg.lookup(r.headerName(t.header)) {
+		for i := r.msg.first(r.headerName(t.header)); i >= 0; i = r.msg.fields[i].next {
 			v := r.msg.value(i)
 			if r.headerName(t.header) == "received" {
 				// RFC 5260 §4: the date of a Received field follows its last ";"
@@ -111,8 +106,8 @@ func (r *run) date(t *testDate) (bool, error) {
 					v = v[j+1:]
 				}
 			}
-			d, err := mail.ParseDate(strings.TrimSpace(v))
-			if err != nil {
+			d, ok := parseDate(v)
+			if !ok {
 				continue // not a date: nothing to compare (RFC 5260 §4)
 			}
 			dates = append(dates, d)
@@ -120,23 +115,21 @@ func (r *run) date(t *testDate) (bool, error) {
 	}
 	var loc *time.Location
 	switch {
-	case t.zone != nil:
-		z := r.expand(*t.zone)
-		l, ok := parseZone(z)
-		if !ok {
-			return false, r.fail("invalid time zone %q", z)
-		}
-		loc = l
 	case t.originalZone:
 	default:
 		loc = r.now.Location() // RFC 5260 §4.1: the local time zone
+		if t.zone != nil {
+			if l, ok := parseZone(r.expand(*t.zone)); ok {
+				loc = l
+			}
+		}
 	}
 	part := r.expand(t.part)
 	if !t.part.constant() {
 		part = lowerASCII(part)
-		if !dateParts[part] {
-			return false, r.fail("unknown date part %q", part)
-		}
+	}
+	if !dateParts[part] {
+		return r.matchValues(&t.m, nil)
 	}
 	vals := make([]string, 0, len(dates))
 	for _, d := range dates {
@@ -146,6 +139,27 @@ func (r *run) date(t *testDate) (bool, error) {
 		vals = append(vals, datePart(d, part))
 	}
 	return r.matchValues(&t.m, vals)
+}
+
+// obsoleteZones are RFC 5322 §4.3's zone names; military letters are
+// "-0000" (unknown) there, so they map to UTC.
+var obsoleteZones = map[string]int{"UT": 0, "GMT": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5,
+	"MST": -7, "MDT": -6, "PST": -8, "PDT": -7}
+
+// parseDate parses an RFC 5322 §3.3 date-time, with the obsolete forms.
+func parseDate(v string) (time.Time, bool) {
+	v = strings.TrimSpace(v)
+	d, err := mail.ParseDate(v)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if name, off := d.Zone(); off == 0 && name != "" && name != "UTC" {
+		if h, ok := obsoleteZones[strings.ToUpper(name)]; ok && h != 0 {
+			y, mo, dd := d.Date()
+			d = time.Date(y, mo, dd, d.Hour(), d.Minute(), d.Second(), 0, time.FixedZone("", h*3600))
+		}
+	}
+	return d, true
 }
 
 // datePart formats one date part (RFC 5260 §4.2).
@@ -172,8 +186,8 @@ func datePart(d time.Time, part string) string {
 		return fmt.Sprintf("%02d", d.Second())
 	case "time":
 		return d.Format("15:04:05")
-	case "iso8601":
-		return d.Format("2006-01-02T15:04:05-07:00")
+	case "iso8601": // RFC 5260 §4.2 (RFC 3339 form; UTC written "Z" as Pigeonhole)
+		return d.Format("2006-01-02T15:04:05Z07:00")
 	case "std11":
 		return d.Format("Mon, 02 Jan 2006 15:04:05 -0700")
 	case "zone":

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // decodeEncodedCharacters decodes "${hex:...}" and "${unicode:...}"
@@ -59,6 +58,9 @@ func decodeEncodedCharacters(s string) (string, error) {
 
 func decodeSeq(kind, seq string) (string, bool, error) {
 	fields := strings.FieldsFunc(seq, func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' })
+	if len(fields) == 0 {
+		return "", false, nil // RFC 5228 §2.4.2.4: at least one hex-pair / unicode-hex
+	}
 	var b strings.Builder
 	for _, f := range fields {
 		if kind == "hex" && len(f) > 2 {
@@ -83,6 +85,5 @@ func decodeSeq(kind, seq string) (string, bool, error) {
 		}
 		b.WriteRune(rune(v))
 	}
-	_ = utf8.RuneError
 	return b.String(), true, nil
 }

@@ -92,10 +92,9 @@ func (r *run) exec(c command) error {
 		return r.store("INBOX", flags, false, false, true)
 	case cmdFileInto:
 		r.line = c.line
+		// An empty name is passed on (as Pigeonhole does): the deliverer treats
+		// a mailbox it cannot use as missing and falls back to INBOX.
 		mbox := r.expand(c.mailbox)
-		if mbox == "" {
-			return r.fail("fileinto with an empty mailbox name")
-		}
 		return r.store(mbox, r.actionFlags(c.flags), c.copy, c.create, false)
 	case cmdRedirect:
 		r.line = c.line
@@ -154,7 +153,9 @@ func (r *run) store(mbox string, flags []string, cp, create, isKeep bool) error 
 		return err
 	}
 	if !cp {
-		r.implicitKeep = false // RFC 5228 §2.10.2, RFC 3894 §3 for :copy
+		// RFC 5228 §2.10.2, RFC 3894 §3: without :copy the implicit keep is
+		// cancelled, also by a duplicate that §2.10.3 performs only once.
+		r.implicitKeep = false
 	}
 	key := mbox
 	if equalFoldASCII(mbox, "INBOX") {
@@ -203,9 +204,9 @@ func (r *run) redirect(c cmdRedirect) error {
 		addr = a
 	}
 	if !c.copy {
-		r.implicitKeep = false
+		r.implicitKeep = false // RFC 5228 §2.10.2, RFC 3894 §3, duplicates included
 	}
-	key := lowerASCII(addr)
+	key := addr           // local part as written, domain lowercased by redirectAddress
 	if r.redirects[key] { // RFC 5228 §2.10.3: once per address
 		return nil
 	}
@@ -277,7 +278,7 @@ func (r *run) test(t test) (bool, error) {
 		return false, nil
 	case testExists: // RFC 5228 §5.5: all must exist
 		for _, n := range t.names {
-			if len(r.msg.lookup(r.headerName(n))) == 0 {
+			if !r.msg.has(r.headerName(n)) {
 				return false, nil
 			}
 		}
@@ -290,7 +291,7 @@ func (r *run) test(t test) (bool, error) {
 	case *testHeader:
 		vals := r.vals[:0]
 		for _, n := range t.names {
-			for _, i := range r.msg.lookup(r.headerName(n)) {
+			for i := r.msg.first(r.headerName(n)); i >= 0; i = r.msg.fields[i].next {
 				vals = append(vals, r.msg.value(i))
 			}
 		}
@@ -299,7 +300,7 @@ func (r *run) test(t test) (bool, error) {
 	case *testAddress:
 		vals := r.vals[:0]
 		for _, n := range t.names {
-			for _, i := range r.msg.lookup(r.headerName(n)) {
+			for i := r.msg.first(r.headerName(n)); i >= 0; i = r.msg.fields[i].next {
 				for _, a := range r.msg.addresses(i) {
 					if v, ok := a.part(t.part); ok {
 						vals = append(vals, v)

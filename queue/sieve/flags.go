@@ -15,15 +15,39 @@ func splitFlags(list []string) []string {
 	return out
 }
 
-// addFlags adds flags not yet present (case-insensitive), keeping order.
+// addFlags adds valid flags not yet present (case-insensitive), keeping
+// order. Invalid flags are ignored (RFC 5232 §3 flags are IMAP flags,
+// RFC 3501 §9 flag; Pigeonhole ignores them with a warning).
 func addFlags(cur []string, add []string) []string {
 	out := append([]string(nil), cur...)
 	for _, f := range splitFlags(add) {
-		if !containsFlag(out, f) {
+		if validFlag(f) && !containsFlag(out, f) {
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// validFlag is RFC 3501 §9: flag = "\\Answered" / "\\Flagged" / "\\Deleted" /
+// "\\Seen" / "\\Draft" / flag-keyword (an atom); \\Recent cannot be set.
+func validFlag(f string) bool {
+	if f == "" {
+		return false
+	}
+	if f[0] == '\\' {
+		switch strings.ToLower(f[1:]) {
+		case "answered", "flagged", "deleted", "seen", "draft":
+			return true
+		}
+		return false
+	}
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		if c <= ' ' || c >= 127 || strings.IndexByte(`(){%*"\]`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func containsFlag(list []string, f string) bool {

@@ -15,7 +15,9 @@ import (
 // reads it, and its addresses are parsed only when an address test does.
 
 type field struct {
-	name    string // as written
+	rawName []byte // as written
+	name    string // lowercased
+	next    int    // next field of the same name, -1 at the end
 	raw     []byte // value after the colon, with folding
 	decoded string
 	addrs   []address
@@ -27,7 +29,7 @@ type message struct {
 	raw     []byte
 	parsed  bool
 	fields  []field
-	index   map[string][]int // lowercased name → field indexes
+	index   map[string]int // lowercased name → first field index
 	bodyOff int
 	parts   []bodyPart // decoded MIME leaf parts, for body tests
 }
@@ -40,6 +42,8 @@ func (m *message) parse() {
 	b := m.raw
 	i := 0
 	m.bodyOff = len(b)
+	m.fields = make([]field, 0, 32)
+	nameBytes := 0
 	for i < len(b) {
 		// end of header: an empty line
 		if b[i] == '\n' {
@@ -50,7 +54,7 @@ func (m *message) parse() {
 			m.bodyOff = i + 2
 			break
 		}
-		// one field: up to a line end not followed by WSP
+		// one field: up to a line end not followed by WSP (RFC 5322 §2.2.3)
 		start := i
 		for i < len(b) {
 			nl := bytes.IndexByte(b[i:], '\n')
@@ -68,20 +72,58 @@ func (m *message) parse() {
 		if colon <= 0 {
 			continue // not a field (RFC 5322 §2.2 violation); skip it
 		}
-		name := string(bytes.TrimRight(line[:colon], " \t"))
-		m.fields = append(m.fields, field{name: name, raw: line[colon+1:]})
+		name := bytes.TrimRight(line[:colon], " \t")
+		val := bytes.TrimRight(line[colon+1:], "\r\n")
+		m.fields = append(m.fields, field{rawName: name, raw: val})
+		nameBytes += len(name)
 	}
-	m.index = make(map[string][]int, len(m.fields))
+	// All lowercased names in one string: one allocation for the index keys.
+	buf := make([]byte, 0, nameBytes)
 	for i := range m.fields {
-		k := lowerASCII(m.fields[i].name)
-		m.index[k] = append(m.index[k], i)
+		for _, c := range m.fields[i].rawName {
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf = append(buf, c)
+		}
+	}
+	names := string(buf)
+	// index: name → first field; fields of one name are chained by next.
+	m.index = make(map[string]int, len(m.fields))
+	last := make(map[string]int, 0)
+	off := 0
+	for i := range m.fields {
+		n := len(m.fields[i].rawName)
+		k := names[off : off+n]
+		off += n
+		m.fields[i].name = k
+		m.fields[i].next = -1
+		if _, ok := m.index[k]; !ok {
+			m.index[k] = i
+		} else {
+			// later fields of a name already seen: find the chain's end
+			j, ok := last[k]
+			if !ok {
+				j = m.index[k]
+			}
+			m.fields[j].next = i
+			last[k] = i
+		}
 	}
 }
 
-func (m *message) lookup(lname string) []int {
+// first returns the index of the first field named lname (lowercase), or
+// -1; fields[i].next walks the others in message order.
+func (m *message) first(lname string) int {
 	m.parse()
-	return m.index[lname]
+	if i, ok := m.index[lname]; ok {
+		return i
+	}
+	return -1
 }
+
+// has reports whether a field named lname exists.
+func (m *message) has(lname string) bool { return m.first(lname) >= 0 }
 
 // value returns a field's value unfolded (RFC 5322 §2.2.3), without leading
 // and trailing white space, with RFC 2047 encoded words decoded (RFC 5228
@@ -117,21 +159,89 @@ func unfold(raw []byte) string {
 	return strings.Trim(b.String(), " \t")
 }
 
+// wordDecoder decodes encoded words; for a charset it does not know it
+// passes the octets through (the "best effort" of RFC 2047 §6.2 (b), as
+// Pigeonhole does).
 var wordDecoder = &mime.WordDecoder{CharsetReader: func(cs string, r io.Reader) (io.Reader, error) {
-	return charset.Reader(cs, r)
+	if rd, err := charset.Reader(cs, r); err == nil {
+		return rd, nil
+	}
+	return r, nil
 }}
 
-// decodeHeader decodes RFC 2047 encoded words; on malformed words the text
-// stays as written.
+// decodeHeader decodes RFC 2047 encoded words one by one: a malformed
+// word stays as written (RFC 2047 §6.3 lets a reader not decode it), and
+// white space between two decoded words is dropped (§6.2).
 func decodeHeader(s string) string {
 	if !strings.Contains(s, "=?") {
 		return s
 	}
-	d, err := wordDecoder.DecodeHeader(s)
-	if err != nil {
-		return s
+	var b strings.Builder
+	i := 0
+	pendingSpace := "" // white space after a decoded word, dropped if another follows
+	lastDecoded := false
+	for i < len(s) {
+		j := strings.Index(s[i:], "=?")
+		if j < 0 {
+			b.WriteString(pendingSpace)
+			b.WriteString(s[i:])
+			break
+		}
+		text := s[i : i+j]
+		word, ok := encodedWordAt(s[i+j:])
+		if !ok {
+			b.WriteString(pendingSpace)
+			b.WriteString(text + "=?")
+			pendingSpace, lastDecoded = "", false
+			i += j + 2
+			continue
+		}
+		dec, err := wordDecoder.Decode(word)
+		if err != nil {
+			b.WriteString(pendingSpace)
+			b.WriteString(text + word)
+			pendingSpace, lastDecoded = "", false
+			i += j + len(word)
+			continue
+		}
+		if !(lastDecoded && strings.Trim(text, " \t") == "") {
+			b.WriteString(pendingSpace)
+			b.WriteString(text)
+		}
+		b.WriteString(dec)
+		pendingSpace, lastDecoded = "", true
+		i += j + len(word)
+		// white space up to the next word is held back
+		k := i
+		for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+			k++
+		}
+		pendingSpace = s[i:k]
+		i = k
 	}
-	return d
+	return b.String()
+}
+
+// encodedWordAt returns the encoded word "=?charset?e?text?=" at the start
+// of s (RFC 2047 §2), if there is one.
+func encodedWordAt(s string) (string, bool) {
+	q1 := strings.IndexByte(s[2:], '?')
+	if q1 < 0 {
+		return "", false
+	}
+	q1 += 2
+	if q1+2 >= len(s) || s[q1+2] != '?' {
+		return "", false
+	}
+	end := strings.Index(s[q1+3:], "?=")
+	if end < 0 {
+		return "", false
+	}
+	w := s[:q1+3+end+2]
+	if strings.ContainsAny(w, " \t") {
+		return "", false
+	}
+	return w, true
 }
 
 // header returns the message header part (for size and body offsets).

@@ -1,7 +1,9 @@
 package sieve
 
 import (
+	"bytes"
 	"strings"
+	"unicode/utf8"
 )
 
 // The lexer follows RFC 5228 §8.1 (lexical tokens). It accepts bare LF as
@@ -57,6 +59,15 @@ const maxNumber = 1 << 53
 
 func lex(src []byte) ([]token, error) {
 	lx := &lexer{src: src, line: 1, col: 1}
+	// RFC 5228 §8.1: no token, comment or string may hold NUL (octet-not-crlf
+	// and the string grammar start at %x01).
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		lx.i = 0
+		for lx.i < i {
+			lx.advance()
+		}
+		return nil, errAt(lx.here(), "NUL byte in the script")
+	}
 	toks := make([]token, 0, len(src)/4+1)
 	for {
 		t, err := lx.next()
@@ -132,6 +143,9 @@ func (lx *lexer) next() (token, error) {
 		return token{kind: tokPunct, pos: p, text: string(c)}, nil
 	case c == '"':
 		s, err := lx.quoted()
+		if err == nil && !utf8.ValidString(s) {
+			err = errAt(p, "string is not valid UTF-8 (RFC 5228 §2.4.2)")
+		}
 		return token{kind: tokString, pos: p, text: s}, err
 	case c == ':':
 		lx.advance()
@@ -146,6 +160,9 @@ func (lx *lexer) next() (token, error) {
 		if id == "text" && lx.i < len(lx.src) && lx.src[lx.i] == ':' {
 			lx.advance()
 			s, err := lx.multiline(p)
+			if err == nil && !utf8.ValidString(s) {
+				err = errAt(p, "string is not valid UTF-8 (RFC 5228 §2.4.2)")
+			}
 			return token{kind: tokString, pos: p, text: s, multi: true}, err
 		}
 		return token{kind: tokIdent, pos: p, text: id}, nil

@@ -1,9 +1,6 @@
 package sieve
 
-import (
-	"strconv"
-	"unicode/utf8"
-)
+import "strconv"
 
 // Comparators (RFC 5228 §2.7.3, RFC 4790 §9) and match types (RFC 5228
 // §2.7.1, RFC 5231 relational, draft-ietf-sieve-regex).
@@ -99,6 +96,16 @@ func lowerASCII(s string) string {
 		}
 	}
 	return s
+}
+
+func upperASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - ('a' - 'A')
+		}
+	}
+	return string(b)
 }
 
 func foldByte(c byte) byte {
@@ -238,136 +245,141 @@ outer:
 	return -1
 }
 
-// globItem is one element of a :matches pattern.
+// globItem is one element of a star-free :matches segment.
 type globItem struct {
-	kind byte // 'c' literal byte, '?' one character, '*' any sequence
-	c    byte
+	any bool // "?": one octet
+	c   byte // a literal octet
 }
 
-func compileGlob(p string) []globItem {
-	items := make([]globItem, 0, len(p))
+// segment is the star-free text between two "*" of a pattern.
+type segment struct {
+	items   []globItem
+	lit     string // the text, when there is no "?"
+	literal bool
+}
+
+// glob is a compiled :matches pattern (RFC 5228 §2.7.1): the segments
+// around its stars. A pattern without stars has one segment.
+type glob struct{ segs []segment }
+
+func compileGlob(p string) *glob {
+	g := &glob{}
+	var cur []globItem
+	flushSeg := func() {
+		sg := segment{items: cur, literal: true}
+		b := make([]byte, 0, len(cur))
+		for _, it := range cur {
+			if it.any {
+				sg.literal = false
+			}
+			b = append(b, it.c)
+		}
+		if sg.literal {
+			sg.lit = string(b)
+		}
+		g.segs = append(g.segs, sg)
+		cur = nil
+	}
 	for i := 0; i < len(p); i++ {
 		switch c := p[i]; c {
 		case '\\': // RFC 5228 §2.7.1: "\" quotes the next character
 			if i+1 < len(p) {
 				i++
-				items = append(items, globItem{'c', p[i]})
+				cur = append(cur, globItem{c: p[i]})
 			}
 		case '*':
-			items = append(items, globItem{kind: '*'})
+			flushSeg()
 		case '?':
-			items = append(items, globItem{kind: '?'})
+			cur = append(cur, globItem{any: true})
 		default:
-			items = append(items, globItem{'c', c})
+			cur = append(cur, globItem{c: c})
 		}
 	}
-	return items
+	flushSeg()
+	return g
 }
 
 // globMatch matches s against the pattern. Matching is leftmost-shortest
 // for every "*" but the last, which takes the rest (this gives the match
 // variables of the RFC 5229 §3.2 example), and needs no backtracking: each
 // star-free segment is searched once, left to right, so the cost is
-// O(len(s) × len(pattern)). "?" matches one UTF-8 character (RFC 5228
-// §2.7.1 says "character"). When caps is not nil, the text matched by each
-// wildcard is appended to it.
-func (c comparator) globMatch(s string, items []globItem, caps *[]string) bool {
+// O(len(s) × len(pattern)). "?" matches one octet: the comparators of
+// RFC 4790 §9 work on octets (Pigeonhole does the same). When caps is not
+// nil, the text matched by each wildcard is appended to it.
+func (c comparator) globMatch(s string, g *glob, caps *[]string) bool {
 	fold := c != cmpOctet
-	// segments between stars
-	segStart := 0
-	pos := 0
-	first := true
-	for segStart <= len(items) {
-		end := segStart
-		for end < len(items) && items[end].kind != '*' {
-			end++
-		}
-		seg := items[segStart:end]
-		last := end == len(items)
-		switch {
-		case first && last: // no star: the whole must match
-			e, ok := matchSeg(s, pos, seg, fold, caps)
-			return ok && e == len(s)
-		case first: // anchored at start
-			e, ok := matchSeg(s, pos, seg, fold, caps)
-			if !ok {
-				return false
-			}
-			pos = e
-		case last: // anchored at end: find the start that makes it end at len(s)
-			found := false
-			for st := len(s) - minSegLen(seg); st >= pos; st-- {
-				if st < 0 {
-					break
-				}
-				if st < len(s) && !utf8.RuneStart(s[st]) {
-					continue
-				}
-				mark := 0
-				if caps != nil {
-					mark = len(*caps)
-				}
-				// the star before this segment
-				if caps != nil {
-					*caps = append(*caps, s[pos:st])
-				}
-				e, ok := matchSeg(s, st, seg, fold, caps)
-				if ok && e == len(s) {
-					found = true
-					break
-				}
-				if caps != nil {
-					*caps = (*caps)[:mark]
-				}
-				// with "?" items a segment's byte length varies; keep searching
-			}
-			return found
-		default: // middle: leftmost occurrence
-			found := false
-			for st := pos; st <= len(s); st++ {
-				mark := 0
-				if caps != nil {
-					mark = len(*caps)
-					*caps = append(*caps, s[pos:st])
-				}
-				e, ok := matchSeg(s, st, seg, fold, caps)
-				if ok {
-					pos = e
-					found = true
-					break
-				}
-				if caps != nil {
-					*caps = (*caps)[:mark]
-				}
-			}
-			if !found {
-				return false
-			}
-		}
-		first = false
-		segStart = end + 1
+	n := len(g.segs)
+	// first segment: anchored at the start
+	pos, ok := matchSeg(s, 0, g.segs[0].items, fold, caps)
+	if !ok {
+		return false
 	}
-	return true
+	if n == 1 {
+		return pos == len(s)
+	}
+	// middle segments: leftmost occurrence after pos
+	for k := 1; k < n-1; k++ {
+		sg := &g.segs[k]
+		if sg.literal {
+			var j int
+			if fold {
+				j = indexFold(s[pos:], sg.lit)
+			} else {
+				j = indexOctet(s[pos:], sg.lit)
+			}
+			if j < 0 {
+				return false
+			}
+			if caps != nil {
+				*caps = append(*caps, s[pos:pos+j])
+			}
+			pos += j + len(sg.lit)
+			continue
+		}
+		found := false
+		for st := pos; st+len(sg.items) <= len(s); st++ {
+			mark := 0
+			if caps != nil {
+				mark = len(*caps)
+				*caps = append(*caps, s[pos:st])
+			}
+			if e, ok := matchSeg(s, st, sg.items, fold, caps); ok {
+				pos, found = e, true
+				break
+			}
+			if caps != nil {
+				*caps = (*caps)[:mark]
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	// last segment: anchored at the end (each item is one octet)
+	last := g.segs[n-1].items
+	st := len(s) - len(last)
+	if st < pos {
+		return false
+	}
+	if caps != nil {
+		*caps = append(*caps, s[pos:st])
+	}
+	_, ok = matchSeg(s, st, last, fold, caps)
+	return ok
 }
-
-func minSegLen(seg []globItem) int { return len(seg) }
 
 // matchSeg matches a star-free segment at s[i:], returning its end.
 func matchSeg(s string, i int, seg []globItem, fold bool, caps *[]string) (int, bool) {
+	if len(s)-i < len(seg) {
+		return 0, false
+	}
 	for _, it := range seg {
-		if it.kind == '?' {
-			if i >= len(s) {
-				return 0, false
-			}
-			_, n := utf8.DecodeRuneInString(s[i:])
+		if it.any {
 			if caps != nil {
-				*caps = append(*caps, s[i:i+n])
+				*caps = append(*caps, s[i:i+1])
 			}
-			i += n
+			i++
 			continue
-		}
-		if i >= len(s) {
-			return 0, false
 		}
 		if s[i] != it.c && (!fold || foldByte(s[i]) != foldByte(it.c)) {
 			return 0, false

@@ -87,10 +87,6 @@ func (p *parser) take() token {
 	}
 	return t
 }
-func (p *parser) isPunct(c string) bool {
-	t := p.peek()
-	return t.kind == tokPunct && t.text == c
-}
 
 func (p *parser) commands(depth int) ([]*rawNode, error) {
 	var cmds []*rawNode

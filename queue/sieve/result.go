@@ -35,8 +35,8 @@ type Discard struct{}
 // whenever the script calls vacation; whether to send (RFC 5230 §4.5,
 // RFC 3834) is the deliverer's decision. Subject and From are the script's
 // :subject and :from ("" when absent); Seconds is :days×86400 or :seconds
-// (RFC 6131), default 7 days, at least one day (the minimum RFC 5230 §4.1
-// lets sites set, as Pigeonhole's default). Handle is :handle or the
+// (RFC 6131), default 7 days, as the script says (a site minimum is the
+// deliverer's policy, RFC 5230 §4.1). Handle is :handle or the
 // Pigeonhole-compatible default (RFC 5230 §4.2 leaves it to the
 // implementation).
 type Vacation struct {

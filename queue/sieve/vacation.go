@@ -4,10 +4,10 @@ import "strings"
 
 // vacation (RFC 5230, RFC 6131 :seconds).
 
-const (
-	defaultVacationSeconds = 7 * 86400 // RFC 5230 §4.1: default 7 days
-	minVacationSeconds     = 86400     // RFC 5230 §4.1 lets sites set a minimum; Pigeonhole's is 1 day
-)
+// defaultVacationSeconds is RFC 5230 §4.1's default of 7 days. Sites may
+// set a minimum and maximum (RFC 5230 §4.1, RFC 6131 §2); that policy is
+// the deliverer's, the package reports the script's value (0 included).
+const defaultVacationSeconds = 7 * 86400
 
 func (c *checker) vacation(n *rawNode) (command, error) {
 	if err := c.needExt(n, "vacation"); err != nil {
@@ -29,20 +29,17 @@ func (c *checker) vacation(n *rawNode) (command, error) {
 		return nil, err
 	}
 	v := cmdVacation{line: n.pos.line, seconds: defaultVacationSeconds}
-	if tv, ok := as.tags["period"]; ok {
+	if tv, ok := as.tag("period"); ok {
 		v.seconds = tv.arg.num
 		if tv.name == "days" {
 			v.seconds *= 86400
-		}
-		if v.seconds < minVacationSeconds {
-			v.seconds = minVacationSeconds
 		}
 	}
 	if v.reason, err = c.str(as.pos[0].strs[0]); err != nil {
 		return nil, err
 	}
 	opt := func(group string) (*str, string, error) {
-		tv, ok := as.tags[group]
+		tv, ok := as.tag(group)
 		if !ok {
 			return nil, "", nil
 		}
@@ -59,18 +56,19 @@ func (c *checker) vacation(n *rawNode) (command, error) {
 	if v.from != nil && v.from.constant() {
 		// RFC 5230 §4.4: :from must be a valid address
 		if l := parseAddressList(v.from.lit); len(l) != 1 || !l[0].valid {
-			return nil, errAt(as.tags["from"].arg.pos, "invalid :from address %q (RFC 5230 §4.4)", v.from.lit)
+			tv, _ := as.tag("from")
+			return nil, errAt(tv.arg.pos, "invalid :from address %q (RFC 5230 §4.4)", v.from.lit)
 		}
 	}
 	if v.handle, _, err = opt("handle"); err != nil {
 		return nil, err
 	}
-	if tv, ok := as.tags["addresses"]; ok {
+	if tv, ok := as.tag("addresses"); ok {
 		if v.addresses, err = c.strs(tv.arg); err != nil {
 			return nil, err
 		}
 	}
-	_, v.mime = as.tags["mime"]
+	_, v.mime = as.tag("mime")
 	// The default handle, as Pigeonhole builds it (RFC 5230 §4.2 leaves the
 	// choice to the implementation): reason, subject, from and the :mime
 	// flag, from the script text before variable expansion.
@@ -128,7 +126,7 @@ func (r *run) doVacation(c cmdVacation) error {
 // own addresses, :days memory) are the caller's.
 func IsAutoReplyExempt(msg []byte) bool {
 	m := message{raw: msg}
-	for _, i := range m.lookup("auto-submitted") {
+	for i := m.first("auto-submitted"); i >= 0; i = m.fields[i].next {
 		v := strings.ToLower(m.value(i))
 		if j := strings.IndexByte(v, ';'); j >= 0 {
 			v = v[:j]
@@ -139,11 +137,11 @@ func IsAutoReplyExempt(msg []byte) bool {
 	}
 	for _, h := range []string{"list-id", "list-unsubscribe", "list-post", "list-help",
 		"list-subscribe", "list-owner", "list-archive", "x-list-id"} {
-		if len(m.lookup(h)) > 0 {
+		if m.has(h) {
 			return true
 		}
 	}
-	for _, i := range m.lookup("precedence") {
+	for i := m.first("precedence"); i >= 0; i = m.fields[i].next {
 		switch strings.ToLower(m.value(i)) {
 		case "bulk", "list", "junk":
 			return true

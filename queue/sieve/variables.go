@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -163,21 +162,23 @@ const (
 
 func (m setModifier) apply(s string) string {
 	switch m {
+	// Case modifiers map ASCII letters only, as the i;ascii-casemap world of
+	// RFC 5228 and Pigeonhole do (RFC 5229 §4.1.1 does not define a Unicode
+	// case mapping).
 	case modLower:
-		return strings.ToLower(s)
+		return lowerASCII(s)
 	case modUpper:
-		return strings.ToUpper(s)
-	case modLowerFirst, modUpperFirst:
-		if s == "" {
-			return s
+		return upperASCII(s)
+	case modLowerFirst:
+		if s != "" && s[0] >= 'A' && s[0] <= 'Z' {
+			return string(s[0]+'a'-'A') + s[1:]
 		}
-		r, n := utf8.DecodeRuneInString(s)
-		if m == modLowerFirst {
-			r = unicode.ToLower(r)
-		} else {
-			r = unicode.ToUpper(r)
+		return s
+	case modUpperFirst:
+		if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+			return string(s[0]-('a'-'A')) + s[1:]
 		}
-		return string(r) + s[n:]
+		return s
 	case modQuoteWildcard: // RFC 5229 §4.1.2: "*", "?" and "\" get a backslash
 		var b strings.Builder
 		for i := 0; i < len(s); i++ {
@@ -229,7 +230,7 @@ func (c *checker) set(n *rawNode) (command, error) {
 	}
 	// RFC 5229 §4.1: modifiers apply from the highest precedence down.
 	for _, g := range []string{"p40", "p30", "p20", "p10"} {
-		tv, ok := as.tags[g]
+		tv, ok := as.tag(g)
 		if !ok {
 			continue
 		}

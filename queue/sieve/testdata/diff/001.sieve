@@ -1,0 +1,1 @@
+# 001: empty script: implicit keep

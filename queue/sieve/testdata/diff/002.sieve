@@ -1,0 +1,2 @@
+# 002: explicit keep
+keep;

@@ -1,0 +1,2 @@
+# 003: discard cancels the implicit keep
+discard;

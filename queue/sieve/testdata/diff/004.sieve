@@ -1,0 +1,3 @@
+# 004: fileinto
+require "fileinto";
+fileinto "Work";

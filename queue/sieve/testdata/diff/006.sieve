@@ -1,0 +1,4 @@
+# 006: fileinto two mailboxes
+require "fileinto";
+fileinto "Work";
+fileinto "Archive";

@@ -1,0 +1,2 @@
+# 007: redirect
+redirect "bob@example.org";

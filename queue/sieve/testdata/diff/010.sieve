@@ -1,0 +1,4 @@
+# 010: keep and fileinto
+require "fileinto";
+keep;
+fileinto "Copy";

@@ -1,0 +1,4 @@
+# 011: fileinto INBOX equals keep
+require "fileinto";
+fileinto "INBOX";
+keep;

@@ -1,0 +1,3 @@
+# 012: stop before actions
+stop;
+discard;

@@ -1,0 +1,3 @@
+# 013: discard then keep: keep wins
+discard;
+keep;

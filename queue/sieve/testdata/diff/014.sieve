@@ -1,0 +1,3 @@
+# 014: redirect and keep
+redirect "bob@example.org";
+keep;

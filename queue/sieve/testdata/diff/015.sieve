@@ -1,0 +1,4 @@
+# 015: discard after fileinto
+require "fileinto";
+fileinto "Work";
+discard;

@@ -1,0 +1,4 @@
+# 016: comments and whitespace
+# a hash comment
+/* a bracket
+   comment */ keep; # trailing

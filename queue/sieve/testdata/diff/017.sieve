@@ -1,0 +1,5 @@
+# 017: CRLF script
+require "fileinto";
+if true {
+  fileinto "Crlf";
+}

@@ -1,0 +1,3 @@
+# 018: fileinto with a hierarchy name
+require "fileinto";
+fileinto "Lists.dev";

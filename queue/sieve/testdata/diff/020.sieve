@@ -1,0 +1,3 @@
+# 020: require list with duplicates
+require ["fileinto", "fileinto"];
+fileinto "Dup";

@@ -1,0 +1,3 @@
+# 021: if true
+require "fileinto";
+if true { fileinto "T"; }

@@ -1,0 +1,3 @@
+# 022: if false else
+require "fileinto";
+if false { fileinto "T"; } else { fileinto "F"; }

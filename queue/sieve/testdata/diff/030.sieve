@@ -1,0 +1,3 @@
+# 030: anyof one true
+require "fileinto";
+if anyof (false, header :is "subject" "Meeting on Tuesday") { fileinto "Any"; }

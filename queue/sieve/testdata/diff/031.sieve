@@ -1,0 +1,3 @@
+# 031: anyof all false
+require "fileinto";
+if anyof (false, exists "x-none") { fileinto "Any"; } else { fileinto "None"; }

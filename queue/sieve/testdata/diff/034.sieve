@@ -1,0 +1,2 @@
+# 034: empty block
+if true { }

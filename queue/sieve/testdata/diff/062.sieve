@@ -1,0 +1,3 @@
+# 062: header :is against a comma list value
+require "fileinto";
+if header :contains "keywords" "beta" { fileinto "Kw"; }

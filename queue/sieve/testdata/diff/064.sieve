@@ -1,0 +1,3 @@
+# 064: header :is with the full From value
+require "fileinto";
+if header :is "from" "Alice Example <alice@example.net>" { fileinto "Full"; }

@@ -1,0 +1,3 @@
+# 089: address with no such header
+require "fileinto";
+if address :is "cc" "x@y" { fileinto "Yes"; } else { fileinto "No"; }

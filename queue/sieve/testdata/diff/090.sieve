@@ -1,0 +1,3 @@
+# 090: address list of keys
+require "fileinto";
+if address :domain :is "from" ["example.com", "example.net"] { fileinto "Yes"; }

@@ -1,0 +1,3 @@
+# 092: address of several addresses in one To
+require "fileinto";
+if address :is "to" "two@example.com" { fileinto "Two"; }

@@ -1,0 +1,3 @@
+# 097: envelope from
+require ["envelope", "fileinto"];
+if envelope :is "from" "alice@example.net" { fileinto "Env"; }

@@ -1,0 +1,3 @@
+# 100: envelope :domain
+require ["envelope", "fileinto"];
+if envelope :domain :is "from" "Example.NET" { fileinto "Dom"; }

@@ -1,0 +1,3 @@
+# 102: envelope with several parts
+require ["envelope", "fileinto"];
+if envelope :contains ["from", "to"] "example.com" { fileinto "Any"; }

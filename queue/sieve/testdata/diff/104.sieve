@@ -1,0 +1,2 @@
+# 104: envelope without require is invalid
+if envelope :is "from" "a@b" { keep; }

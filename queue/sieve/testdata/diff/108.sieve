@@ -1,0 +1,3 @@
+# 108: subaddress :detail of envelope to
+require ["envelope", "subaddress", "fileinto", "variables"];
+if envelope :detail :matches "to" "*" { fileinto "sub-${1}"; }

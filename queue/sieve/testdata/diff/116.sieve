@@ -1,0 +1,3 @@
+# 116: exists one header
+require "fileinto";
+if exists "subject" { fileinto "Yes"; }

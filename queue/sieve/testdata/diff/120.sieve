@@ -1,0 +1,3 @@
+# 120: not exists
+require "fileinto";
+if not exists "list-id" { fileinto "Personal"; }

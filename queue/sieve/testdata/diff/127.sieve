@@ -1,0 +1,3 @@
+# 127: size :under one more than its size
+require "fileinto";
+if size :under 318 { fileinto "Under"; }

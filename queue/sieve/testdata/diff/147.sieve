@@ -1,0 +1,2 @@
+# 147: relational without require is invalid
+if header :value "gt" "x" "1" { keep; }

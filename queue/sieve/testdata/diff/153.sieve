@@ -1,0 +1,4 @@
+# 153: set and use a variable
+require ["fileinto", "variables"];
+set "box" "Projects";
+fileinto "${box}";

@@ -1,0 +1,4 @@
+# 156: set :lower
+require ["fileinto", "variables"];
+set :lower "v" "MiXeD";
+fileinto "${v}";

@@ -1,0 +1,4 @@
+# 157: set :upper
+require ["fileinto", "variables"];
+set :upper "v" "MiXeD";
+fileinto "${v}";

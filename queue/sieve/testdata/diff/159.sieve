@@ -1,0 +1,4 @@
+# 159: set :upperfirst
+require ["fileinto", "variables"];
+set :upperfirst "v" "abc";
+fileinto "${v}";

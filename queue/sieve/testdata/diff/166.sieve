@@ -1,0 +1,3 @@
+# 166: ${0} is the whole match
+require ["fileinto", "variables"];
+if header :matches "subject" "Meeting*" { fileinto "all-${0}"; }

@@ -1,0 +1,3 @@
+# 174: string :is empty variable
+require ["fileinto", "variables"];
+if string :is "${undefined}" "" { fileinto "Empty"; }

@@ -1,0 +1,2 @@
+# 180: set without variables extension is invalid
+set "a" "b";

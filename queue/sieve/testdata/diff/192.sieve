@@ -1,0 +1,3 @@
+# 192: encoded-character invalid unicode code point is an error
+require ["fileinto", "encoded-character"];
+fileinto "${unicode:D800}";

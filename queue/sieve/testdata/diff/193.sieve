@@ -1,0 +1,3 @@
+# 193: body :contains default :text
+require ["fileinto", "body"];
+if body :contains "meet on Tuesday" { fileinto "Body"; }

@@ -1,0 +1,3 @@
+# 199: body :raw does not decode
+require ["fileinto", "body"];
+if body :raw :contains "Café" { fileinto "Decoded"; } else { fileinto "Undecoded"; }

@@ -1,0 +1,3 @@
+# 207: body :matches
+require ["fileinto", "body"];
+if body :matches "*Tuesday*" { fileinto "M"; }

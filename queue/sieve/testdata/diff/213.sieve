@@ -1,0 +1,2 @@
+# 213: body without require is invalid
+if body :contains "x" { keep; }

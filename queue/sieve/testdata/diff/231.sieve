@@ -1,0 +1,3 @@
+# 231: date without a day-of-week and with a two-digit year
+require ["fileinto", "date", "variables"];
+if date :originalzone :matches "date" "date" "*" { fileinto "${1}"; }

@@ -1,0 +1,3 @@
+# 238: date default zone (local time, TZ=UTC)
+require ["fileinto", "date", "variables"];
+if date :matches "date" "hour" "*" { fileinto "local${1}"; }

@@ -1,0 +1,3 @@
+# 239: setflag then implicit keep carries the flags
+require ["fileinto", "imap4flags"];
+setflag "\\Seen";

@@ -1,0 +1,4 @@
+# 244: fileinto :flags overrides the internal variable
+require ["fileinto", "imap4flags"];
+setflag "\\Seen";
+fileinto :flags "\\Answered" "Replied";

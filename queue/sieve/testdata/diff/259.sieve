@@ -1,0 +1,4 @@
+# 259: flags with discard: nothing kept
+require ["fileinto", "imap4flags"];
+addflag "\\Seen";
+discard;

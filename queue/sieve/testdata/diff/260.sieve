@@ -1,0 +1,2 @@
+# 260: imap4flags without require is invalid
+setflag "\\Seen";

@@ -1,0 +1,3 @@
+# 261: fileinto :copy keeps the implicit keep
+require ["fileinto", "copy"];
+fileinto :copy "Copy";

@@ -1,0 +1,3 @@
+# 262: redirect :copy keeps the implicit keep
+require "copy";
+redirect :copy "bob@example.org";

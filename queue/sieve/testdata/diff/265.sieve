@@ -1,0 +1,3 @@
+# 265: :copy without require is invalid
+require "fileinto";
+fileinto :copy "X";

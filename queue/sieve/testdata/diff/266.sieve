@@ -1,0 +1,3 @@
+# 266: fileinto :create
+require ["fileinto", "mailbox"];
+fileinto :create "New.Folder";

@@ -1,0 +1,3 @@
+# 267: fileinto :create :copy :flags
+require ["fileinto", "mailbox", "copy", "imap4flags"];
+fileinto :create :copy :flags "\\Seen" "Both";

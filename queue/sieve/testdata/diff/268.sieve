@@ -1,0 +1,3 @@
+# 268: :create without require mailbox is invalid
+require "fileinto";
+fileinto :create "X";

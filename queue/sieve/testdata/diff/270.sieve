@@ -1,0 +1,3 @@
+# 270: reject
+require "reject";
+reject "Not wanted here.";

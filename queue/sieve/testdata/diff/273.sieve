@@ -1,0 +1,4 @@
+# 273: reject and keep conflict
+require "reject";
+keep;
+reject "no";

@@ -1,0 +1,4 @@
+# 274: reject twice is an error
+require "reject";
+reject "a";
+reject "b";

@@ -1,0 +1,4 @@
+# 275: reject and redirect
+require "reject";
+redirect "bob@example.org";
+reject "no";

@@ -1,0 +1,4 @@
+# 276: reject and discard
+require "reject";
+discard;
+reject "no";

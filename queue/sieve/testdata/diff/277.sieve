@@ -1,0 +1,3 @@
+# 277: reject with variables
+require ["reject", "variables"];
+if header :matches "subject" "*" { reject "Refused: ${1}."; }

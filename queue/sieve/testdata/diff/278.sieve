@@ -1,0 +1,3 @@
+# 278: ereject
+require "ereject";
+ereject "Spam is refused.";

@@ -1,0 +1,4 @@
+# 279: ereject and fileinto conflict
+require ["ereject", "fileinto"];
+fileinto "X";
+ereject "no";

@@ -1,0 +1,2 @@
+# 280: reject without require is invalid
+reject "no";

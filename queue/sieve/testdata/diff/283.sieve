@@ -1,0 +1,3 @@
+# 283: vacation default
+require "vacation";
+vacation "I am away.";

@@ -1,0 +1,3 @@
+# 284: vacation :days
+require "vacation";
+vacation :days 3 "Back on Monday.";

@@ -1,0 +1,3 @@
+# 285: vacation :subject
+require "vacation";
+vacation :subject "Out of office" "Back soon.";

@@ -1,0 +1,3 @@
+# 286: vacation :from
+require "vacation";
+vacation :from "Me <me@example.com>" "Back soon.";

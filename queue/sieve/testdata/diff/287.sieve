@@ -1,0 +1,3 @@
+# 287: vacation :addresses
+require "vacation";
+vacation :addresses ["me@example.com", "me@example.org"] "Back soon.";

@@ -1,0 +1,3 @@
+# 292: vacation-seconds
+require ["vacation", "vacation-seconds"];
+vacation :seconds 3600 "Hourly.";

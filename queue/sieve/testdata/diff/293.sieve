@@ -1,0 +1,3 @@
+# 293: vacation :seconds 0
+require ["vacation", "vacation-seconds"];
+vacation :seconds 0 "Every time.";

@@ -1,0 +1,4 @@
+# 295: vacation and fileinto
+require ["vacation", "fileinto"];
+fileinto "Away";
+vacation "Away.";

@@ -1,0 +1,4 @@
+# 296: vacation twice is an error
+require "vacation";
+vacation "one";
+vacation "two";

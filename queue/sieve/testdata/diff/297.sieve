@@ -1,0 +1,4 @@
+# 297: vacation and reject conflict
+require ["vacation", "reject"];
+vacation "away";
+reject "no";

@@ -1,0 +1,3 @@
+# 302: vacation without a reason is invalid
+require "vacation";
+vacation :days 1;

@@ -1,0 +1,4 @@
+# 304: vacation and discard
+require "vacation";
+vacation "away";
+discard;

@@ -1,0 +1,3 @@
+# 307: regex is unanchored
+require ["fileinto", "regex", "variables"];
+if header :regex "subject" "on Tue" { fileinto "Rx"; }

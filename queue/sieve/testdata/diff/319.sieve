@@ -1,0 +1,2 @@
+# 319: regex without require is invalid
+if header :regex "subject" "x" { keep; }

@@ -1,0 +1,2 @@
+# 321: unknown command
+frobnicate;

@@ -1,0 +1,2 @@
+# 322: unknown command inside a block
+if true { keep; zap "x"; }

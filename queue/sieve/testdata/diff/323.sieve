@@ -1,0 +1,2 @@
+# 323: fileinto without require
+fileinto "X";

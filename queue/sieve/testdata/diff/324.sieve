@@ -1,0 +1,3 @@
+# 324: require of an unknown capability
+require "x-unknown-extension";
+keep;

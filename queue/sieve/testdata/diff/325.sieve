@@ -1,0 +1,3 @@
+# 325: require not at the start
+keep;
+require "fileinto";

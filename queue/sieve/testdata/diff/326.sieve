@@ -1,0 +1,3 @@
+# 326: missing semicolon
+keep
+discard;

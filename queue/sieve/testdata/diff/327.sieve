@@ -1,0 +1,3 @@
+# 327: unterminated string
+require "fileinto";
+fileinto "open;

@@ -1,0 +1,3 @@
+# 328: fileinto with a number
+require "fileinto";
+fileinto 42;

@@ -1,0 +1,3 @@
+# 329: fileinto with a string list
+require "fileinto";
+fileinto ["A", "B"];

@@ -1,0 +1,2 @@
+# 330: redirect with no argument
+redirect;

@@ -1,0 +1,2 @@
+# 331: keep with an argument
+keep "INBOX";

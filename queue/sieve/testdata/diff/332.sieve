@@ -1,0 +1,2 @@
+# 332: unknown tag
+if header :bogus "subject" "x" { keep; }

@@ -1,0 +1,2 @@
+# 333: two match types
+if header :is :contains "subject" "x" { keep; }

@@ -1,0 +1,2 @@
+# 334: test used as a command
+true;

@@ -1,0 +1,2 @@
+# 335: command used as a test
+if keep { discard; }

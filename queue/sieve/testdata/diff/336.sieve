@@ -1,0 +1,2 @@
+# 336: elsif without if
+elsif true { keep; }

@@ -1,0 +1,2 @@
+# 337: else without if
+else { keep; }

@@ -1,0 +1,2 @@
+# 338: if without a block
+if true keep;

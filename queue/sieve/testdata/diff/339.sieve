@@ -1,0 +1,2 @@
+# 339: if without a test
+if { keep; }

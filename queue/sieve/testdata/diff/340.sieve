@@ -1,0 +1,2 @@
+# 340: empty test list
+if anyof () { keep; }

@@ -1,0 +1,2 @@
+# 341: unbalanced braces
+if true { keep;

@@ -1,0 +1,2 @@
+# 342: stop with an argument
+stop "now";

@@ -1,0 +1,2 @@
+# 344: redirect to an invalid address
+redirect "not an address";

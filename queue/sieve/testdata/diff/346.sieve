@@ -1,0 +1,2 @@
+# 346: duplicate tagged argument
+if header :comparator "i;octet" :comparator "i;octet" "a" "b" { keep; }

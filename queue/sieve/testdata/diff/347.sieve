@@ -1,0 +1,2 @@
+# 347: number with an unknown suffix
+if size :over 10X { keep; }

@@ -1,0 +1,2 @@
+# 349: unterminated bracket comment
+keep; /* open

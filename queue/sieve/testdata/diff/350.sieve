@@ -1,0 +1,2 @@
+# 350: missing comma in a string list
+require ["fileinto" "copy"];

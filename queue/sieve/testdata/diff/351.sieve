@@ -1,0 +1,3 @@
+# 351: setflag with three arguments
+require "imap4flags";
+setflag "a" "b" "c";

@@ -1,0 +1,2 @@
+# 352: require with a number
+require 1;

@@ -1,0 +1,3 @@
+# 353: fileinto an empty mailbox name
+require "fileinto";
+fileinto "";

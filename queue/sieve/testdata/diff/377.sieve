@@ -1,0 +1,3 @@
+# 377: :value on an address
+require ["fileinto", "relational"];
+if address :localpart :value "lt" "from" "bob" { fileinto "BeforeBob"; }

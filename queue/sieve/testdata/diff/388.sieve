@@ -1,0 +1,4 @@
+# 388: fileinto :copy and keep
+require ["fileinto", "copy"];
+fileinto :copy "Copy";
+keep;

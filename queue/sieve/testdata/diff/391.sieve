@@ -1,0 +1,6 @@
+# 391: dot-stuffing in a text: block
+require "reject";
+reject text:
+..leading dot
+.
+;

@@ -1,0 +1,2 @@
+# 393: header name with a colon
+if header :is "a:b" "x" { keep; }

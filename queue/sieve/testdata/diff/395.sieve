@@ -1,0 +1,2 @@
+# 395: redirect to a name-addr
+redirect "Bob <bob@example.org>";

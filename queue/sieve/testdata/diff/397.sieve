@@ -1,0 +1,3 @@
+# 397: envelope with an unknown part is invalid
+require "envelope";
+if envelope :is "bogus" "x" { keep; }

@@ -1,0 +1,3 @@
+# 402: vacation :addresses with an invalid address
+require "vacation";
+vacation :addresses "bad address" "x";

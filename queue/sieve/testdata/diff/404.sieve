@@ -1,0 +1,3 @@
+# 404: vacation with an empty reason
+require "vacation";
+vacation "";

@@ -1,0 +1,3 @@
+# 405: fileinto a UTF-8 mailbox name
+require "fileinto";
+fileinto "Ärger";

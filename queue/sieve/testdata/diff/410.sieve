@@ -1,0 +1,3 @@
+# 410: bracket comment with stars
+require "fileinto";
+/** a ** comment **/ fileinto /* inside */ "Starred";

@@ -1,0 +1,4 @@
+# 411: hash comment right after a string
+require "fileinto";
+fileinto "Hash"# comment
+;

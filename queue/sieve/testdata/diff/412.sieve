@@ -1,0 +1,3 @@
+# 412: string list with one element
+require ["fileinto"];
+fileinto "One";

@@ -1,0 +1,3 @@
+# 415: :days with a K suffix
+require "vacation";
+vacation :days 1K "Long.";

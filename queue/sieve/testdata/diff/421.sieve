@@ -1,0 +1,3 @@
+# 421: header with two occurrences, :is the second
+require "fileinto";
+if header :is "x-dup" "two" { fileinto "Two"; }

@@ -1,0 +1,3 @@
+# 429: body :text over two plain parts
+require ["fileinto", "body"];
+if body :text :contains "second part" { fileinto "Second"; }

@@ -1,0 +1,3 @@
+# 455: vacation :subject empty
+require "vacation";
+vacation :subject "" "Back.";

@@ -1,0 +1,3 @@
+# 460: fileinto inbox in lower case is INBOX
+require "fileinto";
+fileinto "inbox";

@@ -1,0 +1,4 @@
+# 462: discard then fileinto
+require "fileinto";
+discard;
+fileinto "After";

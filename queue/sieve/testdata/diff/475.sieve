@@ -1,0 +1,4 @@
+# 475: several require commands
+require "fileinto";
+require "copy";
+fileinto :copy "Two";

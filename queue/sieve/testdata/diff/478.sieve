@@ -1,0 +1,2 @@
+# 478: exists with an empty header name
+if exists "" { keep; }

@@ -1,0 +1,2 @@
+# 480: keep :flags without imap4flags is invalid
+keep :flags "\\Seen";

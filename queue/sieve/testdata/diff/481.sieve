@@ -1,0 +1,2 @@
+# 481: discard with an argument is invalid
+discard "now";

@@ -1,0 +1,2 @@
+# 482: redirect :copy without require is invalid
+redirect :copy "bob@example.org";

@@ -1,0 +1,3 @@
+# 484: script with invalid UTF-8 in a string
+require "fileinto";
+fileinto "badÿ";

@@ -1,0 +1,2 @@
+# 487: test list with a trailing comma is invalid
+if anyof (true, ) { keep; }

@@ -1,0 +1,2 @@
+# 488: string list with a trailing comma is invalid
+if header :is ["subject", ] "x" { keep; }

@@ -1,0 +1,2 @@
+# 489: empty string list is invalid
+if header :is [] "x" { keep; }

@@ -1,0 +1,2 @@
+# 490: block with only a semicolon is invalid
+if true { ; }

@@ -1,0 +1,2 @@
+# 491: two semicolons are invalid
+keep;;

@@ -1,0 +1,44 @@
+# 502: many rules, first match wins
+require ["fileinto"];
+if header :contains "subject" "keyword0" { fileinto "Box0"; stop; }
+if header :contains "subject" "keyword1" { fileinto "Box1"; stop; }
+if header :contains "subject" "keyword2" { fileinto "Box2"; stop; }
+if header :contains "subject" "keyword3" { fileinto "Box3"; stop; }
+if header :contains "subject" "keyword4" { fileinto "Box4"; stop; }
+if header :contains "subject" "keyword5" { fileinto "Box5"; stop; }
+if header :contains "subject" "keyword6" { fileinto "Box6"; stop; }
+if header :contains "subject" "keyword7" { fileinto "Box7"; stop; }
+if header :contains "subject" "keyword8" { fileinto "Box8"; stop; }
+if header :contains "subject" "keyword9" { fileinto "Box9"; stop; }
+if header :contains "subject" "keyword10" { fileinto "Box10"; stop; }
+if header :contains "subject" "keyword11" { fileinto "Box11"; stop; }
+if header :contains "subject" "keyword12" { fileinto "Box12"; stop; }
+if header :contains "subject" "keyword13" { fileinto "Box13"; stop; }
+if header :contains "subject" "keyword14" { fileinto "Box14"; stop; }
+if header :contains "subject" "keyword15" { fileinto "Box15"; stop; }
+if header :contains "subject" "keyword16" { fileinto "Box16"; stop; }
+if header :contains "subject" "keyword17" { fileinto "Box17"; stop; }
+if header :contains "subject" "keyword18" { fileinto "Box18"; stop; }
+if header :contains "subject" "keyword19" { fileinto "Box19"; stop; }
+if header :contains "subject" "keyword20" { fileinto "Box20"; stop; }
+if header :contains "subject" "keyword21" { fileinto "Box21"; stop; }
+if header :contains "subject" "keyword22" { fileinto "Box22"; stop; }
+if header :contains "subject" "keyword23" { fileinto "Box23"; stop; }
+if header :contains "subject" "keyword24" { fileinto "Box24"; stop; }
+if header :contains "subject" "keyword25" { fileinto "Box25"; stop; }
+if header :contains "subject" "keyword26" { fileinto "Box26"; stop; }
+if header :contains "subject" "keyword27" { fileinto "Box27"; stop; }
+if header :contains "subject" "keyword28" { fileinto "Box28"; stop; }
+if header :contains "subject" "keyword29" { fileinto "Box29"; stop; }
+if header :contains "subject" "keyword30" { fileinto "Box30"; stop; }
+if header :contains "subject" "keyword31" { fileinto "Box31"; stop; }
+if header :contains "subject" "keyword32" { fileinto "Box32"; stop; }
+if header :contains "subject" "keyword33" { fileinto "Box33"; stop; }
+if header :contains "subject" "keyword34" { fileinto "Box34"; stop; }
+if header :contains "subject" "keyword35" { fileinto "Box35"; stop; }
+if header :contains "subject" "keyword36" { fileinto "Box36"; stop; }
+if header :contains "subject" "keyword37" { fileinto "Box37"; stop; }
+if header :contains "subject" "keyword38" { fileinto "Box38"; stop; }
+if header :contains "subject" "keyword39" { fileinto "Box39"; stop; }
+if header :contains "subject" "Tuesday" { fileinto "Tuesday"; stop; }
+fileinto "Rest";

@@ -1,0 +1,3 @@
+# 509: redirect to an empty address after expansion
+require "variables";
+redirect "${nothing}";

@@ -1,0 +1,182 @@
+//go:build ignore
+
+// Command explore is a random differential search: it builds scripts from
+// pieces of the Sieve grammar, runs them on the corpus messages through
+// queue/sieve and through Pigeonhole's sieve-test, and prints the cases where
+// the two disagree, so they can be studied and, when meaningful, added to
+// gen.py as pairs. It is not a test (random scripts are not meaningful pairs
+// on their own). Run from this directory: go run explore.go [-n 300] [-seed 1]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mailserver/mailserver/queue/sieve"
+	"github.com/mailserver/mailserver/queue/sieve/sievetest"
+)
+
+var (
+	headers  = []string{"subject", "from", "to", "cc", "x-spam-score", "x-folded", "keywords", "list-id", "date", "received", "x-label", "x-none", "content-type"}
+	addrHdrs = []string{"from", "to", "cc", "bcc", "reply-to", "sender"}
+	regexes  = []string{"^(.*)@(.*)$", "([a-z]+) on ([A-Z][a-z]+)", "e{2}", "^$", "(a|b)+", "[[:digit:]]+", "\\.net$", "^(Re|Fwd): (.*)"}
+	keys     = []string{"", "a", "Meeting", "meeting on", "*", "?", "*@*", "*.*", "a*", "*day", "?*?", "alice", "example.net", "EXAMPLE.COM",
+		"me@example.com", "12", "7", "0", "Tuesday", "*e*e*", "\\\\*", "dev", "Grüße", "*<*>*", "undisclosed-recipients:;"}
+	matchTypes = []string{"", ":is", ":contains", ":matches", ":regex", ":value \"gt\"", ":value \"le\"", ":count \"eq\"", ":count \"ge\""}
+	comparators = []string{"", "", ":comparator \"i;octet\"", ":comparator \"i;ascii-casemap\"", ":comparator \"i;ascii-numeric\""}
+	parts       = []string{"", ":all", ":localpart", ":domain", ":user", ":detail"}
+	dateParts   = []string{"year", "month", "day", "date", "hour", "zone", "weekday", "julian", "time", "iso8601", "std11"}
+)
+
+const require = `require ["vacation", "fileinto", "envelope", "variables", "relational", "comparator-i;ascii-numeric", "regex", "body", "date", "subaddress", "imap4flags", "copy", "mailbox", "encoded-character"];` + "\n"
+
+type gen struct{ r *rand.Rand }
+
+func (g gen) pick(l []string) string { return l[g.r.IntN(len(l))] }
+
+func (g gen) quoted(s string) string { return `"` + s + `"` }
+
+func (g gen) list(l []string) string {
+	n := 1 + g.r.IntN(2)
+	var out []string
+	for range n {
+		out = append(out, g.quoted(g.pick(l)))
+	}
+	if len(out) == 1 && g.r.IntN(2) == 0 {
+		return out[0]
+	}
+	return "[" + strings.Join(out, ", ") + "]"
+}
+
+func (g gen) matcher() string {
+	return strings.TrimSpace(g.pick(comparators) + " " + g.pick(matchTypes))
+}
+
+func (g gen) test(depth int) string {
+	n := 10
+	if depth > 2 {
+		n = 7
+	}
+	switch g.r.IntN(n + 3) {
+	case n:
+		return fmt.Sprintf("header :regex %s %s %s", g.pick(comparators[:4]), g.list(headers), g.list(regexes))
+	case n + 1:
+		return fmt.Sprintf("string %s %s %s", g.matcher(), g.list([]string{"${1}", "${0}", "${v}", "a${1}b", "${2}${1}"}), g.list(keys))
+	case n + 2:
+		return fmt.Sprintf("hasflag %s %s", g.matcher(), g.list(keys))
+	case 0:
+		return fmt.Sprintf("header %s %s %s", g.matcher(), g.list(headers), g.list(keys))
+	case 1:
+		return fmt.Sprintf("address %s %s %s %s", g.pick(parts), g.matcher(), g.list(addrHdrs), g.list(keys))
+	case 2:
+		return fmt.Sprintf("envelope %s %s %s %s", g.pick(parts), g.matcher(), g.list([]string{"from", "to"}), g.list(keys))
+	case 3:
+		return fmt.Sprintf("exists %s", g.list(headers))
+	case 4:
+		return fmt.Sprintf("size %s %d", g.pick([]string{":over", ":under"}), g.r.IntN(3000))
+	case 5:
+		return fmt.Sprintf("body %s %s %s", g.pick([]string{"", ":text", ":raw", `:content "text"`}), g.matcher(), g.list(keys))
+	case 6:
+		return fmt.Sprintf("date %s %s \"date\" %q %s", g.pick([]string{":originalzone", `:zone "+0000"`, `:zone "-0730"`}), g.matcher(), g.pick(dateParts), g.list(keys))
+	case 7:
+		return "not " + g.test(depth+1)
+	case 8:
+		return fmt.Sprintf("anyof (%s, %s)", g.test(depth+1), g.test(depth+1))
+	default:
+		return fmt.Sprintf("allof (%s, %s)", g.test(depth+1), g.test(depth+1))
+	}
+}
+
+func (g gen) action() string {
+	switch g.r.IntN(11) {
+	case 7:
+		return `set :upperfirst :lower "v" "${1}"; set :length "n" "${v}"; fileinto "L${n}-${v}";`
+	case 8:
+		return `removeflag "${1}"; setflag "x ${2}";`
+	case 9:
+		return `fileinto :flags "${1} \\Seen" "Fl";`
+	case 10:
+		return `vacation :subject "re ${1}" "back";`
+	case 0:
+		return `fileinto "F-${1}-${2}";`
+	case 1:
+		return `fileinto :copy "C";`
+	case 2:
+		return `redirect "r${1}@example.org";`
+	case 3:
+		return `addflag "${1}";`
+	case 4:
+		return "keep;"
+	case 5:
+		return "stop;"
+	default:
+		return `set :lower "v" "${0}"; fileinto "V-${v}";`
+	}
+}
+
+func (g gen) script() string {
+	var b strings.Builder
+	b.WriteString(require)
+	for range 1 + g.r.IntN(3) {
+		fmt.Fprintf(&b, "if %s { %s }", g.test(0), g.action())
+		if g.r.IntN(3) == 0 {
+			fmt.Fprintf(&b, " else { %s }", g.action())
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func main() {
+	n := flag.Int("n", 300, "scripts to try")
+	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "random seed")
+	flag.Parse()
+	pairs, err := sievetest.LoadCorpus(".")
+	if err != nil {
+		log.Fatal(err)
+	}
+	var msgs []sievetest.Pair
+	seen := map[string]bool{}
+	for _, p := range pairs {
+		// sieve-test cannot be given the null reverse path (see DIFFERENCES.md).
+		if p.From != "" && !seen[string(p.Message)] {
+			seen[string(p.Message)] = true
+			msgs = append(msgs, p)
+		}
+	}
+	g := gen{rand.New(rand.NewPCG(*seed, 1))}
+	now := time.Date(2026, time.June, 15, 12, 0, 0, 0, time.UTC)
+	bad := 0
+	for i := range *n {
+		script := g.script()
+		m := msgs[g.r.IntN(len(msgs))]
+		ph, err := sievetest.Pigeonhole(context.Background(), []byte(script), m.Message, m.From, m.To)
+		if err != nil {
+			log.Printf("%d: pigeonhole: %v", i, err)
+			continue
+		}
+		var ours []string
+		s, err := sieve.Parse([]byte(script), sieve.Limits{})
+		if err != nil {
+			ours = []string{"invalid"}
+		} else if res, err := s.Run(context.Background(), &sieve.Input{EnvelopeFrom: m.From, EnvelopeTo: m.To, Message: m.Message, Now: now}); err != nil {
+			ours = []string{"error", "implicit keep"}
+		} else {
+			ours = res.Lines()
+		}
+		if !slices.Equal(ours, ph) {
+			bad++
+			fmt.Printf("=== %d (message of pair %s)\n%s--- ours       %q\n--- pigeonhole %q\n", i, m.Name, script, ours, ph)
+			_ = os.WriteFile(filepath.Join(os.TempDir(), fmt.Sprintf("explore-%d.sieve", i)), []byte(script), 0o644)
+		}
+	}
+	fmt.Printf("%d of %d random scripts disagree (seed %d)\n", bad, *n, *seed)
+}
