@@ -135,8 +135,16 @@ func walkMIME(raw []byte, depth int, out *[]bodyPart) {
 			walkMIME(p, depth+1, out)
 		}
 	case mt == "message/rfc822" && depth < maxMIMEDepth:
-		*out = append(*out, bodyPart{mt, ""})
-		walkMIME(decodeTransfer(&m, body), depth+1, out)
+		// the part's own text is the embedded message's header; its body
+		// parts follow as parts of their own (as Pigeonhole)
+		inner := decodeTransfer(&m, body)
+		im := message{raw: inner}
+		im.parse()
+		hdr := inner[:im.bodyOff]
+		hdr = bytes.TrimSuffix(hdr, []byte("\n"))
+		hdr = bytes.TrimSuffix(hdr, []byte("\r"))
+		*out = append(*out, bodyPart{mt, string(hdr)})
+		walkMIME(inner, depth+1, out)
 	default:
 		b := decodeTransfer(&m, body)
 		if strings.HasPrefix(mt, "text/") {

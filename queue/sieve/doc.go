@@ -41,6 +41,32 @@
 // comparator-i;ascii-numeric, date (RFC 5260), regex (draft), and the
 // comparators i;octet and i;ascii-casemap that need no require.
 //
+// # Semantics worth knowing
+//
+// Where the RFCs leave room, the package does what Dovecot Pigeonhole does,
+// checked by the differential corpus in testdata/diff (TestDifferential;
+// the pairs where the RFC makes us differ are listed with their section in
+// testdata/diff/DIFFERENCES.md). In particular: "?" in :matches is one
+// octet (the RFC 4790 comparators work on octets); match variables are
+// ${0}..${31}; set's case modifiers map ASCII letters only; the address
+// test drops entries that are not local@domain and, when a field has no
+// valid address at all, offers the whole value to :all only; the address
+// test only names address fields (RFC 5228 §5.1); invalid IMAP flags are
+// ignored; a malformed RFC 2047 word stays literal, an unknown charset's
+// octets pass through; the body test sets no match variables; vacation's
+// period is reported as written (:days 0 and :seconds 0 included), site
+// minimums being the deliverer's policy.
+//
+// # Not implemented
+//
+// Extensions beyond the list above (include, editheader, enotify,
+// environment, duplicate, ihave, mime/foreverypart, spamtest, index,
+// i;unicode-casemap, ...) are refused by require. Envelope parts other
+// than "from" and "to" (e.g. "auth") are refused. Variable namespaces
+// ("${ns.name}") are an error, as no namespace extension is offered.
+// :regex refuses backreferences (\1..\9): RE2 cannot run them in linear
+// time, and they are the source of exponential regex cost.
+//
 // # Costs and limits
 //
 // Parsing and evaluation are linear in the script and the message: the

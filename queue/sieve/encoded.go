@@ -23,10 +23,16 @@ func decodeEncodedCharacters(s string) (string, error) {
 		}
 		b.WriteString(s[i : i+j])
 		i += j
-		end := strings.IndexByte(s[i:], '}')
-		if end < 0 {
-			b.WriteString(s[i:])
-			break
+		// scan over the characters an encoding may hold (letters, digits, ":"
+		// and blanks), so that each "${" is looked at once: linear
+		end := 2
+		for i+end < len(s) && (isAlpha(s[i+end]) || isDigit(s[i+end]) || strings.IndexByte(": \t\r\n", s[i+end]) >= 0) {
+			end++
+		}
+		if i+end >= len(s) || s[i+end] != '}' {
+			b.WriteString("${")
+			i += 2
+			continue
 		}
 		body := s[i+2 : i+end]
 		colon := strings.IndexByte(body, ':')

@@ -167,6 +167,10 @@ func (r *run) store(mbox string, flags []string, cp, create, isKeep bool) error 
 			a.Flags = flags
 			r.actions[i] = a
 		case FileInto:
+			if isKeep { // keep after fileinto "inbox": the keep it is
+				r.actions[i] = Keep{Flags: flags}
+				return nil
+			}
 			a.Flags = flags
 			a.Create = a.Create || create
 			a.Copy = a.Copy && cp

@@ -360,3 +360,38 @@ func TestContextCancelled(t *testing.T) {
 		t.Errorf("cancelled run: %v", err)
 	}
 }
+
+// TestConcurrentRuns runs one Script from many goroutines (run with -race):
+// a Script is immutable, each run has its own state.
+func TestConcurrentRuns(t *testing.T) {
+	s, err := Parse([]byte(script50()), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := message10K()
+	want := ""
+	done := make(chan string)
+	for g := 0; g < 8; g++ {
+		go func() {
+			var last string
+			for i := 0; i < 50; i++ {
+				res, err := s.Run(context.Background(), &Input{EnvelopeFrom: "a@b.c", EnvelopeTo: "me+tag4@example.com", Message: msg})
+				if err != nil {
+					last = err.Error()
+					break
+				}
+				last = strings.Join(res.Lines(), "|")
+			}
+			done <- last
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		got := <-done
+		if want == "" {
+			want = got
+		}
+		if got != want || !strings.Contains(got, "store Tags/t4") {
+			t.Errorf("run %d: %q (first %q)", g, got, want)
+		}
+	}
+}

@@ -20,7 +20,21 @@ func splitFlags(list []string) []string {
 // RFC 3501 §9 flag; Pigeonhole ignores them with a warning).
 func addFlags(cur []string, add []string) []string {
 	out := append([]string(nil), cur...)
-	for _, f := range splitFlags(add) {
+	fl := splitFlags(add)
+	if len(out)+len(fl) > 16 { // a set keeps long lists linear
+		seen := make(map[string]bool, len(out)+len(fl))
+		for _, f := range out {
+			seen[lowerASCII(f)] = true
+		}
+		for _, f := range fl {
+			if k := lowerASCII(f); validFlag(f) && !seen[k] {
+				seen[k] = true
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	for _, f := range fl {
 		if validFlag(f) && !containsFlag(out, f) {
 			out = append(out, f)
 		}
@@ -60,10 +74,13 @@ func containsFlag(list []string, f string) bool {
 }
 
 func removeFlags(cur []string, rm []string) []string {
-	drop := splitFlags(rm)
+	drop := map[string]bool{}
+	for _, f := range splitFlags(rm) {
+		drop[lowerASCII(f)] = true
+	}
 	var out []string
 	for _, f := range cur {
-		if !containsFlag(drop, f) {
+		if !drop[lowerASCII(f)] {
 			out = append(out, f)
 		}
 	}

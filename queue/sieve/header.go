@@ -222,10 +222,16 @@ func decodeHeader(s string) string {
 	return b.String()
 }
 
+const maxEncodedWord = 1000
+
 // encodedWordAt returns the encoded word "=?charset?e?text?=" at the start
 // of s (RFC 2047 §2), if there is one.
 func encodedWordAt(s string) (string, bool) {
-	q1 := strings.IndexByte(s[2:], '?')
+	cs := s[2:]
+	if len(cs) > 100 {
+		cs = cs[:100] // a charset name is short
+	}
+	q1 := strings.IndexByte(cs, '?')
 	if q1 < 0 {
 		return "", false
 	}
@@ -233,7 +239,13 @@ func encodedWordAt(s string) (string, bool) {
 	if q1+2 >= len(s) || s[q1+2] != '?' {
 		return "", false
 	}
-	end := strings.Index(s[q1+3:], "?=")
+	// RFC 2047 §2 limits an encoded word to 75 characters; we accept up to
+	// maxEncodedWord (lenient), which keeps decoding linear in the value.
+	rest := s[q1+3:]
+	if len(rest) > maxEncodedWord {
+		rest = rest[:maxEncodedWord]
+	}
+	end := strings.Index(rest, "?=")
 	if end < 0 {
 		return "", false
 	}

@@ -2,6 +2,7 @@ package sieve
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"unicode/utf8"
 )
@@ -53,9 +54,9 @@ type lexer struct {
 	col  int // column of src[i], 1-based
 }
 
-// maxNumber bounds numbers (RFC 5228 §2.4.1 requires at least 2^31-1;
-// we allow the full non-negative int64 range up to 2^53 for sizes).
-const maxNumber = 1 << 53
+// Numbers (RFC 5228 §2.4.1, at least 2^31-1 required) are read as uint64,
+// as Pigeonhole does, and a larger one is an error; values above the int64
+// range are kept as math.MaxInt64, which compares the same for every test.
 
 func lex(src []byte) ([]token, error) {
 	lx := &lexer{src: src, line: 1, col: 1}
@@ -185,16 +186,17 @@ func (lx *lexer) ident() string {
 
 // number reads RFC 5228 §2.4.1 number [QUANTIFIER].
 func (lx *lexer) number(p pos) (token, error) {
-	var n int64
+	var n uint64
 	for lx.i < len(lx.src) && isDigit(lx.src[lx.i]) {
-		n = n*10 + int64(lx.src[lx.i]-'0')
-		if n > maxNumber {
+		d := uint64(lx.src[lx.i] - '0')
+		if n > (math.MaxUint64-d)/10 {
 			return token{}, errAt(p, "number too large")
 		}
+		n = n*10 + d
 		lx.advance()
 	}
 	if lx.i < len(lx.src) {
-		mul := int64(1)
+		mul := uint64(1)
 		switch lx.src[lx.i] {
 		case 'K', 'k':
 			mul = 1 << 10
@@ -205,7 +207,7 @@ func (lx *lexer) number(p pos) (token, error) {
 		}
 		if mul > 1 {
 			lx.advance()
-			if n > maxNumber/mul {
+			if n > math.MaxUint64/mul {
 				return token{}, errAt(p, "number too large")
 			}
 			n *= mul
@@ -214,7 +216,10 @@ func (lx *lexer) number(p pos) (token, error) {
 			return token{}, errAt(lx.here(), "unexpected character %q after number", lx.src[lx.i])
 		}
 	}
-	return token{kind: tokNumber, pos: p, num: n}, nil
+	if n > math.MaxInt64 {
+		n = math.MaxInt64
+	}
+	return token{kind: tokNumber, pos: p, num: int64(n)}, nil
 }
 
 // quoted reads a quoted-string (RFC 5228 §2.4.2): \\ and \" are escapes,

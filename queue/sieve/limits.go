@@ -23,8 +23,9 @@ const (
 	maxRegexCost = 64 << 20
 	// maxRegexInput bounds the bytes of one value a :regex is run on.
 	maxRegexInput = 64 << 10
-	// maxMatchVariables is the number of match variables kept (${0}..${9}, RFC 5229 §3.2).
-	maxMatchVariables = 10
+	// maxMatchVariables is the number of match variables kept: ${0}..${31}
+	// (RFC 5229 §3.2 requires ${0}..${9} and allows more; Pigeonhole keeps 32).
+	maxMatchVariables = 32
 )
 
 // Limits bounds what a script may do. A zero field means the package default.

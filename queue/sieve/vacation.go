@@ -1,6 +1,9 @@
 package sieve
 
-import "strings"
+import (
+	"math"
+	"strings"
+)
 
 // vacation (RFC 5230, RFC 6131 :seconds).
 
@@ -32,6 +35,9 @@ func (c *checker) vacation(n *rawNode) (command, error) {
 	if tv, ok := as.tag("period"); ok {
 		v.seconds = tv.arg.num
 		if tv.name == "days" {
+			if v.seconds > math.MaxInt64/86400 {
+				v.seconds = math.MaxInt64 / 86400
+			}
 			v.seconds *= 86400
 		}
 	}

@@ -39,10 +39,16 @@ func parseVariableRefs(s string) (str, error) {
 		}
 		lit.WriteString(s[i : i+j])
 		i += j
-		end := strings.IndexByte(s[i+2:], '}')
-		if end < 0 {
-			lit.WriteString(s[i:])
-			break
+		// the name runs over identifier characters and "." only, so each
+		// "${" is looked at once: linear in the string
+		end := 0
+		for k := i + 2; k < len(s) && (isAlpha(s[k]) || isDigit(s[k]) || s[k] == '_' || s[k] == '.'); k++ {
+			end++
+		}
+		if i+2+end >= len(s) || s[i+2+end] != '}' {
+			lit.WriteString("${")
+			i += 2
+			continue
 		}
 		name := s[i+2 : i+2+end]
 		switch {

@@ -59,8 +59,9 @@
 //
 // Debian's Pigeonhole is built without HAVE_SIEVE_UNFINISHED, so it does not
 // know the ereject capability of RFC 5429. The script handed to sieve-test
-// has the string "ereject" in require and the command identifier ereject
-// rewritten to reject (comments, other strings and text: blocks are left
+// has the string "ereject" in require and then the command identifier
+// ereject rewritten to reject (an ereject that was not required is left, so
+// both refuse it) (comments, other strings and text: blocks are left
 // alone). RFC 5429 §2.1 makes the two differ only in how the rejection is
 // delivered at the protocol level, not in the resulting actions, and S2
 // writes both as "reject".

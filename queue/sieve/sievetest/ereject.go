@@ -6,8 +6,10 @@ import (
 )
 
 // rewriteEreject returns script with the capability string "ereject" in
-// require commands and the command identifier ereject written as reject, for
-// a Pigeonhole built without ereject (see the package documentation). It
+// require commands and, once it was required, the command identifier ereject
+// written as reject, for a Pigeonhole built without ereject (see the package
+// documentation). An ereject that was never required stays, so that both
+// implementations refuse it. It
 // follows RFC 5228 §8.1's lexical rules far enough to leave comments,
 // quoted strings outside require, and text: blocks alone; it is linear in
 // the script.
@@ -15,6 +17,7 @@ func rewriteEreject(script []byte) []byte {
 	var out bytes.Buffer
 	out.Grow(len(script))
 	inRequire := false
+	required := false // "ereject" was in a require: only then is the command rewritten
 	prevColon := false
 	for i := 0; i < len(script); {
 		c := script[i]
@@ -48,6 +51,7 @@ func rewriteEreject(script []byte) []byte {
 			lit := script[i:end]
 			if inRequire && strings.EqualFold(string(lit), `"ereject"`) {
 				out.WriteString(`"reject"`)
+				required = true
 			} else {
 				out.Write(lit)
 			}
@@ -67,7 +71,7 @@ func rewriteEreject(script []byte) []byte {
 				end := multilineEnd(script, j+1)
 				out.Write(script[i:end])
 				j = end
-			case strings.EqualFold(word, "ereject"):
+			case strings.EqualFold(word, "ereject") && required:
 				out.WriteString("reject")
 			default:
 				if strings.EqualFold(word, "require") {

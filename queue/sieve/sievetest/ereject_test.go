@@ -9,7 +9,8 @@ func TestRewriteEreject(t *testing.T) {
 			"require [\"fileinto\", \"reject\"];\nif true { reject text:\nereject stays\n.\n; }"},
 		{"# ereject in a comment\n/* ereject */ keep; fileinto \"ereject\";",
 			"# ereject in a comment\n/* ereject */ keep; fileinto \"ereject\";"},
-		{"ereject \"say \\\"ereject\\\"\";", "reject \"say \\\"ereject\\\"\";"},
+		{"require \"ereject\"; ereject \"say \\\"ereject\\\"\";", "require \"reject\"; reject \"say \\\"ereject\\\"\";"},
+		{"require \"reject\";\nereject \"not required\";", "require \"reject\";\nereject \"not required\";"},
 		{"erejected;", "erejected;"},
 		{"\"unterminated ereject", "\"unterminated ereject"},
 	}

@@ -29,7 +29,7 @@ var (
 	addrHdrs = []string{"from", "to", "cc", "bcc", "reply-to", "sender"}
 	regexes  = []string{"^(.*)@(.*)$", "([a-z]+) on ([A-Z][a-z]+)", "e{2}", "^$", "(a|b)+", "[[:digit:]]+", "\\.net$", "^(Re|Fwd): (.*)"}
 	keys     = []string{"", "a", "Meeting", "meeting on", "*", "?", "*@*", "*.*", "a*", "*day", "?*?", "alice", "example.net", "EXAMPLE.COM",
-		"me@example.com", "12", "7", "0", "Tuesday", "*e*e*", "\\\\*", "dev", "Grüße", "*<*>*", "undisclosed-recipients:;"}
+		"me@example.com", "12", "7", "0", "Tuesday", "*e*e*", "dev", "Grüße", "*<*>*", "undisclosed-recipients:;"}
 	matchTypes = []string{"", ":is", ":contains", ":matches", ":regex", ":value \"gt\"", ":value \"le\"", ":count \"eq\"", ":count \"ge\""}
 	comparators = []string{"", "", ":comparator \"i;octet\"", ":comparator \"i;ascii-casemap\"", ":comparator \"i;ascii-numeric\""}
 	parts       = []string{"", ":all", ":localpart", ":domain", ":user", ":detail"}
@@ -135,8 +135,98 @@ func (g gen) script() string {
 	return b.String()
 }
 
+// addrValue builds a random address-list header value (RFC 5322 §3.4):
+// display names, quoted strings, comments, groups, route-less angle
+// addresses and some malformed pieces.
+func (g gen) addrValue() string {
+	locals := []string{"a", "bob.smith", `"john doe"`, `"a\"b"`, "x+tag", "UPPER", "o'neil", `"@"`, ""}
+	domains := []string{"example.com", "Example.ORG", "[192.0.2.1]", "sub.example.net", "", "ex ample.com"}
+	names := []string{"", "Bob", `"Smith, Bob"`, "=?UTF-8?Q?J=C3=B6rg?=", "Dr. Who", `"quoted \" name"`}
+	comments := []string{"", " (comment)", " (nested (comment))", "(c)"}
+	mailbox := func() string {
+		addr := g.pick(locals)
+		if d := g.pick(domains); d != "" {
+			addr += "@" + d
+		}
+		switch g.r.IntN(3) {
+		case 0:
+			return addr + g.pick(comments)
+		default:
+			name := g.pick(names)
+			if name != "" {
+				name += " "
+			}
+			return name + "<" + addr + ">" + g.pick(comments)
+		}
+	}
+	var items []string
+	for range 1 + g.r.IntN(3) {
+		switch g.r.IntN(5) {
+		case 0:
+			var ms []string
+			for range g.r.IntN(3) {
+				ms = append(ms, mailbox())
+			}
+			items = append(items, "team: "+strings.Join(ms, ", ")+";")
+		case 1:
+			if g.r.IntN(4) == 0 {
+				items = append(items, g.pick([]string{"", "garbage <", "<>", "@", ",,"}))
+				continue
+			}
+			fallthrough
+		default:
+			items = append(items, mailbox())
+		}
+	}
+	return strings.Join(items, ", ")
+}
+
+// encValue builds a random unstructured header value with RFC 2047
+// encoded words in various places and shapes.
+func (g gen) encValue() string {
+	words := []string{"=?UTF-8?Q?caf=C3=A9?=", "=?utf-8?q?a_b?=", "=?ISO-8859-1?Q?Gr=FC=DFe?=", "=?UTF-8?B?w6TDtsO8?=",
+		"=?UTF-8?B?w6TDtsO8", "=?UTF-8?X?abc?=", "=?UTF-8*de?Q?hallo?=", "=?UTF-8?Q?=E2=82?=", "=?UTF-8?Q??=",
+		"plain", "\"quoted =?UTF-8?Q?x?=\"", "=?WINDOWS-1252?Q?=80uro?=", "=?UTF-8?Q?tab=09x?="}
+	seps := []string{" ", "  ", "", "\r\n ", "\t", " - "}
+	var b strings.Builder
+	for i := range 1 + g.r.IntN(4) {
+		if i > 0 {
+			b.WriteString(g.pick(seps))
+		}
+		b.WriteString(g.pick(words))
+	}
+	return b.String()
+}
+
+const encScript = `require ["fileinto", "variables", "encoded-character"];
+if header :matches "x-h" "*" { set "v" "${1}"; }
+if string :matches "${v}" "*${hex:09}*" { fileinto "has-tab"; }
+if header :contains "x-h" "café" { fileinto "cafe"; }
+if header :contains "x-h" "a b" { fileinto "a-space-b"; }
+if header :contains "x-h" "Grüße" { fileinto "gruesse"; }
+if header :contains "x-h" "äöü" { fileinto "umlauts"; }
+if header :contains "x-h" "€uro" { fileinto "euro"; }
+if header :contains "x-h" "=?" { fileinto "undecoded"; }
+if header :contains "x-h" "${unicode:fffd}" { fileinto "replacement"; }
+if header :contains "x-h" "hallo" { fileinto "hallo"; }
+if header :contains "x-h" "plainplain" { fileinto "joined-plain"; }
+if header :contains "x-h" "caféa b" { fileinto "joined-words"; }
+`
+
+const addrScript = `require ["fileinto", "variables", "relational", "comparator-i;ascii-numeric"];
+if address :all :matches "to" "*" { fileinto "all[${1}]"; }
+if address :localpart :matches "to" "*" { fileinto "lp[${1}]"; }
+if address :domain :matches "to" "*" { fileinto "dom[${1}]"; }
+if address :count "eq" :comparator "i;ascii-numeric" "to" "0" { fileinto "n0"; }
+if address :count "eq" :comparator "i;ascii-numeric" "to" "1" { fileinto "n1"; }
+if address :count "eq" :comparator "i;ascii-numeric" "to" "2" { fileinto "n2"; }
+if address :count "eq" :comparator "i;ascii-numeric" "to" "3" { fileinto "n3"; }
+if address :count "ge" :comparator "i;ascii-numeric" "to" "4" { fileinto "n4+"; }
+`
+
 func main() {
 	n := flag.Int("n", 300, "scripts to try")
+	mode := flag.String("mode", "scripts", "scripts: random scripts on corpus messages; addr: random To values under a fixed address script; enc: random RFC 2047 header values")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "random seed")
 	flag.Parse()
 	pairs, err := sievetest.LoadCorpus(".")
@@ -158,6 +248,16 @@ func main() {
 	for i := range *n {
 		script := g.script()
 		m := msgs[g.r.IntN(len(msgs))]
+		if *mode == "enc" {
+			script = encScript
+			m = sievetest.Pair{Name: "random X-H", From: sievetest.DefaultFrom, To: sievetest.DefaultTo,
+				Message: []byte("From: a@example.org\r\nTo: me@example.com\r\nX-H: " + g.encValue() + "\r\nSubject: s\r\n\r\nbody\r\n")}
+		}
+		if *mode == "addr" {
+			script = addrScript
+			m = sievetest.Pair{Name: "random To", From: sievetest.DefaultFrom, To: sievetest.DefaultTo,
+				Message: []byte("From: a@example.org\r\nTo: " + g.addrValue() + "\r\nSubject: s\r\n\r\nbody\r\n")}
+		}
 		ph, err := sievetest.Pigeonhole(context.Background(), []byte(script), m.Message, m.From, m.To)
 		if err != nil {
 			log.Printf("%d: pigeonhole: %v", i, err)
@@ -175,6 +275,9 @@ func main() {
 		if !slices.Equal(ours, ph) {
 			bad++
 			fmt.Printf("=== %d (message of pair %s)\n%s--- ours       %q\n--- pigeonhole %q\n", i, m.Name, script, ours, ph)
+			if *mode != "scripts" {
+				fmt.Printf("--- message %q\n", m.Message)
+			}
 			_ = os.WriteFile(filepath.Join(os.TempDir(), fmt.Sprintf("explore-%d.sieve", i)), []byte(script), 0o644)
 		}
 	}

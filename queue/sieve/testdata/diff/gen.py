@@ -1157,6 +1157,63 @@ if header :is :comparator "i;ascii-numeric" "x-empty" "none" { fileinto "BothInf
 case("i;ascii-numeric :is of a word and an empty key", r'''require ["fileinto", "comparator-i;ascii-numeric"];
 if header :is :comparator "i;ascii-numeric" "x-word" "" { fileinto "BothInf"; } else { fileinto "No"; }
 ''', NUMERIC)
+case("vacation replies to the envelope sender, not the From header", 'require "vacation";\nvacation :days 1 "Away.";\n', M0, {"from": "bounce-7@lists.example.org"})
+case("vacation when the recipient is only in :addresses", 'require "vacation";\nvacation :addresses "me@example.com" "Away.";\n', M0, {"to": "alias@example.com"})
+case("ereject with a multi-line reason", 'require "ereject";\nereject text:\nNot accepted.\nGo away.\n.\n;\n')
+case("reject with a non-ASCII reason", 'require "reject";\nreject "Abgelehnt: Grüße";\n')
+case("ereject without its own require is invalid", 'require "reject";\nereject "no";\n')
+
+# --- address-list parsing of odd and malformed values (appended; found by explore.go -mode addr)
+ADDR_SCRIPT = r'''require ["fileinto", "variables", "relational", "comparator-i;ascii-numeric"];
+if address :all :matches "to" "*" { fileinto "all[${1}]"; }
+if address :localpart :matches "to" "*" { fileinto "lp[${1}]"; }
+if address :domain :matches "to" "*" { fileinto "dom[${1}]"; }
+if address :count "eq" :comparator "i;ascii-numeric" "to" "0" { fileinto "n0"; }
+if address :count "eq" :comparator "i;ascii-numeric" "to" "1" { fileinto "n1"; }
+if address :count "eq" :comparator "i;ascii-numeric" "to" "2" { fileinto "n2"; }
+if address :count "ge" :comparator "i;ascii-numeric" "to" "3" { fileinto "n3+"; }
+'''
+
+
+def to_msg(value):
+    return msg(["From: a@example.org", "To: " + value, "Subject: address list"], "body\n")
+
+
+for what, value in [
+    ("an empty To header", ""),
+    ("a domain literal", "<x+tag@[192.0.2.1]>"),
+    ("nested comments after an address", "bob@example.com (nested (comment))"),
+    ("a comment before the address", "(c) bob@example.com"),
+    ("a valid, an invalid (space in the domain), a valid address", "a@example.com, b@ex ample.com, c@example.com"),
+    ("an invalid address first, then a valid one", "b@ex ample.com, c@example.com"),
+    ("a display name with an encoded word", "=?UTF-8?Q?J=C3=B6rg?= <joerg@example.de>"),
+    ("an angle address without a domain", "Bob <bob>"),
+    ("a group holding an invalid address", "team: a@example.com, b@ex ample.com;, c@example.com"),
+    ("an empty group then an address", "team: ;, c@example.com"),
+    ("empty list elements between commas", "a@example.com,, ,b@example.com"),
+    ("an unterminated angle address", "Bob <bob@example.com"),
+    ("a quoted local part holding @", "\"a@b\"@example.com"),
+    ("the null address <>", "<>"),
+    ("an address with a trailing dot in the domain", "bob@example.com."),
+    ("two addresses without a comma", "a@example.com b@example.com"),
+]:
+    case("address list: " + what, ADDR_SCRIPT, to_msg(value))
+case("RFC 2047 word with a truncated UTF-8 sequence", r'''require ["fileinto", "encoded-character"];
+if header :contains "x-h" "${unicode:fffd}" { fileinto "Replacement"; }
+elsif header :contains "x-h" "${hex:e2 82}" { fileinto "RawBytes"; }
+else { fileinto "Other"; }
+''', with_headers("X-H: =?UTF-8?Q?=E2=82?= end"))
+case("RFC 2047 word in windows-1252", 'require "fileinto";\nif header :contains "x-h" "€uro" { fileinto "Euro"; } else { fileinto "No"; }\n',
+     with_headers("X-H: =?WINDOWS-1252?Q?=80uro?="))
+case("RFC 2047 Q encoding with underscores and lower-case names", 'require "fileinto";\nif header :is "x-h" "a b c" { fileinto "Spaces"; } else { fileinto "No"; }\n',
+     with_headers("X-H: =?utf-8?q?a_b_c?="))
+case("RFC 2047 word adjacent to a quote in an unstructured field", 'require "fileinto";\nif header :is "x-h" "\\"quoted =?UTF-8?Q?x?=\\"" { fileinto "Literal"; } else { fileinto "Decoded"; }\n',
+     with_headers('X-H: "quoted =?UTF-8?Q?x?="'))
+case("RFC 2047 word glued to preceding text", r'''require "fileinto";
+if header :is "x-h" "abc=?UTF-8?Q?caf=C3=A9?=" { fileinto "Literal"; }
+elsif header :is "x-h" "abccafé" { fileinto "Decoded"; }
+else { fileinto "Other"; }
+''', with_headers("X-H: abc=?UTF-8?Q?caf=C3=A9?="))
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))

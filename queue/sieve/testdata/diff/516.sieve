@@ -1,0 +1,3 @@
+# 516: reject with a non-ASCII reason
+require "reject";
+reject "Abgelehnt: Grüße";

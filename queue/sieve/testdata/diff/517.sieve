@@ -1,0 +1,3 @@
+# 517: ereject without its own require is invalid
+require "reject";
+ereject "no";
