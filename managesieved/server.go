@@ -16,8 +16,9 @@ import (
 const (
 	DefaultMaxConnections = 100
 	// DefaultMaxConnectionsPerIP keeps one client address from taking
-	// every connection (a client opens one or two).
-	DefaultMaxConnectionsPerIP = 20
+	// every connection. A client opens one or two; a webmail host
+	// (Roundcube) opens one per request of its users, briefly.
+	DefaultMaxConnectionsPerIP = 50
 	// DefaultIdleTimeout is how long a session may wait for a command.
 	// RFC 5804 names no timer; this is Dovecot's managesieve default
 	// (and POP3's RFC 1939 minimum).
