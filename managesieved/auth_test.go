@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,6 +201,23 @@ func TestMaxConnections(t *testing.T) {
 	c2.expect(`BYE (TRYLATER) "too many connections`)
 	c2.closed()
 	c.cmd("NOOP", "OK")
+	c.cmd("LOGOUT", "OK")
+	c.closed()
+	// The slot is free again once the session has gone.
+	for i := 0; ; i++ {
+		c3 := dialRaw(t, e.addr)
+		if l := c3.line(); strings.HasPrefix(l, `"IMPLEMENTATION"`) {
+			break
+		} else if i > 100 {
+			t.Fatalf("slot not freed: %q", l)
+		}
+	}
+
+	e = newEnv(t, func(o *Options) { o.MaxConnectionsPerIP = 2 })
+	dial(t, e.addr)
+	dial(t, e.addr)
+	c4 := dialRaw(t, e.addr)
+	c4.expect(`BYE (TRYLATER) "too many connections from your address`)
 }
 
 // TestShutdown: sessions waiting for a command get BYE (TRYLATER), and

@@ -37,9 +37,9 @@
 // answered NO (QUOTA/MAXSIZE); one over 16 MiB ends the session, as a line
 // that is too long does. A session waits IdleTimeout for a command, and
 // from its first octet a command must arrive and be answered within
-// CommandTimeout. MaxScripts bounds each user's scripts, MaxConnections
-// the sessions; before login a session waits at most a minute for a
-// command; a few failed logins or ten malformed commands end a
+// CommandTimeout; before login it waits at most a minute. MaxScripts
+// bounds each user's scripts, MaxConnections and MaxConnectionsPerIP the
+// sessions; a few failed logins or ten malformed commands end a
 // connection.
 //
 // The parser (parse.go) reads octet by octet from the buffered connection

@@ -38,7 +38,15 @@ func (s *session) scriptContent(a arg) ([]byte, error) {
 
 // check runs the checker; a refused script is a NO with its message
 // ("line L, column C: ..." for a syntax error).
-func (s *session) check(script []byte) error {
+func (s *session) check(script []byte) (err error) {
+	defer func() {
+		// A checker that panics on some script must not take the
+		// server down with every other session.
+		if r := recover(); r != nil {
+			s.log.Error("managesieve script checker panicked", "panic", r, "bytes", len(script))
+			err = no(codeTryLater, "the script could not be checked; please report this")
+		}
+	}()
 	if err := s.srv.opts.Check(script); err != nil {
 		return no("", "%s", err.Error())
 	}

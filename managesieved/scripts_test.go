@@ -112,6 +112,9 @@ func TestScriptErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.cmd(`SETACTIVE "old"`, `NO "line 2, column 1:`)
+	// A checker that panics is an error of this script only.
+	c.cmd(`CHECKSCRIPT "panic"`, `NO (TRYLATER) "the script could not be checked`)
+	c.cmd("NOOP", "OK")
 	// A message with a line break goes out as a literal (fakeCheck).
 	head := c.cmd(`CHECKSCRIPT "two lines"`, "NO {")
 	if got := c.literal(strings.TrimPrefix(head, "NO ")); got != "line 1, column 1: two\nlines" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,10 @@ import (
 // Defaults for Options fields left zero.
 const (
 	DefaultMaxConnections = 100
+	// DefaultMaxConnectionsPerIP keeps one client address from taking
+	// every connection. A client opens one or two; a webmail host
+	// (Roundcube) opens one per request of its users, briefly.
+	DefaultMaxConnectionsPerIP = 50
 	// DefaultIdleTimeout is how long a session may wait for a command.
 	// RFC 5804 names no timer; this is Dovecot's managesieve default
 	// (and POP3's RFC 1939 minimum).
@@ -78,15 +83,17 @@ type Options struct {
 	AllowPlaintextOnLoopback bool
 	// MaxScripts and MaxScriptSize are the per-user limits, reported as
 	// NO (QUOTA/MAXSCRIPTS) and NO (QUOTA/MAXSIZE).
-	MaxScripts      int
-	MaxScriptSize   int
-	MaxConnections  int
-	IdleTimeout     time.Duration
-	CommandTimeout  time.Duration
-	WriteTimeout    time.Duration
-	MaxLineLength   int
-	MaxAuthFailures int
-	Logger          *slog.Logger
+	MaxScripts     int
+	MaxScriptSize  int
+	MaxConnections int
+	// MaxConnectionsPerIP bounds the sessions of one client address.
+	MaxConnectionsPerIP int
+	IdleTimeout         time.Duration
+	CommandTimeout      time.Duration
+	WriteTimeout        time.Duration
+	MaxLineLength       int
+	MaxAuthFailures     int
+	Logger              *slog.Logger
 }
 
 // Server is a ManageSieve server (RFC 5804). Use NewServer; it is safe
@@ -108,6 +115,7 @@ type Server struct {
 	closing  atomic.Bool
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+	perIP    map[netip.Addr]int
 	// zero is closed (and replaced) whenever the session count drops to
 	// zero, for Shutdown to wait on.
 	zero chan struct{}
@@ -123,6 +131,9 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	if opts.MaxConnections <= 0 {
 		opts.MaxConnections = DefaultMaxConnections
+	}
+	if opts.MaxConnectionsPerIP <= 0 {
+		opts.MaxConnectionsPerIP = DefaultMaxConnectionsPerIP
 	}
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = DefaultIdleTimeout
@@ -161,6 +172,7 @@ func NewServer(opts Options) (*Server, error) {
 		ctx:      ctx,
 		cancel:   cancel,
 		sessions: make(map[*session]struct{}),
+		perIP:    make(map[netip.Addr]int),
 		zero:     make(chan struct{}),
 	}, nil
 }
@@ -190,7 +202,14 @@ func (srv *Server) ServeConn(c net.Conn, implicitTLS bool) {
 		return
 	}
 	s := newSession(srv, c, implicitTLS)
+	if srv.perIP[s.remote] >= srv.opts.MaxConnectionsPerIP {
+		srv.mu.Unlock()
+		srv.log.Warn("managesieve connection refused: too many connections from the address", "remote", c.RemoteAddr().String(), "max", srv.opts.MaxConnectionsPerIP)
+		go srv.refuse(c, implicitTLS, "BYE (TRYLATER) \"too many connections from your address, try again later\"\r\n")
+		return
+	}
 	srv.sessions[s] = struct{}{}
+	srv.perIP[s.remote]++
 	srv.mu.Unlock()
 	go func() {
 		defer srv.remove(s)
@@ -219,6 +238,9 @@ func (srv *Server) remove(s *session) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	delete(srv.sessions, s)
+	if srv.perIP[s.remote]--; srv.perIP[s.remote] <= 0 {
+		delete(srv.perIP, s.remote)
+	}
 	if len(srv.sessions) == 0 {
 		close(srv.zero)
 		srv.zero = make(chan struct{})

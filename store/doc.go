@@ -109,7 +109,7 @@
 //
 //		time=2026-12-01T10:00:00.000Z level=WARN msg="authentication failed" protocol=imap remote=203.0.113.5 user=alice@example.test reason=password
 //
-//	  - protocol: smtp, submission, pop3 or imap.
+//	  - protocol: smtp, submission, pop3, imap or managesieve.
 //	  - remote: the client's IP address (IPv4-mapped IPv6 as IPv4); empty
 //	    for logins without a network peer (the admin CLI).
 //	  - user: the login name as the client sent it (at most 256 bytes),
