@@ -29,14 +29,11 @@ func (c SieveConfig) validate(bad func(key, format string, args ...any)) {
 	for _, k := range []struct {
 		key string
 		v   int
-	}{{"sieve.max_actions", c.MaxActions}, {"sieve.max_nesting", c.MaxNesting}} {
+	}{{"sieve.max_actions", c.MaxActions}, {"sieve.max_nesting", c.MaxNesting}, {"sieve.max_redirects", c.MaxRedirects}} {
+		// sieve.Limits reads 0 as "the default", so 0 cannot mean none.
 		if k.v <= 0 {
 			bad(k.key, "must be positive, not %d", k.v)
 		}
-	}
-	// RFC 5228 §10 lets a site refuse redirect altogether: 0 is allowed.
-	if c.MaxRedirects < 0 {
-		bad("sieve.max_redirects", "must be 0 or more, not %d", c.MaxRedirects)
 	}
 }
 
