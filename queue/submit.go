@@ -106,6 +106,11 @@ type Result struct {
 // NOTIFY allows it, in a DSN submitted after the message itself, provided
 // the message was stored for another recipient (if it was stored for none,
 // the caller refuses it and the client learns of the failure then).
+//
+// With Options.Sieve, each local user's active script decides where their
+// copies go and what else is stored with them (filter.go); a reject of
+// every recipient with Envelope.RejectAtData returns a *RejectedError and
+// stores nothing.
 func (q *Queue) Submit(ctx context.Context, env *Envelope, body *store.Body) (*Result, error) {
 	if n := countReceived(body.Reader()); n > MaxReceived {
 		return nil, fmt.Errorf("%w (%d)", ErrLoop, n)
