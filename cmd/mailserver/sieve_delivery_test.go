@@ -217,11 +217,19 @@ vacation :days 1 "Away until Monday.";
 		switch {
 		case m.Sender == "" && len(m.Recipients) == 1 && strings.Contains(string(b), "Auto-Submitted: auto-replied"):
 			count2("vacation reply", [][]byte{b}, replies)
+			// Signed like the server's other mail (queue/dkim.go).
+			if !strings.HasPrefix(string(b), "DKIM-Signature:") || !strings.Contains(string(b), "d=example.test;") {
+				t.Errorf("vacation reply not DKIM-signed by example.test:\n%.400s", b)
+			}
 			if sm := crashSubjectRE.FindSubmatch(b); sm != nil && m.Recipients[0].Address != string(sm[1])+"@remote.test" {
 				t.Errorf("reply for %s went to %s", sm[1], m.Recipients[0].Address)
 			}
 		case len(m.Recipients) == 1 && m.Recipients[0].Address == "carol@remote.test":
 			count2("redirect", [][]byte{b}, redirects)
+			orig, _, _ := strings.Cut(m.Meta["srs-from"], "@")
+			if orig == "" || !strings.HasPrefix(m.Sender, "SRS0=") || !strings.HasSuffix(m.Sender, "=remote.test="+orig+"@example.test") {
+				t.Errorf("redirect sender %q (original %q), want SRS0 of example.test", m.Sender, m.Meta["srs-from"])
+			}
 		default:
 			t.Errorf("unexpected queue entry %+v", m)
 		}
