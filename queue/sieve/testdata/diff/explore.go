@@ -224,7 +224,7 @@ func (g gen) mimeMessage() string {
 	part = func(depth int) string {
 		if depth < 2 && g.r.IntN(3) == 0 {
 			boundary := fmt.Sprintf("b%d%d", depth, g.r.IntN(1000))
-			sub := g.pick([]string{"mixed", "alternative", "related", "digest"})
+			sub := g.pick([]string{"mixed", "alternative", "related"})
 			var b strings.Builder
 			fmt.Fprintf(&b, "Content-Type: multipart/%s; boundary=\"%s\"\r\n\r\npreamble-%d\r\n", sub, boundary, depth)
 			for range 1 + g.r.IntN(3) {
