@@ -75,3 +75,49 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// fuzzScript touches every message parser: header fields and RFC 2047,
+// address lists, dates, MIME parts and their encodings.
+const fuzzScript = `require ["body","date","relational","variables","envelope","subaddress","regex","fileinto","imap4flags"];
+if address :all :matches ["from","to","cc"] "*@*" { set "d" "${2}"; }
+if header :regex "subject" "([a-z]+)" { set "s" "${1}"; }
+if date :originalzone :matches "date" "iso8601" "*" { set "t" "${0}"; }
+if body :content "" :contains "x" { addflag "b"; }
+if body :raw :contains "y" { addflag "r"; }
+if body :text :matches "*z*" { addflag "t"; }
+if address :detail :count "ge" "to" "1" { addflag "c"; }
+fileinto "${d}/${s}/${t}";`
+
+// FuzzMessage runs a script using every message parser on arbitrary
+// messages: no panic, bounded time, a result.
+func FuzzMessage(f *testing.F) {
+	f.Add([]byte(testMsg))
+	f.Add([]byte("From: =?utf-8?b?QQ==?= <a@b>, g: c@d;\r\nSubject: =?x?q?a?= =?utf-8?q?b?=\r\nDate: 1 Jan 2000 00:00 EST\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\npre\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\nz\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\neHl6\r\n--b--\r\n"))
+	if files, err := filepath.Glob("testdata/diff/*.eml"); err == nil {
+		for i, p := range files {
+			if i%8 != 0 {
+				continue
+			}
+			if b, err := os.ReadFile(p); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	s, err := Parse([]byte(fuzzScript), Limits{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		if len(msg) > 256<<10 {
+			return
+		}
+		start := time.Now()
+		res, err := s.Run(context.Background(), &Input{EnvelopeFrom: "a@b.c", EnvelopeTo: "d+e@f.g", Message: msg, Now: testNow})
+		if d := time.Since(start); d > parseBound {
+			t.Fatalf("running on %d bytes took %v", len(msg), d)
+		}
+		if err != nil || res == nil || len(res.Lines()) == 0 {
+			t.Fatalf("run: %v %v", res, err)
+		}
+	})
+}
