@@ -273,6 +273,45 @@ var mimeScript = func() string {
 	return b.String()
 }()
 
+// vacationScript builds a random vacation command.
+func (g gen) vacationScript() string {
+	var b strings.Builder
+	b.WriteString(`require ["vacation", "vacation-seconds", "variables"];` + "\n")
+	b.WriteString(`set "s" "Meeting"; set "who" "me@example.com";` + "\n")
+	b.WriteString("vacation")
+	if g.r.IntN(2) == 0 {
+		if g.r.IntN(2) == 0 {
+			fmt.Fprintf(&b, " :days %d", g.r.IntN(20))
+		} else {
+			fmt.Fprintf(&b, " :seconds %d", g.r.IntN(100000))
+		}
+	}
+	if g.r.IntN(2) == 0 {
+		fmt.Fprintf(&b, " :subject %q", g.pick([]string{"", "Away", "Re: ${s}", "Grüße", "a\\\"b"}))
+	}
+	if g.r.IntN(2) == 0 {
+		fmt.Fprintf(&b, " :from %q", g.pick([]string{"me@example.com", "Me <me@example.com>", "${who}", "\"Me, Myself\" <me@example.com>"}))
+	}
+	if g.r.IntN(2) == 0 {
+		fmt.Fprintf(&b, " :addresses %s", g.pick([]string{`"me@example.org"`, `["a@example.com", "b@example.com"]`, `"${who}"`}))
+	}
+	mime := g.r.IntN(3) == 0
+	if mime {
+		b.WriteString(" :mime")
+	}
+	if g.r.IntN(3) == 0 {
+		fmt.Fprintf(&b, " :handle %q", g.pick([]string{"h", "", "${s}-h", "Grüße"}))
+	}
+	if mime {
+		b.WriteString(" text:\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBack ${s}.\r\n.\r\n;\n")
+	} else if g.r.IntN(2) == 0 {
+		b.WriteString(" text:\r\nLine one\r\n..dotted\r\n.\r\n;\n")
+	} else {
+		fmt.Fprintf(&b, " %q;\n", g.pick([]string{"Back soon.", "", "About ${s}.", "tab\there"}))
+	}
+	return b.String()
+}
+
 const addrScript = `require ["fileinto", "variables", "relational", "comparator-i;ascii-numeric"];
 if address :all :matches "to" "*" { fileinto "all[${1}]"; }
 if address :localpart :matches "to" "*" { fileinto "lp[${1}]"; }
@@ -286,7 +325,7 @@ if address :count "ge" :comparator "i;ascii-numeric" "to" "4" { fileinto "n4+"; 
 
 func main() {
 	n := flag.Int("n", 300, "scripts to try")
-	mode := flag.String("mode", "scripts", "scripts: random scripts on corpus messages; addr: random To values under a fixed address script; enc: random RFC 2047 header values; mime: random MIME structures under body tests")
+	mode := flag.String("mode", "scripts", "scripts: random scripts on corpus messages; addr: random To values under a fixed address script; enc: random RFC 2047 header values; mime: random MIME structures under body tests; vac: random vacation commands")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "random seed")
 	flag.Parse()
 	pairs, err := sievetest.LoadCorpus(".")
@@ -308,6 +347,9 @@ func main() {
 	for i := range *n {
 		script := g.script()
 		m := msgs[g.r.IntN(len(msgs))]
+		if *mode == "vac" {
+			script = g.vacationScript()
+		}
 		if *mode == "mime" {
 			script = mimeScript
 			m = sievetest.Pair{Name: "random MIME", From: sievetest.DefaultFrom, To: sievetest.DefaultTo, Message: []byte(g.mimeMessage())}
