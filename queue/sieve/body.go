@@ -147,6 +147,10 @@ func walkMIME(raw []byte, depth int, out *[]bodyPart) {
 		walkMIME(inner, depth+1, out)
 	default:
 		b := decodeTransfer(&m, body)
+		if !knownTransfer(&m) {
+			// RFC 2045 §6.4: an unknown encoding makes the part opaque
+			mt = "application/octet-stream"
+		}
 		if strings.HasPrefix(mt, "text/") {
 			if cs := params["charset"]; cs != "" && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
 				if rd, err := charset.Reader(cs, bytes.NewReader(b)); err == nil {
@@ -158,6 +162,20 @@ func walkMIME(raw []byte, depth int, out *[]bodyPart) {
 		}
 		*out = append(*out, bodyPart{mt, string(b)})
 	}
+}
+
+// knownTransfer reports whether the part's Content-Transfer-Encoding is
+// one of RFC 2045 §6.1's (absent is 7bit).
+func knownTransfer(m *message) bool {
+	i := m.first("content-transfer-encoding")
+	if i < 0 {
+		return true
+	}
+	switch strings.ToLower(m.value(i)) {
+	case "7bit", "8bit", "binary", "base64", "quoted-printable":
+		return true
+	}
+	return false
 }
 
 // decodeTransfer undoes Content-Transfer-Encoding (RFC 2045 §6); on bad
