@@ -80,7 +80,7 @@ func parseAddressList(v string) []address {
 	var angle []byte
 	haveAngle, quotedLocal, broken, inGroup := false, false, false, false
 	needComma := false // after a group's ";" only "," may follow
-	angleEnd := 0 // len(cur) when the angle address closed
+	angleEnd := 0      // len(cur) when the angle address closed
 	// finish ends one mailbox. Text after a complete address (words after
 	// an addr-spec, anything after ">") ends the parse: the address is kept,
 	// what follows is not read, as Pigeonhole (Dovecot's parser) does.

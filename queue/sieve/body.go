@@ -3,6 +3,7 @@ package sieve
 import (
 	"bytes"
 	"encoding/base64"
+	"html"
 	"io"
 	"mime"
 	"mime/quotedprintable"
@@ -147,6 +148,10 @@ func walkMIME(raw []byte, depth int, out *[]bodyPart) {
 		walkMIME(inner, depth+1, out)
 	default:
 		b := decodeTransfer(&m, body)
+		if !knownTransfer(&m) {
+			// RFC 2045 §6.4: an unknown encoding makes the part opaque
+			mt = "application/octet-stream"
+		}
 		if strings.HasPrefix(mt, "text/") {
 			if cs := params["charset"]; cs != "" && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
 				if rd, err := charset.Reader(cs, bytes.NewReader(b)); err == nil {
@@ -158,6 +163,20 @@ func walkMIME(raw []byte, depth int, out *[]bodyPart) {
 		}
 		*out = append(*out, bodyPart{mt, string(b)})
 	}
+}
+
+// knownTransfer reports whether the part's Content-Transfer-Encoding is
+// one of RFC 2045 §6.1's (absent is 7bit).
+func knownTransfer(m *message) bool {
+	i := m.first("content-transfer-encoding")
+	if i < 0 {
+		return true
+	}
+	switch strings.ToLower(m.value(i)) {
+	case "7bit", "8bit", "binary", "base64", "quoted-printable":
+		return true
+	}
+	return false
 }
 
 // decodeTransfer undoes Content-Transfer-Encoding (RFC 2045 §6); on bad
@@ -260,19 +279,54 @@ func splitMultipart(body []byte, boundary string) ([][]byte, string) {
 	return parts, string(preamble)
 }
 
-// htmlToText strips tags for :text on text/html parts (RFC 5173 §5.3
-// leaves the conversion to the implementation).
+// htmlToText makes text of an HTML part for :text (RFC 5173 §5.3 leaves
+// the conversion to the implementation; this one is Pigeonhole's kind):
+// tags and comments go, the content of script and style elements goes,
+// block elements end lines, character references are decoded. One pass.
 func htmlToText(s string) string {
 	var b strings.Builder
-	in := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '<':
-			in = true
-		case c == '>':
-			in = false
-		case !in:
-			b.WriteByte(c)
+	b.Grow(len(s))
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if c != '<' {
+			j := strings.IndexByte(s[i:], '<')
+			if j < 0 {
+				j = len(s) - i
+			}
+			b.WriteString(html.UnescapeString(s[i : i+j]))
+			i += j
+			continue
+		}
+		if strings.HasPrefix(s[i:], "<!--") {
+			end := strings.Index(s[i+4:], "-->")
+			if end < 0 {
+				break
+			}
+			i += 4 + end + 3
+			continue
+		}
+		end := strings.IndexByte(s[i:], '>')
+		if end < 0 {
+			break
+		}
+		tag := strings.ToLower(strings.TrimLeft(s[i+1:i+end], "/"))
+		if k := strings.IndexAny(tag, " \t\r\n/"); k >= 0 {
+			tag = tag[:k]
+		}
+		i += end + 1
+		switch tag {
+		case "script", "style":
+			if s[i-end] != '/' { // skip to the closing tag
+				close := indexFold(s[i:], "</"+tag)
+				if close < 0 {
+					i = len(s)
+				} else {
+					i += close
+				}
+			}
+		case "br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre":
+			b.WriteString("\n")
 		}
 	}
 	return b.String()

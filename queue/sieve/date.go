@@ -82,10 +82,7 @@ func parseZone(z string) (*time.Location, bool) {
 		}
 	}
 	h := int(z[1]-'0')*10 + int(z[2]-'0')
-	m := int(z[3]-'0')*10 + int(z[4]-'0')
-	if m > 59 {
-		return nil, false
-	}
+	m := int(z[3]-'0')*10 + int(z[4]-'0') // "+0160" is +02:00, as Pigeonhole
 	off := (h*60 + m) * 60
 	if z[0] == '-' {
 		off = -off
@@ -150,6 +147,11 @@ var obsoleteZones = map[string]int{"UT": 0, "GMT": 0, "EST": -5, "EDT": -4, "CST
 func parseDate(v string) (time.Time, bool) {
 	v = strings.TrimSpace(v)
 	d, err := mail.ParseDate(v)
+	if err != nil && strings.Contains(v, ":60") {
+		// RFC 5322 §3.3 allows second 60 (a leap second); time cannot hold
+		// it, so it is read as 59, as Pigeonhole does
+		d, err = mail.ParseDate(strings.Replace(v, ":60", ":59", 1))
+	}
 	if err != nil {
 		return time.Time{}, false
 	}

@@ -400,3 +400,19 @@ func TestConcurrentRuns(t *testing.T) {
 		}
 	}
 }
+
+func TestHTMLToText(t *testing.T) {
+	in := `<html><head><style>p {color: red}</style><title>T</title></head><body><p>Fish &amp; chips</p>` +
+		`<SCRIPT type="x">var hidden=1;</SCRIPT>a<br/>b<!-- gone --></body></html>`
+	got := htmlToText(in)
+	for _, w := range []string{"Fish & chips", "T", "a\nb"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("%q lacks %q", got, w)
+		}
+	}
+	for _, w := range []string{"color", "hidden", "gone", "<"} {
+		if strings.Contains(got, w) {
+			t.Errorf("%q holds %q", got, w)
+		}
+	}
+}

@@ -58,7 +58,7 @@ type lexer struct {
 // as Pigeonhole does, and a larger one is an error; values above the int64
 // range are kept as math.MaxInt64, which compares the same for every test.
 
-func lex(src []byte) ([]token, error) {
+func newLexer(src []byte) (*lexer, error) {
 	lx := &lexer{src: src, line: 1, col: 1}
 	// RFC 5228 §8.1: no token, comment or string may hold NUL (octet-not-crlf
 	// and the string grammar start at %x01).
@@ -69,17 +69,7 @@ func lex(src []byte) ([]token, error) {
 		}
 		return nil, errAt(lx.here(), "NUL byte in the script")
 	}
-	toks := make([]token, 0, len(src)/4+1)
-	for {
-		t, err := lx.next()
-		if err != nil {
-			return nil, err
-		}
-		toks = append(toks, t)
-		if t.kind == tokEOF {
-			return toks, nil
-		}
-	}
+	return lx, nil
 }
 
 func (lx *lexer) here() pos { return pos{lx.line, lx.col} }
@@ -178,11 +168,30 @@ func (lx *lexer) ident() string {
 		if !(isAlpha(c) || isDigit(c) || c == '_') {
 			break
 		}
-		lx.advance()
+		lx.col++ // identifiers hold no line ends
+		lx.i++
 	}
-	// Identifiers are case-insensitive (RFC 5228 §2.5... §8.1).
-	return strings.ToLower(string(lx.src[start:lx.i]))
+	b := lx.src[start:lx.i]
+	if w, ok := knownWords[string(b)]; ok { // no allocation for the usual words
+		return w
+	}
+	// Identifiers are case-insensitive (RFC 5228 §8.1 and §2.9).
+	return strings.ToLower(string(b))
 }
+
+// knownWords interns the command, test and tag names scripts use.
+var knownWords = func() map[string]string {
+	m := map[string]string{}
+	for _, w := range strings.Fields(`require if elsif else stop keep discard fileinto redirect reject ereject
+		vacation set setflag addflag removeflag hasflag true false not allof anyof exists size header
+		address envelope string body date currentdate is contains matches regex count value comparator
+		all localpart domain user detail over under copy create flags days seconds subject from addresses
+		mime handle lower upper lowerfirst upperfirst quotewildcard quoteregex length raw content text
+		zone originalzone`) {
+		m[w] = w
+	}
+	return m
+}()
 
 // number reads RFC 5228 §2.4.1 number [QUANTIFIER].
 func (lx *lexer) number(p pos) (token, error) {
@@ -227,6 +236,19 @@ func (lx *lexer) number(p pos) (token, error) {
 func (lx *lexer) quoted() (string, error) {
 	start := lx.here()
 	lx.advance() // opening quote
+	// fast path: no escapes and no line ends up to the closing quote
+	for j := lx.i; j < len(lx.src); j++ {
+		c := lx.src[j]
+		if c == '"' {
+			s := string(lx.src[lx.i:j])
+			lx.col += j + 1 - lx.i
+			lx.i = j + 1
+			return s, nil
+		}
+		if c == '\\' || c == '\r' || c == '\n' {
+			break
+		}
+	}
 	var b strings.Builder
 	for {
 		if lx.i >= len(lx.src) {

@@ -45,26 +45,45 @@ type rawNode struct {
 	hasBlock bool
 }
 
+// parser reads tokens from the lexer with one token of lookahead.
 type parser struct {
-	toks     []token
-	i        int
+	lx       *lexer
+	cur      token
+	err      error // the lexer's error, reported as soon as the token is needed
 	maxDepth int
 }
 
 func parse(src []byte, maxDepth int) ([]*rawNode, error) {
-	toks, err := lex(src)
+	lx, err := newLexer(src)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{toks: toks, maxDepth: maxDepth}
+	p := &parser{lx: lx, maxDepth: maxDepth}
+	p.advance()
 	cmds, err := p.commands(0)
 	if err != nil {
 		return nil, err
 	}
+	if p.err != nil {
+		return nil, p.err
+	}
 	if t := p.peek(); t.kind != tokEOF {
-		return nil, errAt(t.pos, "unexpected %s", describe(t))
+		return nil, p.fail(errAt(t.pos, "unexpected %s", describe(t)))
 	}
 	return cmds, nil
+}
+
+func (p *parser) advance() {
+	if p.err != nil {
+		return
+	}
+	t, err := p.lx.next()
+	if err != nil {
+		p.err = err
+		// an EOF token makes every caller stop; the error is what is returned
+		t = token{kind: tokEOF, pos: p.lx.here()}
+	}
+	p.cur = t
 }
 
 func describe(t token) string {
@@ -79,13 +98,22 @@ func describe(t token) string {
 	return t.kind.String()
 }
 
-func (p *parser) peek() token { return p.toks[p.i] }
+func (p *parser) peek() token { return p.cur }
 func (p *parser) take() token {
-	t := p.toks[p.i]
+	t := p.cur
 	if t.kind != tokEOF {
-		p.i++
+		p.advance()
 	}
 	return t
+}
+
+// fail returns the lexer's error if there is one (it explains the token
+// the parser found unexpected), else err.
+func (p *parser) fail(err error) error {
+	if p.err != nil {
+		return p.err
+	}
+	return err
 }
 
 func (p *parser) commands(depth int) ([]*rawNode, error) {
@@ -106,7 +134,7 @@ func (p *parser) commands(depth int) ([]*rawNode, error) {
 func (p *parser) command(depth int) (*rawNode, error) {
 	t := p.take()
 	if t.kind != tokIdent {
-		return nil, errAt(t.pos, "expected a command, found %s", describe(t))
+		return nil, p.fail(errAt(t.pos, "expected a command, found %s", describe(t)))
 	}
 	n := &rawNode{name: t.text, pos: t.pos}
 	if err := p.arguments(n, depth); err != nil {
@@ -118,7 +146,7 @@ func (p *parser) command(depth int) (*rawNode, error) {
 		return n, nil
 	case t.kind == tokPunct && t.text == "{":
 		if depth+1 > p.maxDepth {
-			return nil, errAt(t.pos, "blocks nested deeper than %d", p.maxDepth)
+			return nil, p.fail(errAt(t.pos, "blocks nested deeper than %d", p.maxDepth))
 		}
 		block, err := p.commands(depth + 1)
 		if err != nil {
@@ -126,12 +154,12 @@ func (p *parser) command(depth int) (*rawNode, error) {
 		}
 		end := p.take()
 		if end.kind != tokPunct || end.text != "}" {
-			return nil, errAt(end.pos, "expected '}', found %s", describe(end))
+			return nil, p.fail(errAt(end.pos, "expected '}', found %s", describe(end)))
 		}
 		n.block, n.hasBlock = block, true
 		return n, nil
 	}
-	return nil, errAt(t.pos, "expected ';' or '{' after command %q, found %s", n.name, describe(t))
+	return nil, p.fail(errAt(t.pos, "expected ';' or '{' after command %q, found %s", n.name, describe(t)))
 }
 
 func (p *parser) arguments(n *rawNode, depth int) error {
@@ -154,7 +182,7 @@ func (p *parser) arguments(n *rawNode, depth int) error {
 			for {
 				s := p.take()
 				if s.kind != tokString {
-					return errAt(s.pos, "expected a string in the string list, found %s", describe(s))
+					return p.fail(errAt(s.pos, "expected a string in the string list, found %s", describe(s)))
 				}
 				a.strs = append(a.strs, rawString{s.text, s.pos, s.multi})
 				sep := p.take()
@@ -162,13 +190,13 @@ func (p *parser) arguments(n *rawNode, depth int) error {
 					break
 				}
 				if sep.kind != tokPunct || sep.text != "," {
-					return errAt(sep.pos, "expected ',' or ']' in string list, found %s", describe(sep))
+					return p.fail(errAt(sep.pos, "expected ',' or ']' in string list, found %s", describe(sep)))
 				}
 			}
 			n.args = append(n.args, a)
 		case t.kind == tokIdent:
 			if depth+1 > p.maxDepth {
-				return errAt(t.pos, "tests nested deeper than %d", p.maxDepth)
+				return p.fail(errAt(t.pos, "tests nested deeper than %d", p.maxDepth))
 			}
 			test, err := p.test(depth + 1)
 			if err != nil {
@@ -179,7 +207,7 @@ func (p *parser) arguments(n *rawNode, depth int) error {
 		case t.kind == tokPunct && t.text == "(":
 			p.take()
 			if depth+1 > p.maxDepth {
-				return errAt(t.pos, "tests nested deeper than %d", p.maxDepth)
+				return p.fail(errAt(t.pos, "tests nested deeper than %d", p.maxDepth))
 			}
 			n.testList = true
 			for {
@@ -193,7 +221,7 @@ func (p *parser) arguments(n *rawNode, depth int) error {
 					break
 				}
 				if sep.kind != tokPunct || sep.text != "," {
-					return errAt(sep.pos, "expected ',' or ')' in test list, found %s", describe(sep))
+					return p.fail(errAt(sep.pos, "expected ',' or ')' in test list, found %s", describe(sep)))
 				}
 			}
 			return nil
@@ -206,7 +234,7 @@ func (p *parser) arguments(n *rawNode, depth int) error {
 func (p *parser) test(depth int) (*rawNode, error) {
 	t := p.take()
 	if t.kind != tokIdent {
-		return nil, errAt(t.pos, "expected a test, found %s", describe(t))
+		return nil, p.fail(errAt(t.pos, "expected a test, found %s", describe(t)))
 	}
 	n := &rawNode{name: t.text, pos: t.pos}
 	if err := p.arguments(n, depth); err != nil {

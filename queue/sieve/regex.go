@@ -23,6 +23,12 @@ func compileRegex(pat string, cmp comparator, maxBytes int) (*regexp.Regexp, err
 				return nil, fmt.Errorf("backreferences (\\%c) are not supported in regular expressions", pat[i+1])
 			}
 			i++
+			continue
+		}
+		if pat[i] == '(' && pat[i+1] == '?' {
+			// not POSIX ERE: "(?" is an error there (as in Pigeonhole), and Go
+			// flags would change the match semantics
+			return nil, fmt.Errorf("\"(?\" is not POSIX extended regular expression syntax")
 		}
 	}
 	flags := syntax.Perl
@@ -32,9 +38,10 @@ func compileRegex(pat string, cmp comparator, maxBytes int) (*regexp.Regexp, err
 	if _, err := syntax.Parse(pat, flags); err != nil {
 		return nil, fmt.Errorf("invalid regular expression: %v", err)
 	}
-	p := pat
+	// POSIX (without REG_NEWLINE): "." matches a line end too
+	p := "(?s)" + pat
 	if cmp == cmpCasemap {
-		p = "(?i)" + pat
+		p = "(?is)" + pat
 	}
 	re, err := regexp.Compile(p)
 	if err != nil {

@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"log"
@@ -213,6 +214,104 @@ if header :contains "x-h" "plainplain" { fileinto "joined-plain"; }
 if header :contains "x-h" "caféa b" { fileinto "joined-words"; }
 `
 
+// mimeMessage builds a random MIME message whose leaf parts hold the
+// markers mk0..mk5 in various types, encodings and nesting.
+func (g gen) mimeMessage() string {
+	types := []string{"text/plain", "text/html", "text/plain; charset=iso-8859-1", "application/octet-stream", "TEXT/PLAIN", "text/x-custom", "message/rfc822", ""}
+	encs := []string{"", "base64", "quoted-printable", "7bit", "BASE64"}
+	marker := 0
+	var part func(depth int) string
+	part = func(depth int) string {
+		if depth < 2 && g.r.IntN(3) == 0 {
+			boundary := fmt.Sprintf("b%d%d", depth, g.r.IntN(1000))
+			sub := g.pick([]string{"mixed", "alternative", "related"})
+			var b strings.Builder
+			fmt.Fprintf(&b, "Content-Type: multipart/%s; boundary=\"%s\"\r\n\r\npreamble-%d\r\n", sub, boundary, depth)
+			for range 1 + g.r.IntN(3) {
+				fmt.Fprintf(&b, "--%s\r\n%s\r\n", boundary, part(depth+1))
+			}
+			if g.r.IntN(5) != 0 {
+				fmt.Fprintf(&b, "--%s--\r\nepilogue-%d\r\n", boundary, depth)
+			}
+			return b.String()
+		}
+		mk := fmt.Sprintf("mk%d", marker%6)
+		marker++
+		ct, enc := g.pick(types), g.pick(encs)
+		body := "text with " + mk + " inside"
+		if ct == "message/rfc822" {
+			enc = ""
+			body = "Subject: inner\r\nContent-Type: text/plain\r\n\r\ninner " + mk
+		}
+		switch strings.ToLower(enc) {
+		case "base64":
+			body = base64.StdEncoding.EncodeToString([]byte(body))
+		case "quoted-printable":
+			body = strings.ReplaceAll(body, " ", "=20")
+		}
+		var h strings.Builder
+		if ct != "" {
+			fmt.Fprintf(&h, "Content-Type: %s\r\n", ct)
+		}
+		if enc != "" {
+			fmt.Fprintf(&h, "Content-Transfer-Encoding: %s\r\n", enc)
+		}
+		return h.String() + "\r\n" + body + "\r\n"
+	}
+	return "From: a@example.org\r\nTo: me@example.com\r\nSubject: mime\r\nMIME-Version: 1.0\r\n" + part(0)
+}
+
+var mimeScript = func() string {
+	var b strings.Builder
+	b.WriteString(`require ["fileinto", "body"];` + "\n")
+	for _, t := range []struct{ name, tr string }{{"t", ":text"}, {"r", ":raw"}, {"ct", `:content "text"`}, {"ch", `:content "text/html"`},
+		{"ca", `:content "application"`}, {"cm", `:content "multipart"`}, {"cr", `:content "message/rfc822"`}} {
+		for _, mk := range []string{"mk0", "mk1", "mk2", "mk3", "mk4", "mk5", "preamble", "epilogue", "inner"} {
+			fmt.Fprintf(&b, "if body %s :contains %q { fileinto \"%s-%s\"; }\n", t.tr, mk, t.name, mk)
+		}
+	}
+	return b.String()
+}()
+
+// vacationScript builds a random vacation command.
+func (g gen) vacationScript() string {
+	var b strings.Builder
+	b.WriteString(`require ["vacation", "vacation-seconds", "variables"];` + "\n")
+	b.WriteString(`set "s" "Meeting"; set "who" "me@example.com";` + "\n")
+	b.WriteString("vacation")
+	if g.r.IntN(2) == 0 {
+		if g.r.IntN(2) == 0 {
+			fmt.Fprintf(&b, " :days %d", g.r.IntN(20))
+		} else {
+			fmt.Fprintf(&b, " :seconds %d", g.r.IntN(100000))
+		}
+	}
+	if g.r.IntN(2) == 0 {
+		fmt.Fprintf(&b, " :subject %q", g.pick([]string{"", "Away", "Re: ${s}", "Grüße", "a\\\"b"}))
+	}
+	if g.r.IntN(2) == 0 {
+		fmt.Fprintf(&b, " :from %q", g.pick([]string{"me@example.com", "Me <me@example.com>", "${who}", "\"Me, Myself\" <me@example.com>"}))
+	}
+	if g.r.IntN(2) == 0 {
+		fmt.Fprintf(&b, " :addresses %s", g.pick([]string{`"me@example.org"`, `["a@example.com", "b@example.com"]`, `"${who}"`}))
+	}
+	mime := g.r.IntN(3) == 0
+	if mime {
+		b.WriteString(" :mime")
+	}
+	if g.r.IntN(3) == 0 {
+		fmt.Fprintf(&b, " :handle %q", g.pick([]string{"h", "", "${s}-h", "Grüße"}))
+	}
+	if mime {
+		b.WriteString(" text:\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBack ${s}.\r\n.\r\n;\n")
+	} else if g.r.IntN(2) == 0 {
+		b.WriteString(" text:\r\nLine one\r\n..dotted\r\n.\r\n;\n")
+	} else {
+		fmt.Fprintf(&b, " %q;\n", g.pick([]string{"Back soon.", "", "About ${s}.", "tab\there"}))
+	}
+	return b.String()
+}
+
 const addrScript = `require ["fileinto", "variables", "relational", "comparator-i;ascii-numeric"];
 if address :all :matches "to" "*" { fileinto "all[${1}]"; }
 if address :localpart :matches "to" "*" { fileinto "lp[${1}]"; }
@@ -226,7 +325,7 @@ if address :count "ge" :comparator "i;ascii-numeric" "to" "4" { fileinto "n4+"; 
 
 func main() {
 	n := flag.Int("n", 300, "scripts to try")
-	mode := flag.String("mode", "scripts", "scripts: random scripts on corpus messages; addr: random To values under a fixed address script; enc: random RFC 2047 header values")
+	mode := flag.String("mode", "scripts", "scripts: random scripts on corpus messages; addr: random To values under a fixed address script; enc: random RFC 2047 header values; mime: random MIME structures under body tests; vac: random vacation commands")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "random seed")
 	flag.Parse()
 	pairs, err := sievetest.LoadCorpus(".")
@@ -248,6 +347,13 @@ func main() {
 	for i := range *n {
 		script := g.script()
 		m := msgs[g.r.IntN(len(msgs))]
+		if *mode == "vac" {
+			script = g.vacationScript()
+		}
+		if *mode == "mime" {
+			script = mimeScript
+			m = sievetest.Pair{Name: "random MIME", From: sievetest.DefaultFrom, To: sievetest.DefaultTo, Message: []byte(g.mimeMessage())}
+		}
 		if *mode == "enc" {
 			script = encScript
 			m = sievetest.Pair{Name: "random X-H", From: sievetest.DefaultFrom, To: sievetest.DefaultTo,

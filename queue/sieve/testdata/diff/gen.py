@@ -1214,6 +1214,18 @@ if header :is "x-h" "abc=?UTF-8?Q?caf=C3=A9?=" { fileinto "Literal"; }
 elsif header :is "x-h" "abccafé" { fileinto "Decoded"; }
 else { fileinto "Other"; }
 ''', with_headers("X-H: abc=?UTF-8?Q?caf=C3=A9?="))
+case("body :text skips a part with an unknown transfer encoding (RFC 2045 §6.4)", 'require ["fileinto", "body"];\nif body :text :contains "secret-marker" { fileinto "Seen"; } else { fileinto "Skipped"; }\n',
+     msg(["From: a@example.org", "To: me@example.com", "Subject: unknown cte", "MIME-Version: 1.0",
+          "Content-Type: text/plain", "Content-Transfer-Encoding: x-uuencode-ish"], "text with secret-marker inside\n"))
+case("body :raw still sees a part with an unknown transfer encoding", 'require ["fileinto", "body"];\nif body :raw :contains "secret-marker" { fileinto "Seen"; } else { fileinto "Skipped"; }\n',
+     msg(["From: a@example.org", "To: me@example.com", "Subject: unknown cte", "MIME-Version: 1.0",
+          "Content-Type: text/plain", "Content-Transfer-Encoding: x-uuencode-ish"], "text with secret-marker inside\n"))
+case("multipart/digest part defaults to message/rfc822 (RFC 2046 §5.1.5), whose body is text/plain", 'require ["fileinto", "body"];\nif body :content "text/plain" :contains "digest-marker" { fileinto "AsText"; } else { fileinto "NotText"; }\n',
+     msg(["From: a@example.org", "To: me@example.com", "Subject: digest", "MIME-Version: 1.0",
+          'Content-Type: multipart/digest; boundary="d"'], "--d\n\nSubject: inner\n\ndigest-marker in an inner message\n--d--\n"))
+case("multipart/digest part: body :text reads the inner message", 'require ["fileinto", "body"];\nif body :text :contains "digest-marker" { fileinto "Inner"; } else { fileinto "No"; }\n',
+     msg(["From: a@example.org", "To: me@example.com", "Subject: digest", "MIME-Version: 1.0",
+          'Content-Type: multipart/digest; boundary="d"'], "--d\n\nSubject: inner\n\ndigest-marker in an inner message\n--d--\n"))
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
