@@ -369,6 +369,7 @@ vacation :days 3 :subject "Out of office" "I am away until Monday.";
 	}
 	recs := dkimRecords(t, e.st, "local.test")
 	dkimtest.RequireBoth(t, dkimtest.Dkimpy(t, reply, recs), "local.test")
+	dkimtest.RequireBoth(t, dkimtest.OpenDKIMVerify(t, reply, recs), "local.test")
 }
 
 // TestSieveVacationDefaultSubjectAndMime: "Auto: " and the original
