@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mailserver/mailserver/queue/dkimtest"
 	"github.com/mailserver/mailserver/store"
@@ -467,5 +468,22 @@ func TestSieveScriptChanges(t *testing.T) {
 	}
 	if !strings.Contains(e.log.String(), `msg="sieve script does not compile; message kept in INBOX" user=alice@local.test script=main`) {
 		t.Fatalf("no log line for the broken script:\n%s", e.log)
+	}
+}
+
+// TestSieveVacationHugePeriod: a period beyond any clock (":days
+// 99999999999") is capped, not an overflow that fails the delivery.
+func TestSieveVacationHugePeriod(t *testing.T) {
+	e := newSieveEnv(t)
+	activate(t, e.st, e.alice, `require "vacation"; vacation :days 99999999999 :handle "h" "Away.";`)
+	submit(t, e.q, "dave@remote.test", msgFrom("dave@remote.test", "alice@local.test", "one"), "alice@local.test")
+	submit(t, e.q, "dave@remote.test", msgFrom("dave@remote.test", "alice@local.test", "two"), "alice@local.test")
+	waitFor(t, "queue empty", queueEmpty(t, e.st))
+	if n := len(e.r.transactions()); n != 1 {
+		t.Fatalf("%d replies, want 1", n)
+	}
+	replied, err := e.st.VacationReplied(context.Background(), e.alice.ID, "h", "dave@remote.test", time.Now().Add(364*24*time.Hour))
+	if err != nil || !replied {
+		t.Fatalf("memory after 364 days: %v, %v", replied, err)
 	}
 }

@@ -387,6 +387,7 @@ type vacationTask struct {
 const (
 	minVacationPeriod     = 24 * time.Hour // the least :days may mean
 	defaultVacationPeriod = 7 * 24 * time.Hour
+	maxVacationPeriod     = 365 * 24 * time.Hour // the most a reply is remembered
 )
 
 // maxOwnAddressChecks bounds the store lookups one reply decision makes.
@@ -478,11 +479,16 @@ func (q *Queue) vacationSubmission(ctx context.Context, env *Envelope, t *vacati
 	if strings.EqualFold(from, env.From) {
 		return skip("sender is the reply's From")
 	}
-	period := time.Duration(v.Seconds) * time.Second
+	var period time.Duration
 	switch {
 	case v.Seconds < 0:
 		period = defaultVacationPeriod
-	case !t.seconds && period < minVacationPeriod:
+	case v.Seconds > int64(maxVacationPeriod/time.Second):
+		period = maxVacationPeriod // RFC 5230 §4.1: sites may cap it
+	default:
+		period = time.Duration(v.Seconds) * time.Second
+	}
+	if !t.seconds && period < minVacationPeriod {
 		period = minVacationPeriod // RFC 5230 §4.1: at least one day
 	}
 	if period > 0 {
