@@ -236,7 +236,7 @@ func sameMailbox(a, b string) bool {
 func storableFlags(flags []string) []string {
 	var out []string
 	for _, fl := range flags {
-		if !store.ValidFlag(fl) {
+		if !store.ValidFlag(fl) || len(out) == maxFilterFlags {
 			continue
 		}
 		dup := false
@@ -249,6 +249,10 @@ func storableFlags(flags []string) []string {
 	}
 	return out
 }
+
+// maxFilterFlags bounds the flags a script sets on one copy (the store
+// takes at most 128 per message).
+const maxFilterFlags = 64
 
 // RejectedError is what Submit returns when a Sieve reject refused the
 // message for every recipient and the client may be told at once

@@ -487,3 +487,27 @@ func TestSieveVacationHugePeriod(t *testing.T) {
 		t.Fatalf("memory after 364 days: %v, %v", replied, err)
 	}
 }
+
+// TestSieveExtremeActions: what a script may ask beyond the store's
+// bounds (hundreds of flags, a huge :handle) is trimmed for that copy or
+// reply, never a failure of the delivery.
+func TestSieveExtremeActions(t *testing.T) {
+	e := newSieveEnv(t)
+	var flags []string
+	for i := range 200 {
+		flags = append(flags, fmt.Sprintf(`"f%d"`, i))
+	}
+	activate(t, e.st, e.alice, `require ["imap4flags", "vacation"];
+addflag [`+strings.Join(flags, ", ")+`];
+vacation :handle "`+strings.Repeat("h", 3000)+`" "Away.";`)
+	submit(t, e.q, "dave@remote.test", msgFrom("dave@remote.test", "alice@local.test", "one"), "alice@local.test")
+	submit(t, e.q, "dave@remote.test", msgFrom("dave@remote.test", "alice@local.test", "two"), "alice@local.test")
+	msgs, _ := mailbox(t, e.st, e.alice, "INBOX")
+	if len(msgs) != 2 || len(msgs[0].Flags) != maxFilterFlags {
+		t.Fatalf("INBOX: %d messages, flags %d", len(msgs), len(msgs[0].Flags))
+	}
+	waitFor(t, "queue empty", queueEmpty(t, e.st))
+	if n := len(e.r.transactions()); n != 1 {
+		t.Fatalf("%d replies, want 1", n)
+	}
+}

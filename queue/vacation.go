@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"mime"
@@ -390,6 +392,13 @@ const (
 	maxVacationPeriod     = 365 * 24 * time.Hour // the most a reply is remembered
 )
 
+// Bounds of a vacation memory key (the store refuses longer ones): a
+// longer handle is remembered by its hash.
+const (
+	maxVacationHandle = 256
+	maxVacationSender = 512
+)
+
 // maxOwnAddressChecks bounds the store lookups one reply decision makes.
 const maxOwnAddressChecks = 20
 
@@ -491,10 +500,18 @@ func (q *Queue) vacationSubmission(ctx context.Context, env *Envelope, t *vacati
 	if !t.seconds && period < minVacationPeriod {
 		period = minVacationPeriod // RFC 5230 §4.1: at least one day
 	}
+	handle := v.Handle
+	if len(handle) > maxVacationHandle {
+		sum := sha256.Sum256([]byte(handle))
+		handle = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	if len(env.From) > maxVacationSender {
+		return skip("sender address too long")
+	}
 	if period > 0 {
 		// Most repeats end here, before a reply is built and signed;
 		// the store checks again in the transaction (store/vacation.go).
-		replied, err := st.VacationReplied(ctx, t.user.ID, v.Handle, env.From, now)
+		replied, err := st.VacationReplied(ctx, t.user.ID, handle, env.From, now)
 		if err != nil {
 			return nil, fmt.Errorf("queue: %w", err)
 		}
@@ -519,7 +536,7 @@ func (q *Queue) vacationSubmission(ctx context.Context, env *Envelope, t *vacati
 	}
 	if period > 0 {
 		// :seconds 0 replies every time (RFC 6131 §2); otherwise once per period.
-		p.sub.Vacation = &store.VacationMemory{UserID: t.user.ID, Handle: v.Handle, Sender: env.From, Now: now, Until: now.Add(period)}
+		p.sub.Vacation = &store.VacationMemory{UserID: t.user.ID, Handle: handle, Sender: env.From, Now: now, Until: now.Add(period)}
 	}
 	return p.sub, nil
 }
