@@ -529,7 +529,13 @@ func (q *Queue) vacationSubmission(ctx context.Context, env *Envelope, t *vacati
 		SMTPUTF8:   !isPlainASCII(env.From),
 		Recipients: []Recipient{{Address: env.From, Notify: []string{"NEVER"}}}}, store.NewBody(reply), now)
 	if err != nil {
-		return nil, fmt.Errorf("queue: vacation reply: %w", err)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("queue: vacation reply: %w", err)
+		}
+		// The message itself must not wait for its reply (a signing key
+		// that cannot be read, say).
+		q.log.Error("vacation reply not sent", "user", t.user.Address, "script", t.script, "sender", env.From, "err", err)
+		return nil, nil
 	}
 	if p.sub == nil {
 		return skip("sender does not exist")
