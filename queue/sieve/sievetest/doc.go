@@ -7,7 +7,8 @@
 // # How sieve-test is run
 //
 // Every call gets a private temporary directory (mode 0700, owned by the
-// user that runs sieve-test) holding script.sieve and message.eml.
+// user that runs sieve-test) holding script.sieve and message.eml, under
+// os.TempDir() or, when nobody could not reach that, /tmp.
 // sieve-test refuses to run as root ("Couldn't drop privileges: User is
 // missing UID"), so when the caller is uid 0 the child runs as user nobody
 // (setuid/setgid through SysProcAttr.Credential) with HOME set to the
