@@ -3,6 +3,7 @@ package sieve
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // check turns the generic tree into the checked tree (RFC 5228 §2.6 and §3:
@@ -292,6 +293,9 @@ func (c *checker) str(s rawString) (str, error) {
 		var err error
 		if v, err = decodeEncodedCharacters(v); err != nil {
 			return str{}, errAt(s.pos, "%v", err)
+		}
+		if !utf8.ValidString(v) { // RFC 5228 §2.4.2: strings are UTF-8
+			return str{}, errAt(s.pos, "${hex:...} makes a string that is not valid UTF-8")
 		}
 	}
 	if !c.varsExt {
