@@ -294,9 +294,7 @@ func (c *checker) str(s rawString) (str, error) {
 		if v, err = decodeEncodedCharacters(v); err != nil {
 			return str{}, errAt(s.pos, "%v", err)
 		}
-		if !utf8.ValidString(v) { // RFC 5228 §2.4.2: strings are UTF-8
-			return str{}, errAt(s.pos, "${hex:...} makes a string that is not valid UTF-8")
-		}
+
 	}
 	if !c.varsExt {
 		return str{lit: v}, nil
@@ -707,6 +705,10 @@ func (c *checker) command(n *rawNode) (command, error) {
 		_, f.create = as.tag("create")
 		if f.mailbox, err = c.str(as.pos[0].strs[0]); err != nil {
 			return nil, err
+		}
+		if f.mailbox.constant() && !utf8.ValidString(f.mailbox.lit) {
+			// a mailbox name is UTF-8 (RFC 5228 §4.1, RFC 5198 via RFC 3501 §5.1.3)
+			return nil, errAt(as.pos[0].pos, "mailbox name is not valid UTF-8")
 		}
 		f.flags, err = c.flagsTag(as)
 		return f, err
