@@ -89,9 +89,9 @@ func parseAddressList(v string) []address {
 			spec := strings.TrimSpace(stripRoute(strings.TrimSpace(string(angle))))
 			if a, ok := addrSpec(spec, quotedLocal); ok && !strings.Contains(spec, " ") {
 				out = append(out, a)
-			} else if spec != "" {
+			} else if strings.Contains(spec, " ") || badDomain(spec) {
 				broken = true // "<a b@c>", "<a@b..c>": the parse stops
-			}
+			} // "<bob>", "<@example.com>", "<>": skipped, the parse goes on
 			if strings.TrimSpace(strings.ReplaceAll(string(cur[angleEnd:]), "\x00", " ")) != "" {
 				broken = true
 			}

@@ -12,6 +12,7 @@
 //	             argument kinds and counts, tags and their extensions (§2.6),
 //	             comparators and match types (§2.7); every static error is an
 //	             *Error with line and column
+//	check_tests.go, check_commands.go  the checks of each test and command
 //	ast.go       the checked tree's node types
 //	eval.go      the evaluator: actions and their cancellation and
 //	             deduplication rules (§2.10), tests (§5), limits

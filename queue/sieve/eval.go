@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+	"unicode/utf8"
 )
 
 // The evaluator: runs the checked tree against an Input (RFC 5228 §2.10
@@ -95,6 +96,9 @@ func (r *run) exec(c command) error {
 		// An empty name is passed on (as Pigeonhole does): the deliverer treats
 		// a mailbox it cannot use as missing and falls back to INBOX.
 		mbox := r.expand(c.mailbox)
+		if !utf8.ValidString(mbox) {
+			return r.fail("mailbox name is not valid UTF-8")
+		}
 		return r.store(mbox, r.actionFlags(c.flags), c.copy, c.create, false)
 	case cmdRedirect:
 		r.line = c.line

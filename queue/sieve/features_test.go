@@ -416,3 +416,41 @@ func TestHTMLToText(t *testing.T) {
 		}
 	}
 }
+
+func TestFlagVariables(t *testing.T) {
+	runCases(t, []lineCase{
+		{"addflag-appends", `require ["imap4flags","variables","fileinto"]; set "v" "x  y"; addflag "v" "z X"; fileinto "[${v}]";`, "store [x  y z]|implicit none"},
+		{"removeflag-untouched", `require ["imap4flags","variables","fileinto"]; set "v" "a  b"; removeflag "v" "c"; fileinto "[${v}]";`, "store [a  b]|implicit none"},
+		{"removeflag-rewrites", `require ["imap4flags","variables","fileinto"]; set "v" "a  b c"; removeflag "v" "B"; fileinto "[${v}]";`, "store [a c]|implicit none"},
+		{"setflag-normalises", `require ["imap4flags","variables","fileinto"]; setflag "v" "x  y x"; fileinto "[${v}]";`, "store [x y]|implicit none"},
+		{"invalid-flags-ignored", `require "imap4flags"; addflag "\\Unknown a b(c \\Seen \\Recent"; keep;`, `store INBOX flags=\seen a|implicit none`},
+		{"hasflag-split-is", `require "imap4flags"; addflag "a"; if hasflag :is "b a" { discard; }`, "discard|implicit none"},
+		{"hasflag-matches-not-split", `require "imap4flags"; addflag "a"; if hasflag :matches "b a*" { discard; }`, "implicit keep flags=a"},
+		{"hasflag-count-per-variable", `require ["imap4flags","variables","relational"]; set "v" "a b"; set "w" "b c"; if hasflag :count "eq" ["v","w"] "4" { discard; }`, "discard|implicit none"},
+	})
+}
+
+func TestDateEdges(t *testing.T) {
+	d, ok := parseDate("Tue, 02 Jan 2024 09:30:60 +0100")
+	if !ok || d.Second() != 59 {
+		t.Errorf("leap second: %v %v", d, ok)
+	}
+	if l, ok := parseZone("+0160"); !ok || datePart(d.In(l), "zone") != "+0200" {
+		t.Errorf("zone +0160: %v", ok)
+	}
+	if _, ok := parseZone("CET"); ok {
+		t.Error("CET parsed as a zone")
+	}
+}
+
+func TestRegexPOSIX(t *testing.T) {
+	msg := "Subject: s\r\n\r\nline one\r\nline two\r\n"
+	for _, c := range []struct{ script, want string }{
+		{`require ["body","regex"]; if body :regex "one.*two" { discard; }`, "discard|implicit none"},
+		{`require ["regex"]; if header :regex "subject" "(?i)S" { discard; }`, "invalid"},
+	} {
+		if got := strings.Join(linesOf(t, c.script, msg), "|"); got != c.want {
+			t.Errorf("%s: got %q want %q", c.script, got, c.want)
+		}
+	}
+}

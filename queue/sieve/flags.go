@@ -1,6 +1,9 @@
 package sieve
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // imap4flags (RFC 5232): the internal variable and flag list variables hold
 // space-separated flags, compared case-insensitively (RFC 5232 §3).
@@ -89,24 +92,42 @@ func removeFlags(cur []string, rm []string) []string {
 
 func (r *run) doFlags(c cmdFlags) {
 	flags := r.expandList(c.flags)
-	var cur []string
 	if c.name != nil {
-		cur = splitFlags([]string{r.vars[c.name.lit]})
-	} else {
-		cur = r.flags
+		r.setVar(c.name.lit, flagVariable(r.vars[c.name.lit], c.op, flags))
+		return
 	}
 	switch c.op {
 	case flagSet: // RFC 5232 §3.1
-		cur = addFlags(nil, flags)
+		r.flags = addFlags(nil, flags)
 	case flagAdd: // §3.2
-		cur = addFlags(cur, flags)
+		r.flags = addFlags(r.flags, flags)
 	case flagRemove: // §3.3
-		cur = removeFlags(cur, flags)
+		r.flags = removeFlags(r.flags, flags)
 	}
-	if c.name != nil {
-		r.setVar(c.name.lit, strings.Join(cur, " "))
-	} else {
-		r.flags = cur
+}
+
+// flagVariable applies a flag command to a variable's text. As in
+// Pigeonhole, the text is edited rather than rebuilt: addflag appends the
+// new flags, removeflag rewrites it only when it removes one.
+func flagVariable(v string, op flagOp, flags []string) string {
+	cur := addFlags(nil, []string{v})
+	switch op {
+	case flagSet:
+		return strings.Join(addFlags(nil, flags), " ")
+	case flagAdd:
+		for _, f := range addFlags(cur, flags)[len(cur):] {
+			if v != "" {
+				v += " "
+			}
+			v += f
+		}
+		return v
+	default:
+		rest := removeFlags(cur, flags)
+		if len(rest) == len(cur) {
+			return v
+		}
+		return strings.Join(rest, " ")
 	}
 }
 
@@ -119,15 +140,28 @@ func (r *run) actionFlags(tag *strList) []string {
 	return addFlags(nil, r.expandList(*tag))
 }
 
-// hasFlag is RFC 5232 §4: whether any flag of the variables matches a key.
+// hasFlag is RFC 5232 §4: whether any flag of the variables matches any
+// flag of the keys. Each variable is a flag list of its own (:count adds
+// them up), and for :is and :contains a key holding several flags is
+// split (Pigeonhole's behaviour; RFC 5232 §4 does not say).
 func (r *run) hasFlag(t *testHasFlag) (bool, error) {
 	var cur []string
 	if t.vars == nil {
 		cur = r.flags
 	} else {
 		for _, v := range t.vars {
-			cur = addFlags(cur, []string{r.vars[v.lit]})
+			cur = append(cur, addFlags(nil, []string{r.vars[v.lit]})...)
 		}
 	}
-	return r.matchValues(&t.m, cur)
+	m := t.m
+	if m.mt == mtIs || m.mt == mtContains {
+		var keys strList
+		for _, k := range r.expandList(t.m.keys) {
+			for _, f := range strings.Fields(k) {
+				keys = append(keys, str{lit: f})
+			}
+		}
+		m.keys, m.globs, m.res = keys, make([]*glob, len(keys)), make([]*regexp.Regexp, len(keys))
+	}
+	return r.matchValues(&m, cur)
 }

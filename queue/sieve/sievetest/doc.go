@@ -7,7 +7,8 @@
 // # How sieve-test is run
 //
 // Every call gets a private temporary directory (mode 0700, owned by the
-// user that runs sieve-test) holding script.sieve and message.eml.
+// user that runs sieve-test) holding script.sieve and message.eml, under
+// os.TempDir() or, when nobody could not reach that, /tmp.
 // sieve-test refuses to run as root ("Couldn't drop privileges: User is
 // missing UID"), so when the caller is uid 0 the child runs as user nobody
 // (setuid/setgid through SysProcAttr.Credential) with HOME set to the
@@ -97,10 +98,11 @@
 // compiled program dump (the "mime" operand of the VACATION operation; all
 // VACATION operations of the script must agree, or Pigeonhole returns an
 // error). CR LF and bare CR or LF inside the handle and the subject are
-// written \n, as in the reject reason. Pigeonhole cuts a reject reason
-// (and may cut other printed strings) at 128 bytes with "...", so corpus
-// reasons stay short; mailbox names, addresses and flags are printed as
-// they are. Any line the parser does not know is an error, so a new
+// written \n, as in the reject reason. Pigeonhole cuts a printed mailbox
+// name or reject reason longer than 128 bytes to 125 bytes and "..."; such
+// an output is an error here (the real value is unknown), so corpus strings
+// stay shorter. Addresses, flags and the vacation fields are printed whole.
+// Any line the parser does not know is an error, so a new
 // Pigeonhole output form is noticed, not mistranslated.
 //
 // The list is Pigeonhole's result after its duplicate handling (RFC 5228

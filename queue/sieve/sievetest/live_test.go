@@ -59,15 +59,14 @@ func TestPigeonholeMissing(t *testing.T) {
 // TestPigeonholeTimeout runs a stand-in for sieve-test that never finishes:
 // the context's deadline ends it and Pigeonhole says so.
 func TestPigeonholeTimeout(t *testing.T) {
-	dir := t.TempDir()
 	// The stand-in runs as nobody under root, so it must be reachable.
-	if err := os.Chmod(dir, 0o755); err != nil {
+	dir, err := os.MkdirTemp(tempBase(os.Geteuid() == 0), "sievetest-fake-")
+	if err != nil {
 		t.Fatal(err)
 	}
-	for d := filepath.Dir(dir); d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	fake := filepath.Join(dir, "sieve-test")
 	if err := os.WriteFile(fake, []byte("#!/bin/sh\nexec sleep 60\n"), 0o755); err != nil {
@@ -75,7 +74,7 @@ func TestPigeonholeTimeout(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
-	_, err := run(ctx, fake, []byte("keep;"), []byte("\r\n"), "a@b.c", "d@e.f")
+	_, err = run(ctx, fake, []byte("keep;"), []byte("\r\n"), "a@b.c", "d@e.f")
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error %v, want the context's deadline", err)
 	}

@@ -61,7 +61,7 @@ func run(ctx context.Context, path string, script, msg []byte, from, to string) 
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "sievetest-")
+	dir, err := os.MkdirTemp(tempBase(cred != nil), "sievetest-")
 	if err != nil {
 		return nil, fmt.Errorf("sievetest: temp dir: %w", err)
 	}
@@ -130,6 +130,25 @@ func run(ctx context.Context, path string, script, msg []byte, from, to string) 
 		return nil, fmt.Errorf("sievetest: %w\nstdout:\n%s\nstderr:\n%s", err, stdout.Bytes(), stderr.Bytes())
 	}
 	return lines, nil
+}
+
+// tempBase is where the private directory is made: os.TempDir(), unless
+// sieve-test runs as nobody and cannot reach it (a TMPDIR under /root, say),
+// then /tmp.
+func tempBase(asNobody bool) string {
+	base := os.TempDir()
+	if !asNobody {
+		return base
+	}
+	for d := base; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return "/tmp"
+		}
+		if d == filepath.Dir(d) {
+			return base
+		}
+	}
 }
 
 // credential returns the user nobody's credential when running as root

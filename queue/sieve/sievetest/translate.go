@@ -68,7 +68,11 @@ func parseActions(sec string, dump []byte, from string) ([]string, error) {
 				return nil, fmt.Errorf("%q after actions", l)
 			}
 		case strings.HasPrefix(l, storePrefix):
-			res = append(res, "store "+l[len(storePrefix):])
+			name := l[len(storePrefix):]
+			if truncated(name) {
+				return nil, fmt.Errorf("mailbox name cut by sieve-test: %q", name)
+			}
+			res = append(res, "store "+name)
 		case strings.HasPrefix(l, flagsPrefix):
 			if len(res) == 0 || !strings.HasPrefix(res[len(res)-1], "store ") {
 				return nil, fmt.Errorf("%q not under a store action", l)
@@ -83,7 +87,11 @@ func parseActions(sec string, dump []byte, from string) ([]string, error) {
 			addr = strings.TrimSuffix(strings.TrimPrefix(addr, "<"), ">")
 			res = append(res, "redirect "+addr)
 		case strings.HasPrefix(l, rejectPrefix):
-			res = append(res, "reject "+unsanitize(l[len(rejectPrefix):]))
+			reason := l[len(rejectPrefix):]
+			if truncated(reason) {
+				return nil, fmt.Errorf("reject reason cut by sieve-test: %q", reason)
+			}
+			res = append(res, "reject "+unsanitize(reason))
 		case l == rejectDiscard || l == discardLine:
 			res = append(res, "discard")
 		case l == vacationLine:
@@ -211,6 +219,16 @@ func parseImplicit(sec string) (string, error) {
 		return "", fmt.Errorf("empty section")
 	}
 	return res, nil
+}
+
+// sanitizeMax is the length at which Pigeonhole's str_sanitize cuts a
+// printed mailbox name or reject reason, ending it with "...".
+const sanitizeMax = 128
+
+// truncated reports whether s may have been cut by str_sanitize: then the
+// real value is unknown and the pair cannot be compared.
+func truncated(s string) bool {
+	return len(s) == sanitizeMax && strings.HasSuffix(s, "...")
 }
 
 // flagsSuffix renders a flag list as S2's " flags=a b" (lowercased,

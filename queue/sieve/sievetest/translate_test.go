@@ -173,6 +173,8 @@ func TestTranslateRejectsUnknown(t *testing.T) {
 		{"bad -f", 89, "", "sieve-test(nobody): Fatal: Invalid -f parameter: Missing domain\n"},
 		{"other failure", 75, "", "sieve-test(nobody): Info: final result: temporary failure\n"},
 		{"explicit handle, no dump", 0, sampleExplicitHandle, ""},
+		{"mailbox name cut", 0, "\nPerformed actions:\n\n * store message in folder: " + strings.Repeat("x", 125) + "...\n\nImplicit keep:\n\n  (none)\n", ""},
+		{"reject reason cut", 0, "\nPerformed actions:\n\n * reject message with reason: " + strings.Repeat("y", 125) + "...\n\nImplicit keep:\n\n  (none)\n", ""},
 		{"vacation without end", 0, "\nPerformed actions:\n\n * send vacation message:\n    => seconds : 1\n    => handle  : h\n\nSTART MESSAGE\nx\n\nImplicit keep:\n\n  (none)\n", ""},
 	}
 	for _, c := range cases {

@@ -1226,6 +1226,13 @@ case("multipart/digest part defaults to message/rfc822 (RFC 2046 §5.1.5), whose
 case("multipart/digest part: body :text reads the inner message", 'require ["fileinto", "body"];\nif body :text :contains "digest-marker" { fileinto "Inner"; } else { fileinto "No"; }\n',
      msg(["From: a@example.org", "To: me@example.com", "Subject: digest", "MIME-Version: 1.0",
           'Content-Type: multipart/digest; boundary="d"'], "--d\n\nSubject: inner\n\ndigest-marker in an inner message\n--d--\n"))
+for what, value in [
+    ("an angle address without a domain, then a valid one", "Bob <bob>, c@example.com"),
+    ("an angle address without a local part, then a valid one", "<@example.com>, c@example.com"),
+    ("a group with an address without a domain, then a valid one", "team: Bob <bob>;, c@example.com"),
+    ("a valid address, then one without a domain", "c@example.com, Bob <bob>"),
+]:
+    case("address list: " + what, ADDR_SCRIPT, to_msg(value))
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
