@@ -39,7 +39,7 @@ func TestSanitizerCorpus(t *testing.T) {
 				if tc.name == "remote images" && remote {
 					continue // asked for: the images load
 				}
-				if regexp.MustCompile("(?i)"+bad).MatchString(out) {
+				if regexp.MustCompile("(?i)" + bad).MatchString(out) {
 					t.Errorf("%s (remote %v): output has %q:\n%s", tc.name, remote, bad, out)
 				}
 			}
