@@ -256,6 +256,7 @@ func (h *Handler) serveFrame(w http.ResponseWriter, r *http.Request, s *Session)
 	hd.Set("Content-Security-Policy", frameCSP(remote))
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	hd.Set("Referrer-Policy", "no-referrer")
 	if err := frameTemplate.Execute(w, data); err != nil {
 		h.log.Debug("webmail: write frame", "err", err)
 	}
