@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"mime"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -242,14 +243,14 @@ func (h *Handler) serveFrame(w http.ResponseWriter, r *http.Request, s *Session)
 	}
 	remote := r.URL.Query().Get("remote") == "1"
 	var data struct {
-		Plain string
+		Plain template.HTML
 		HTML  template.HTML
 	}
 	if b := om.Parsed.Body; b != nil {
 		if b.Type == "text/html" {
 			data.HTML = template.HTML(sanitizeHTML(h.sanitizer, b.text(), om.Parsed, remote).HTML)
 		} else {
-			data.Plain = b.text()
+			data.Plain = linkify(b.text())
 		}
 	}
 	hd := w.Header()
@@ -260,6 +261,24 @@ func (h *Handler) serveFrame(w http.ResponseWriter, r *http.Request, s *Session)
 	if err := frameTemplate.Execute(w, data); err != nil {
 		h.log.Debug("webmail: write frame", "err", err)
 	}
+}
+
+// urlInText finds web links in plain text.
+var urlInText = regexp.MustCompile(`https?://[^\s<>"'()\[\]{}]+[^\s<>"'()\[\]{}.,;:!?]`)
+
+// linkify escapes plain text for HTML and makes its http(s) links
+// clickable (opened outside the frame, without referrer).
+func linkify(text string) template.HTML {
+	var b strings.Builder
+	last := 0
+	for _, m := range urlInText.FindAllStringIndex(text, -1) {
+		b.WriteString(template.HTMLEscapeString(text[last:m[0]]))
+		u := template.HTMLEscapeString(text[m[0]:m[1]])
+		b.WriteString(`<a href="` + u + `" target="_blank" rel="noopener noreferrer nofollow">` + u + `</a>`)
+		last = m[1]
+	}
+	b.WriteString(template.HTMLEscapeString(text[last:]))
+	return template.HTML(b.String())
 }
 
 // servePart downloads one part: always as an attachment (never shown
