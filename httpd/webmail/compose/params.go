@@ -44,7 +44,7 @@ var byExtension = map[string]string{
 	".7z": "application/x-7z-compressed", ".avif": "image/avif", ".bmp": "image/bmp",
 	".csv": "text/csv", ".doc": "application/msword",
 	".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-	".eml": "message/rfc822", ".gif": "image/gif", ".gz": "application/gzip",
+	".eml":  "message/rfc822", ".gif": "image/gif", ".gz": "application/gzip",
 	".heic": "image/heic", ".htm": "text/html", ".html": "text/html", ".ics": "text/calendar",
 	".jpeg": "image/jpeg", ".jpg": "image/jpeg", ".json": "application/json",
 	".md": "text/markdown", ".mp3": "audio/mpeg", ".mp4": "video/mp4",
@@ -53,11 +53,11 @@ var byExtension = map[string]string{
 	".odt": "application/vnd.oasis.opendocument.text", ".ogg": "audio/ogg",
 	".pdf": "application/pdf", ".png": "image/png", ".ppt": "application/vnd.ms-powerpoint",
 	".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-	".svg": "image/svg+xml", ".tar": "application/x-tar", ".tif": "image/tiff", ".tiff": "image/tiff",
+	".svg":  "image/svg+xml", ".tar": "application/x-tar", ".tif": "image/tiff", ".tiff": "image/tiff",
 	".txt": "text/plain", ".vcf": "text/vcard", ".wav": "audio/wav", ".webm": "video/webm",
 	".webp": "image/webp", ".xls": "application/vnd.ms-excel",
 	".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-	".xml": "application/xml", ".zip": "application/zip",
+	".xml":  "application/xml", ".zip": "application/zip",
 }
 
 // ContentType is the media type for an attachment: the type the upload
