@@ -11,6 +11,9 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 )
 
+// Address is a mailbox: a display name and an addr-spec.
+type Address = mail.Address
+
 // MaxAddressField bounds an address list given to ParseAddressList, so
 // the parser's work stays bounded (it is linear in its input).
 const MaxAddressField = 64 << 10
