@@ -129,4 +129,3 @@ func tooLargeText(size, max int64) string {
 	return fmt.Sprintf("The message is %s with its attachments; the server sends at most %s. Remove an attachment or send it separately.",
 		sizeText(size), sizeText(max))
 }
-
