@@ -221,7 +221,7 @@ func webmailOriginators(h textproto.Header) ([]string, error) {
 	}
 	from, err := mail.ParseAddressList(froms[0])
 	if err != nil || len(from) == 0 {
-		return nil, errors.New("From: is not a mailbox list")
+		return nil, errors.New("the From: field is not a mailbox list")
 	}
 	var addrs []string
 	for _, a := range from {
@@ -230,11 +230,11 @@ func webmailOriginators(h textproto.Header) ([]string, error) {
 	if len(senders) == 1 {
 		sender, err := mail.ParseAddressList(senders[0])
 		if err != nil || len(sender) != 1 {
-			return nil, errors.New("Sender: must be one mailbox")
+			return nil, errors.New("the Sender: field must be one mailbox")
 		}
 		addrs = append(addrs, sender[0].Address)
 	} else if len(from) > 1 {
-		return nil, errors.New("a From: with several mailboxes needs a Sender:")
+		return nil, errors.New("a From: field with several mailboxes needs a Sender: field")
 	}
 	return addrs, nil
 }

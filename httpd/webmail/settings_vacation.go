@@ -18,9 +18,9 @@ const vacationScriptName = "vacation"
 
 // Vacation form limits.
 const (
-	maxVacationSubject = 200
-	maxVacationText    = 8 << 10
-	maxVacationDays    = 365
+	maxVacationSubject  = 200
+	maxVacationText     = 8 << 10
+	maxVacationDays     = 365
 	defaultVacationDays = 7 // RFC 5230 §4.1 suggests 7
 )
 
