@@ -11,6 +11,9 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -474,5 +477,50 @@ func TestComposeForwardAsAttachment(t *testing.T) {
 	r, body = c.get(fmt.Sprintf("/webmail/compose?mode=forward&mailbox=%d&uid=%d", inbox.ID, uid))
 	if !strings.Contains(body, "-------- Forwarded Message --------") || !strings.Contains(body, "The report.") {
 		t.Errorf("inline forward page: %s", r.Status)
+	}
+}
+
+// TestComposeSendWithCurl posts the compose form with curl, a multipart
+// encoder nobody here wrote.
+func TestComposeSendWithCurl(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatal("curl is needed (Debian package curl)")
+	}
+	e, sub := newComposeEnv(t, 1<<20)
+	c := e.client().mustLogin("alice@example.test")
+	var session string
+	for _, ck := range c.hc.Jar.Cookies(mustURL(t, e.srv.URL+"/webmail/")) {
+		if ck.Name == sessionCookie {
+			session = ck.Value
+		}
+	}
+	dir := t.TempDir()
+	img := make([]byte, 4096)
+	rand.Read(img)
+	path := filepath.Join(dir, "Ünïcode photo.png")
+	if err := os.WriteFile(path, img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(curl, "-sS", "-k", "-o", "/dev/null", "-w", "%{http_code}",
+		"-b", sessionCookie+"="+session,
+		"-F", "csrf="+c.csrf, "-F", "from=alice@example.test", "-F", "to=bob@example.test",
+		"-F", "subject=via curl", "-F", "body=Hello from curl", "-F", "keep_present=1",
+		"-F", "attach=@"+path+";type=image/png",
+		e.srv.URL+"/webmail/compose/send")
+	out, err := cmd.CombinedOutput()
+	if err != nil || string(out) != "303" {
+		t.Fatalf("curl: %v %s", err, out)
+	}
+	sent := sub.sent()
+	if len(sent) != 1 {
+		t.Fatalf("%d sent", len(sent))
+	}
+	_, text, atts := parts(t, sent[0].Message)
+	if text != "Hello from curl\r\n" || !bytes.Equal(atts["Ünïcode photo.png"], img) {
+		t.Errorf("text %q, attachments %d", text, len(atts))
+	}
+	if !bytes.Contains(sent[0].Message, []byte("Content-Type: image/png")) {
+		t.Error("the declared type was not kept")
 	}
 }

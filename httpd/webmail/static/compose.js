@@ -50,7 +50,14 @@
       method: "POST", body: data, credentials: "same-origin",
       headers: { "X-CSRF-Token": csrf, "X-Requested-With": "fetch" }
     }).then(function (resp) {
-      return resp.json().then(function (j) { return { ok: resp.ok, j: j }; });
+      return resp.text().then(function (t) {
+        var j;
+        try { j = JSON.parse(t); } catch (e) { j = { error: t.trim() || resp.statusText }; }
+        if (resp.status === 413 && !j.draft) {
+          j.error = "The attachments are too large to save: " + (j.error || "413");
+        }
+        return { ok: resp.ok, j: j };
+      });
     }).then(function (r) {
       if (!r.ok) { say(r.j.error || "The draft could not be saved."); return; }
       form.elements.draft.value = String(r.j.draft);
