@@ -1,6 +1,7 @@
 package webmail
 
 import (
+	"encoding/base64"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,11 @@ const (
 // draftReplyField is the header field a draft keeps its reply context in
 // (the replied message, for \Answered when it is sent); it is not sent.
 const draftReplyField = "X-Webmail-Reply"
+
+// draftRawPrefix starts the header fields in which a draft keeps an
+// address field that does not parse yet (base64 of the text as typed),
+// e.g. X-Webmail-Raw-To.
+const draftRawPrefix = "X-Webmail-Raw-"
 
 // composeForm is the compose form as posted (or prefilled).
 type composeForm struct {
@@ -176,7 +182,11 @@ func (h *Handler) message(ctx context.Context, s *Session, f *composeForm, ids [
 	}{{"To", f.To, &m.To}, {"Cc", f.Cc, &m.Cc}, {"Bcc", f.Bcc, &m.Bcc}} {
 		if *fl.dst, err = compose.ParseAddressList(fl.name, fl.value); err != nil {
 			if draft {
-				*fl.dst = nil // a draft keeps what parses; the text is lost only if it never did
+				// A draft keeps the field as typed, to show it again
+				// (draftRawPrefix); it is not sent.
+				*fl.dst = nil
+				m.ExtraHeader = append(m.ExtraHeader, compose.Field{Key: draftRawPrefix + fl.name,
+					Value: base64.StdEncoding.EncodeToString([]byte(fl.value))})
 				continue
 			}
 			return nil, &formError{err.Error()}
@@ -192,7 +202,6 @@ func (h *Handler) message(ctx context.Context, s *Session, f *composeForm, ids [
 		return nil, &formError{"choose the address to send from"}
 	}
 	if f.ReplyUID != 0 {
-		m.ExtraHeader = nil
 		if draft {
 			m.ExtraHeader = append(m.ExtraHeader, compose.Field{Key: draftReplyField,
 				Value: strconv.FormatUint(f.ReplyMailbox, 10) + " " + strconv.FormatUint(uint64(f.ReplyUID), 10)})

@@ -1,6 +1,7 @@
 package webmail
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strconv"
@@ -124,6 +125,11 @@ func (h *Handler) prefillDraft(r *http.Request, s *Session, p *composePage, uid 
 		}
 	}
 	f.To, f.Cc, f.Bcc = compose.FormatAddressList(d.To), compose.FormatAddressList(d.Cc), compose.FormatAddressList(d.Bcc)
+	for name, dst := range map[string]*string{"To": &f.To, "Cc": &f.Cc, "Bcc": &f.Bcc} {
+		if raw, err := base64.StdEncoding.DecodeString(o.Header.Get(draftRawPrefix + name)); err == nil && len(raw) > 0 {
+			*dst = string(raw)
+		}
+	}
 	f.Subject, f.Body, f.Flowed = d.Subject, d.Text, d.Flowed
 	f.InReplyTo, f.References = d.InReplyTo, strings.Join(d.References, " ")
 	if v := strings.Fields(o.Header.Get(draftReplyField)); len(v) == 2 {

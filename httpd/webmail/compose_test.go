@@ -403,6 +403,10 @@ func TestDraftsReplaceAndSurviveReload(t *testing.T) {
 	if uid1 == 0 || strings.Join(names, ",") != "a.txt" {
 		t.Fatalf("first save: %d %v", uid1, names)
 	}
+	// An address being typed is kept as typed.
+	if _, body := c.get(fmt.Sprintf("/webmail/compose?draft=%d", uid1)); !strings.Contains(body, `id="compose-to" name="to" value="bob@"`) {
+		t.Error("the half-typed To was not kept in the draft")
+	}
 	form = formValues("from", "alice@example.test", "to", "bob@example.test", "bcc", "hidden@remote.test", "subject", "Plan",
 		"body", "second version", "draft", fmt.Sprint(uid1), "keep", "0")
 	uid2, names := saveJSON(t, c, form, []file{{"b.txt", "", []byte("file b")}})

@@ -105,7 +105,6 @@
     }
     sending = true;
   });
-  window.addEventListener("beforeunload", function (ev) {
-    if ((dirty || saving) && !sending) { ev.preventDefault(); ev.returnValue = ""; }
-  });
+  // No beforeunload prompt: the draft is saved within seconds, and a
+  // prompt would stand in the way of every navigation.
 })();
