@@ -17,14 +17,14 @@ type composePage struct {
 	F          *composeForm
 	// Attachments are the source's attachments (the draft's or the
 	// forwarded message's), each with a keep checkbox.
-	Attachments []attachmentView
+	Attachments []draftAttachment
 	Error       string
 	Notice      string
 	MaxBytes    int64
 	SendingOff  bool
 }
 
-type attachmentView struct {
+type draftAttachment struct {
 	Index int
 	Name  string
 	Size  string
@@ -137,7 +137,7 @@ func (h *Handler) prefillDraft(r *http.Request, s *Session, p *composePage, uid 
 		n, _ := strconv.ParseUint(v[1], 10, 32)
 		f.ReplyUID = uint32(n)
 	}
-	p.Attachments = attachmentViews(d.Attachments)
+	p.Attachments = draftAttachments(d.Attachments)
 	return nil
 }
 
@@ -186,7 +186,7 @@ func (h *Handler) prefillForward(r *http.Request, s *Session, p *composePage, mb
 		f.FwdMode = "attachment"
 	}
 	f.From = addressedIdentity(o, p.Identities)
-	p.Attachments = attachmentViews(fwd.Attachments)
+	p.Attachments = draftAttachments(fwd.Attachments)
 	return nil
 }
 
@@ -204,10 +204,10 @@ func addressedIdentity(o *compose.Original, ids []string) string {
 	return ids[0]
 }
 
-func attachmentViews(l []compose.Attachment) []attachmentView {
-	out := make([]attachmentView, len(l))
+func draftAttachments(l []compose.Attachment) []draftAttachment {
+	out := make([]draftAttachment, len(l))
 	for i, a := range l {
-		out[i] = attachmentView{Index: i, Name: compose.CleanFilename(a.Filename), Size: sizeText(int64(len(a.Data))), Kept: true}
+		out[i] = draftAttachment{Index: i, Name: compose.CleanFilename(a.Filename), Size: sizeText(int64(len(a.Data))), Kept: true}
 	}
 	return out
 }

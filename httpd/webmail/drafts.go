@@ -66,7 +66,7 @@ func (h *Handler) saveDraft(w http.ResponseWriter, r *http.Request, s *Session) 
 			Draft       uint32 `json:"draft"`
 			Attachments []att  `json:"attachments"`
 		}{Draft: uid, Attachments: []att{}}
-		for _, a := range attachmentViews(m.Attachments) {
+		for _, a := range draftAttachments(m.Attachments) {
 			out.Attachments = append(out.Attachments, att{a.Index, a.Name, a.Size})
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -145,7 +145,7 @@ func (h *Handler) composeError(w http.ResponseWriter, r *http.Request, s *Sessio
 		f.From = ids[0]
 	}
 	if src, err := h.sourceAttachments(ctx, s, f); err == nil {
-		p.Attachments = attachmentViews(src)
+		p.Attachments = draftAttachments(src)
 		for i := range p.Attachments {
 			p.Attachments[i].Kept = f.Keep == nil || containsInt(f.Keep, i)
 		}

@@ -15,7 +15,11 @@ try {
   const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
   const page = await ctx.newPage();
   page.on('dialog', (d) => { problems.push('dialog: ' + d.type()); d.dismiss(); });
-  page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
+  page.on('console', (m) => {
+    // Chromium asks for /favicon.ico by itself, whatever the page says.
+    const where = m.location().url || '';
+    if (m.type() === 'error' && !/\/favicon\.ico$/.test(where)) problems.push('console: ' + m.text() + ' ' + where);
+  });
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   page.on('response', (r) => { if (r.status() >= 400) problems.push('HTTP ' + r.status() + ' ' + r.url()); });
   // The session comes from the Go side's login (the login form is
