@@ -39,6 +39,12 @@ try {
   await page.setInputFiles('#compose-attach', { name: 'notes ü.txt', mimeType: 'text/plain', buffer: Buffer.from(process.env.WEBMAIL_FILE) });
   await page.waitForFunction((u) => location.href !== u && document.querySelectorAll('#compose-attachments li').length === 1, before, { timeout: 20000 });
   if ((await page.inputValue('#compose-attach')) !== '') fail('the file input was not cleared after the save');
+  if (process.env.WEBMAIL_SCREENSHOT_DIR) {
+    await page.screenshot({ path: process.env.WEBMAIL_SCREENSHOT_DIR + '/compose.png', fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: process.env.WEBMAIL_SCREENSHOT_DIR + '/compose-phone.png', fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
   const item = await page.textContent('#compose-attachments li label');
   if (!item.includes('notes ü.txt')) fail('the attachment list shows ' + item);
   await Promise.all([page.waitForURL(/\/webmail\/\?sent=/), page.click('#compose-send')]);
