@@ -90,6 +90,14 @@ func (h *Handler) serveCompose(w http.ResponseWriter, r *http.Request, s *Sessio
 		}
 		p.F.Subject = q.Get("subject")
 	}
+	if errors.Is(err, errNoMessage) && q.Has("draft") {
+		// A draft sent or deleted meanwhile (in another window): an empty
+		// form says so.
+		p = &composePage{Mode: "new", Identities: ids, F: &composeForm{From: ids[0]}, MaxBytes: p.MaxBytes, SendingOff: p.SendingOff,
+			Error: "This draft no longer exists: it was sent or deleted (perhaps in another window)."}
+		h.renderStatus(w, r, s, http.StatusNotFound, "compose", p)
+		return
+	}
 	if errors.Is(err, errNoMessage) {
 		http.NotFound(w, r)
 		return
