@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mailserver/mailserver/httpd/webmail"
+	"github.com/mailserver/mailserver/store"
+)
+
+// webmailAdmin is the webmail's administration pages' view of the server
+// (webmail.Admin): the operations of the CLI's domain, user, alias, queue
+// and dns commands, run on the server's own directAdmin (the server holds
+// the database; the admin socket is for other processes), so that a
+// domain added here wakes ACME and a retry wakes the queue's scheduler,
+// exactly as through the socket.
+type webmailAdmin struct {
+	d   *directAdmin
+	cfg *Config
+	// resolver is what a DNS check asks: a new caching resolver per check
+	// ([dns] resolver), as "dns check" uses, so a record just published
+	// is seen rather than a cached negative answer.
+	resolver func() checkResolver
+}
+
+var _ webmail.Admin = (*webmailAdmin)(nil)
+
+func newWebmailAdmin(d *directAdmin, cfg *Config) *webmailAdmin {
+	return &webmailAdmin{d: d, cfg: cfg, resolver: func() checkResolver { return newResolver(cfg, nil) }}
+}
+
+func (w *webmailAdmin) Domains(ctx context.Context) ([]string, error) { return w.d.Domains(ctx) }
+
+func (w *webmailAdmin) AddDomain(ctx context.Context, name string) error {
+	return w.d.AddDomain(ctx, name)
+}
+
+func (w *webmailAdmin) DeleteDomain(ctx context.Context, name string) error {
+	return w.d.DeleteDomain(ctx, name)
+}
+
+// Users lists the accounts with their effective quota and usage (one
+// short read transaction per user: no transaction spans the list).
+func (w *webmailAdmin) Users(ctx context.Context) ([]webmail.AdminUser, error) {
+	users, err := w.d.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]webmail.AdminUser, 0, len(users))
+	for _, u := range users {
+		usage, err := w.d.st.Usage(ctx, u.ID)
+		if err != nil {
+			return nil, fmt.Errorf("usage of %s: %w", u.Address, err)
+		}
+		out = append(out, webmail.AdminUser{User: u, Effective: w.d.st.EffectiveQuota(&u), Usage: usage})
+	}
+	return out, nil
+}
+
+func (w *webmailAdmin) User(ctx context.Context, address string) (*store.User, error) {
+	return w.d.st.UserByAddress(ctx, address)
+}
+
+// AddUser creates the account as "user add [--quota-bytes N] [--admin]"
+// does.
+func (w *webmailAdmin) AddUser(ctx context.Context, address, password string, quota store.Quota, admin bool) (*store.User, error) {
+	u, err := w.d.AddUser(ctx, address, password, quota)
+	if err != nil {
+		return nil, err
+	}
+	if admin {
+		if err := w.d.SetAdmin(ctx, u.Address, true); err != nil {
+			return nil, fmt.Errorf("user %s created, but making it an administrator failed: %w", u.Address, err)
+		}
+		u.Admin = true
+	}
+	return u, nil
+}
+
+func (w *webmailAdmin) DeleteUser(ctx context.Context, address string) error {
+	return w.d.DeleteUser(ctx, address)
+}
+
+func (w *webmailAdmin) SetPassword(ctx context.Context, address, password string) error {
+	return w.d.SetPassword(ctx, address, password)
+}
+
+func (w *webmailAdmin) SetQuota(ctx context.Context, address string, q store.Quota) error {
+	return w.d.st.SetQuota(ctx, address, q)
+}
+
+func (w *webmailAdmin) SetAdmin(ctx context.Context, address string, admin bool) error {
+	return w.d.SetAdmin(ctx, address, admin)
+}
+
+func (w *webmailAdmin) Aliases(ctx context.Context) ([]store.Alias, error) { return w.d.Aliases(ctx) }
+
+func (w *webmailAdmin) AddAlias(ctx context.Context, address string, targets []string) error {
+	return w.d.AddAlias(ctx, address, targets)
+}
+
+func (w *webmailAdmin) DeleteAlias(ctx context.Context, address string) error {
+	return w.d.DeleteAlias(ctx, address)
+}
+
+func (w *webmailAdmin) QueueList(ctx context.Context) ([]store.QueuedMessage, error) {
+	return w.d.QueueList(ctx)
+}
+
+func (w *webmailAdmin) QueueShow(ctx context.Context, id uint64) (*store.QueuedMessage, error) {
+	return w.d.QueueShow(ctx, id)
+}
+
+func (w *webmailAdmin) QueueRetry(ctx context.Context, id uint64) error {
+	_, err := w.d.QueueRetry(ctx, id, false)
+	return err
+}
+
+func (w *webmailAdmin) QueueBounce(ctx context.Context, id uint64) error {
+	return w.d.QueueBounce(ctx, id)
+}
+
+func (w *webmailAdmin) QueueDelete(ctx context.Context, id uint64) error {
+	return w.d.QueueDelete(ctx, id)
+}
+
+// dnsCheckTimeout bounds a whole DNS check from the web page (the
+// records are looked up in parallel, dnsCheckParallel at a time).
+const (
+	dnsCheckTimeout  = 20 * time.Second
+	dnsCheckParallel = 6
+)
+
+// DNSRecords is "dns records DOMAIN" (domainRecords, dns_records.go) and,
+// with check, "dns check DOMAIN" (checkRecord, dns_check.go).
+func (w *webmailAdmin) DNSRecords(ctx context.Context, domain string, check bool) ([]webmail.AdminDNSRecord, error) {
+	domain = store.CanonicalDomain(domain)
+	domains, err := w.d.Domains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(domains, domain) {
+		return nil, fmt.Errorf("%s is not a local domain: %w", domain, store.ErrNotFound)
+	}
+	keys, err := w.d.DKIMList(ctx, domain)
+	if err != nil {
+		return nil, fmt.Errorf("DKIM keys of %s: %w", domain, err)
+	}
+	recs := domainRecords(w.cfg, domain, keys)
+	out := make([]webmail.AdminDNSRecord, len(recs))
+	for i := range recs {
+		rec := &recs[i]
+		h := rec.rr.Header()
+		line := rec.rr.String()
+		out[i] = webmail.AdminDNSRecord{
+			Kind:    rec.kind,
+			Name:    h.Name,
+			Type:    dns.TypeToString[h.Rrtype],
+			Value:   strings.TrimPrefix(line, h.String()),
+			Zone:    line,
+			Comment: rec.comment,
+		}
+	}
+	if !check {
+		return out, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, dnsCheckTimeout)
+	defer cancel()
+	r := w.resolver()
+	sem := make(chan struct{}, dnsCheckParallel)
+	var wg sync.WaitGroup
+	for i := range recs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res := checkRecord(ctx, r, &recs[i])
+			out[i].Status, out[i].Found = string(res.status), res.found
+		})
+	}
+	wg.Wait()
+	return out, nil
+}
