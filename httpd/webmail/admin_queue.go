@@ -110,7 +110,7 @@ func (h *Handler) adminQueueShow(w http.ResponseWriter, r *http.Request, s *Sess
 	d := &adminQueueMessageData{adminPage: adminPage{Title: fmt.Sprintf("Queued message %d", m.ID), Section: "queue", Notice: notice(r)},
 		Message: h.queueRow(*m)}
 	for _, rc := range m.Recipients {
-		x := adminQueueRcpt{QueuedRecipient: rc, StateText: fmt.Sprint(rc.State), Pending: rc.State.Pending()}
+		x := adminQueueRcpt{QueuedRecipient: rc, StateText: string(rc.State), Pending: rc.State.Pending()}
 		if !rc.LastAttempt.IsZero() {
 			x.LastAttempt = rc.LastAttempt.Local().Format("2006-01-02 15:04:05")
 		}
