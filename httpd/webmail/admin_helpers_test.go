@@ -24,8 +24,10 @@ type testAdmin struct {
 
 var _ Admin = (*testAdmin)(nil)
 
-func (a *testAdmin) Domains(ctx context.Context) ([]string, error)    { return a.st.Domains(ctx) }
-func (a *testAdmin) AddDomain(ctx context.Context, name string) error { return a.st.AddDomain(ctx, name) }
+func (a *testAdmin) Domains(ctx context.Context) ([]string, error) { return a.st.Domains(ctx) }
+func (a *testAdmin) AddDomain(ctx context.Context, name string) error {
+	return a.st.AddDomain(ctx, name)
+}
 func (a *testAdmin) DeleteDomain(ctx context.Context, name string) error {
 	return a.st.DeleteDomain(ctx, name)
 }
