@@ -14,13 +14,13 @@ import (
 	"github.com/mailserver/mailserver/store"
 )
 
-// webmailAdmin is the webmail's administration pages' view of the server
+// webAdmin is the webmail's administration pages' view of the server
 // (webmail.Admin): the operations of the CLI's domain, user, alias, queue
 // and dns commands, run on the server's own directAdmin (the server holds
 // the database; the admin socket is for other processes), so that a
 // domain added here wakes ACME and a retry wakes the queue's scheduler,
 // exactly as through the socket.
-type webmailAdmin struct {
+type webAdmin struct {
 	d   *directAdmin
 	cfg *Config
 	// resolver is what a DNS check asks: a new caching resolver per check
@@ -29,25 +29,36 @@ type webmailAdmin struct {
 	resolver func() checkResolver
 }
 
-var _ webmail.Admin = (*webmailAdmin)(nil)
+var _ webmail.Admin = (*webAdmin)(nil)
 
-func newWebmailAdmin(d *directAdmin, cfg *Config) *webmailAdmin {
-	return &webmailAdmin{d: d, cfg: cfg, resolver: func() checkResolver { return newResolver(cfg, nil) }}
+// webmailAdmin runs the admin pages of the server e (serve_webmail.go):
+// over a directAdmin like the one behind the admin socket (serve.go), so
+// a domain added in the pages wakes ACME, a retry the queue's scheduler.
+func webmailAdmin(e *env) webmail.Admin {
+	d := &directAdmin{st: e.store, q: e.queue}
+	if e.acme != nil {
+		d.domainAdded = e.acme.Wake
+	}
+	return newWebAdmin(d, e.cfg)
 }
 
-func (w *webmailAdmin) Domains(ctx context.Context) ([]string, error) { return w.d.Domains(ctx) }
+func newWebAdmin(d *directAdmin, cfg *Config) *webAdmin {
+	return &webAdmin{d: d, cfg: cfg, resolver: func() checkResolver { return newResolver(cfg, nil) }}
+}
 
-func (w *webmailAdmin) AddDomain(ctx context.Context, name string) error {
+func (w *webAdmin) Domains(ctx context.Context) ([]string, error) { return w.d.Domains(ctx) }
+
+func (w *webAdmin) AddDomain(ctx context.Context, name string) error {
 	return w.d.AddDomain(ctx, name)
 }
 
-func (w *webmailAdmin) DeleteDomain(ctx context.Context, name string) error {
+func (w *webAdmin) DeleteDomain(ctx context.Context, name string) error {
 	return w.d.DeleteDomain(ctx, name)
 }
 
 // Users lists the accounts with their effective quota and usage (one
 // short read transaction per user: no transaction spans the list).
-func (w *webmailAdmin) Users(ctx context.Context) ([]webmail.AdminUser, error) {
+func (w *webAdmin) Users(ctx context.Context) ([]webmail.AdminUser, error) {
 	users, err := w.d.Users(ctx)
 	if err != nil {
 		return nil, err
@@ -63,13 +74,13 @@ func (w *webmailAdmin) Users(ctx context.Context) ([]webmail.AdminUser, error) {
 	return out, nil
 }
 
-func (w *webmailAdmin) User(ctx context.Context, address string) (*store.User, error) {
+func (w *webAdmin) User(ctx context.Context, address string) (*store.User, error) {
 	return w.d.st.UserByAddress(ctx, address)
 }
 
 // AddUser creates the account as "user add [--quota-bytes N] [--admin]"
 // does.
-func (w *webmailAdmin) AddUser(ctx context.Context, address, password string, quota store.Quota, admin bool) (*store.User, error) {
+func (w *webAdmin) AddUser(ctx context.Context, address, password string, quota store.Quota, admin bool) (*store.User, error) {
 	u, err := w.d.AddUser(ctx, address, password, quota)
 	if err != nil {
 		return nil, err
@@ -83,50 +94,50 @@ func (w *webmailAdmin) AddUser(ctx context.Context, address, password string, qu
 	return u, nil
 }
 
-func (w *webmailAdmin) DeleteUser(ctx context.Context, address string) error {
+func (w *webAdmin) DeleteUser(ctx context.Context, address string) error {
 	return w.d.DeleteUser(ctx, address)
 }
 
-func (w *webmailAdmin) SetPassword(ctx context.Context, address, password string) error {
+func (w *webAdmin) SetPassword(ctx context.Context, address, password string) error {
 	return w.d.SetPassword(ctx, address, password)
 }
 
-func (w *webmailAdmin) SetQuota(ctx context.Context, address string, q store.Quota) error {
+func (w *webAdmin) SetQuota(ctx context.Context, address string, q store.Quota) error {
 	return w.d.st.SetQuota(ctx, address, q)
 }
 
-func (w *webmailAdmin) SetAdmin(ctx context.Context, address string, admin bool) error {
+func (w *webAdmin) SetAdmin(ctx context.Context, address string, admin bool) error {
 	return w.d.SetAdmin(ctx, address, admin)
 }
 
-func (w *webmailAdmin) Aliases(ctx context.Context) ([]store.Alias, error) { return w.d.Aliases(ctx) }
+func (w *webAdmin) Aliases(ctx context.Context) ([]store.Alias, error) { return w.d.Aliases(ctx) }
 
-func (w *webmailAdmin) AddAlias(ctx context.Context, address string, targets []string) error {
+func (w *webAdmin) AddAlias(ctx context.Context, address string, targets []string) error {
 	return w.d.AddAlias(ctx, address, targets)
 }
 
-func (w *webmailAdmin) DeleteAlias(ctx context.Context, address string) error {
+func (w *webAdmin) DeleteAlias(ctx context.Context, address string) error {
 	return w.d.DeleteAlias(ctx, address)
 }
 
-func (w *webmailAdmin) QueueList(ctx context.Context) ([]store.QueuedMessage, error) {
+func (w *webAdmin) QueueList(ctx context.Context) ([]store.QueuedMessage, error) {
 	return w.d.QueueList(ctx)
 }
 
-func (w *webmailAdmin) QueueShow(ctx context.Context, id uint64) (*store.QueuedMessage, error) {
+func (w *webAdmin) QueueShow(ctx context.Context, id uint64) (*store.QueuedMessage, error) {
 	return w.d.QueueShow(ctx, id)
 }
 
-func (w *webmailAdmin) QueueRetry(ctx context.Context, id uint64) error {
+func (w *webAdmin) QueueRetry(ctx context.Context, id uint64) error {
 	_, err := w.d.QueueRetry(ctx, id, false)
 	return err
 }
 
-func (w *webmailAdmin) QueueBounce(ctx context.Context, id uint64) error {
+func (w *webAdmin) QueueBounce(ctx context.Context, id uint64) error {
 	return w.d.QueueBounce(ctx, id)
 }
 
-func (w *webmailAdmin) QueueDelete(ctx context.Context, id uint64) error {
+func (w *webAdmin) QueueDelete(ctx context.Context, id uint64) error {
 	return w.d.QueueDelete(ctx, id)
 }
 
@@ -139,7 +150,7 @@ const (
 
 // DNSRecords is "dns records DOMAIN" (domainRecords, dns_records.go) and,
 // with check, "dns check DOMAIN" (checkRecord, dns_check.go).
-func (w *webmailAdmin) DNSRecords(ctx context.Context, domain string, check bool) ([]webmail.AdminDNSRecord, error) {
+func (w *webAdmin) DNSRecords(ctx context.Context, domain string, check bool) ([]webmail.AdminDNSRecord, error) {
 	domain = store.CanonicalDomain(domain)
 	domains, err := w.d.Domains(ctx)
 	if err != nil {

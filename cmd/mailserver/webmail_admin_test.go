@@ -33,7 +33,7 @@ func TestWebmailAdminOperations(t *testing.T) {
 	cfg.Hostname = "mail.example.test"
 	zone := &testZone{}
 	cfg.DNS.Resolver = serveTestDNS(t, zone)
-	w := newWebmailAdmin(&directAdmin{st: st, q: q}, &cfg)
+	w := newWebAdmin(&directAdmin{st: st, q: q}, &cfg)
 
 	must := func(err error) {
 		t.Helper()
