@@ -17,7 +17,7 @@ func TestAdminDomains(t *testing.T) {
 	alice := e.client().mustLogin("alice@example.test")
 	resp, body := alice.post("/webmail/admin/domains/add", form("name", " New.TEST "))
 	loc := wantRedirect(t, "add domain", resp, body, "/webmail/admin/domains?")
-	resp, body = alice.get(loc)
+	_, body = alice.get(loc)
 	if !strings.Contains(body, "Added domain new.test.") || !strings.Contains(body, `data-domain="new.test"`) ||
 		!strings.Contains(body, `href="/webmail/admin/domains/dns?domain=new.test"`) {
 		t.Fatalf("domains page after adding:\n%s", body)
