@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"fmt"
 	"slices"
 	"strings"
@@ -126,6 +128,37 @@ func (w *webAdmin) QueueList(ctx context.Context) ([]store.QueuedMessage, error)
 
 func (w *webAdmin) QueueShow(ctx context.Context, id uint64) (*store.QueuedMessage, error) {
 	return w.d.QueueShow(ctx, id)
+}
+
+// QueueHeader reads the queued message's header section from its body
+// (at most webmail.MaxQueueHeaderBytes; a longer one is cut there).
+func (w *webAdmin) QueueHeader(ctx context.Context, id uint64) ([]byte, error) {
+	m, err := w.d.QueueShow(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	br, err := w.d.st.OpenBody(m.BodyID)
+	if err != nil {
+		return nil, fmt.Errorf("queued message %d: %w", id, err)
+	}
+	defer br.Close()
+	return readHeaderSection(br, webmail.MaxQueueHeaderBytes)
+}
+
+// readHeaderSection reads r up to the empty line that ends the header
+// (RFC 5322 §2.1), or max bytes.
+func readHeaderSection(r io.Reader, max int) ([]byte, error) {
+	buf, err := io.ReadAll(io.LimitReader(r, int64(max)))
+	if err != nil {
+		return nil, err
+	}
+	if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
+		return buf[:i+2], nil
+	}
+	if i := bytes.Index(buf, []byte("\n\n")); i >= 0 {
+		return buf[:i+1], nil
+	}
+	return buf, nil
 }
 
 func (w *webAdmin) QueueRetry(ctx context.Context, id uint64) error {

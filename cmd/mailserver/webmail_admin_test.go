@@ -101,6 +101,11 @@ func TestWebmailAdminOperations(t *testing.T) {
 	if m.Recipients[0].Address != "far@remote.test" {
 		t.Fatalf("queued recipients: %+v", m.Recipients)
 	}
+	hdr, err := w.QueueHeader(ctx, res.QueueID)
+	must(err)
+	if string(hdr) != "Subject: hi\r\n" {
+		t.Fatalf("QueueHeader: %q", hdr)
+	}
 	must(w.QueueBounce(ctx, res.QueueID))
 	if m, err := w.QueueShow(ctx, res.QueueID); err == nil && m.Recipients[0].State.Pending() {
 		t.Fatalf("still pending after bounce: %+v", m.Recipients)
@@ -171,5 +176,19 @@ func TestWebmailAdminOperations(t *testing.T) {
 	must(err)
 	if len(domains) != 1 || domains[0] != "example.test" {
 		t.Fatalf("domains %v", domains)
+	}
+}
+
+func TestReadHeaderSection(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"A: 1\r\nB: 2\r\n\r\nbody\r\n\r\nmore", "A: 1\r\nB: 2\r\n"},
+		{"A: 1\nB: 2\n\nbody", "A: 1\nB: 2\n"},
+		{"A: 1\r\n", "A: 1\r\n"},
+		{"A: " + strings.Repeat("x", 100), "A: " + strings.Repeat("x", 17)},
+	} {
+		got, err := readHeaderSection(strings.NewReader(c.in), 20)
+		if err != nil || string(got) != c.want {
+			t.Errorf("readHeaderSection(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
 	}
 }

@@ -70,6 +70,9 @@ type AdminAliases interface {
 type AdminQueue interface {
 	QueueList(ctx context.Context) ([]store.QueuedMessage, error)
 	QueueShow(ctx context.Context, id uint64) (*store.QueuedMessage, error)
+	// QueueHeader is the header section of the queued message, up to
+	// MaxQueueHeaderBytes (so the page can say what the message is).
+	QueueHeader(ctx context.Context, id uint64) ([]byte, error)
 	// QueueRetry makes every pending recipient of the message due now.
 	QueueRetry(ctx context.Context, id uint64) error
 	// QueueBounce fails the pending recipients, with a DSN to the sender.
@@ -77,6 +80,9 @@ type AdminQueue interface {
 	// QueueDelete drops the message: no delivery, no DSN.
 	QueueDelete(ctx context.Context, id uint64) error
 }
+
+// MaxQueueHeaderBytes bounds the header section QueueHeader returns.
+const MaxQueueHeaderBytes = 64 << 10
 
 // AdminDNS tells what a local domain should publish in DNS.
 type AdminDNS interface {

@@ -1,6 +1,7 @@
 package webmail
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/url"
@@ -95,6 +96,20 @@ func (a *testAdmin) QueueList(ctx context.Context) ([]store.QueuedMessage, error
 }
 func (a *testAdmin) QueueShow(ctx context.Context, id uint64) (*store.QueuedMessage, error) {
 	return a.q.Get(ctx, id)
+}
+func (a *testAdmin) QueueHeader(ctx context.Context, id uint64) ([]byte, error) {
+	m, err := a.q.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	b, err := a.st.ReadBodyBytes(m.BodyID)
+	if err != nil {
+		return nil, err
+	}
+	if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
+		b = b[:i+2]
+	}
+	return b, nil
 }
 func (a *testAdmin) QueueRetry(ctx context.Context, id uint64) error  { return a.q.Retry(ctx, id) }
 func (a *testAdmin) QueueBounce(ctx context.Context, id uint64) error { return a.q.Bounce(ctx, id) }

@@ -1,10 +1,14 @@
 package webmail
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/emersion/go-message/textproto"
 
 	"github.com/mailserver/mailserver/store"
 )
@@ -30,6 +34,31 @@ type adminQueueMessageData struct {
 	adminPage
 	Message adminQueueRow
 	Rcpts   []adminQueueRcpt
+	Fields  []adminField // the header fields that say what the message is, decoded
+	Header  string       // the whole header section, as queued
+}
+
+// queueSummaryFields are the header fields the message page shows.
+var queueSummaryFields = []string{"From", "To", "Cc", "Subject", "Date", "Message-ID"}
+
+// queueHeader fills the message's header fields into d; a header that
+// cannot be read is logged and left out (the envelope is what counts).
+func (h *Handler) queueHeader(r *http.Request, id uint64, d *adminQueueMessageData) {
+	raw, err := h.o.Admin.QueueHeader(r.Context(), id)
+	if err != nil {
+		h.log.Info("webmail admin: queued message header", "id", id, "err", err)
+		return
+	}
+	d.Header = string(raw)
+	hdr, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(append(raw, "\r\n"...))))
+	if err != nil {
+		return
+	}
+	for _, k := range queueSummaryFields {
+		if v := hdr.Get(k); v != "" {
+			d.Fields = append(d.Fields, adminField{k, decodeWords(v)})
+		}
+	}
 }
 
 // adminQueueRcpt is one recipient of a queued message.
@@ -119,6 +148,7 @@ func (h *Handler) adminQueueShow(w http.ResponseWriter, r *http.Request, s *Sess
 		}
 		d.Rcpts = append(d.Rcpts, x)
 	}
+	h.queueHeader(r, id, d)
 	h.render(w, r, s, "admin_queue_message", d)
 }
 

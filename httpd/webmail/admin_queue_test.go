@@ -31,7 +31,8 @@ func TestAdminQueue(t *testing.T) {
 	firstPath := fmt.Sprintf("/webmail/admin/queue/%d", first)
 	resp, body = alice.get(firstPath)
 	wantStatus(t, "message page", resp, body, http.StatusOK)
-	if !strings.Contains(body, `data-address="far@remote.test" data-state="queued"`) || !strings.Contains(body, "alice@example.test") {
+	if !strings.Contains(body, `data-address="far@remote.test" data-state="queued"`) || !strings.Contains(body, "alice@example.test") ||
+		!strings.Contains(body, "<dt>Subject</dt><dd>queued</dd>") || !strings.Contains(body, "<dt>To</dt><dd>far@remote.test</dd>") {
 		t.Fatalf("message page:\n%s", body)
 	}
 
