@@ -166,6 +166,10 @@ func (w *webAdmin) QueueRetry(ctx context.Context, id uint64) error {
 	return err
 }
 
+func (w *webAdmin) QueueRetryAll(ctx context.Context) (int, error) {
+	return w.d.QueueRetry(ctx, 0, true)
+}
+
 func (w *webAdmin) QueueBounce(ctx context.Context, id uint64) error {
 	return w.d.QueueBounce(ctx, id)
 }

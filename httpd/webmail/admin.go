@@ -75,6 +75,9 @@ type AdminQueue interface {
 	QueueHeader(ctx context.Context, id uint64) ([]byte, error)
 	// QueueRetry makes every pending recipient of the message due now.
 	QueueRetry(ctx context.Context, id uint64) error
+	// QueueRetryAll makes every queued message due now; it returns how
+	// many there were.
+	QueueRetryAll(ctx context.Context) (int, error)
 	// QueueBounce fails the pending recipients, with a DSN to the sender.
 	QueueBounce(ctx context.Context, id uint64) error
 	// QueueDelete drops the message: no delivery, no DSN.

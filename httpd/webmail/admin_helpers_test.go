@@ -112,6 +112,7 @@ func (a *testAdmin) QueueHeader(ctx context.Context, id uint64) ([]byte, error) 
 	return b, nil
 }
 func (a *testAdmin) QueueRetry(ctx context.Context, id uint64) error  { return a.q.Retry(ctx, id) }
+func (a *testAdmin) QueueRetryAll(ctx context.Context) (int, error)   { return a.q.RetryAll(ctx) }
 func (a *testAdmin) QueueBounce(ctx context.Context, id uint64) error { return a.q.Bounce(ctx, id) }
 func (a *testAdmin) QueueDelete(ctx context.Context, id uint64) error { return a.q.Delete(ctx, id) }
 

@@ -198,3 +198,14 @@ func (h *Handler) adminQueueAction(w http.ResponseWriter, r *http.Request, s *Se
 	h.log.Info("webmail admin: queue "+action, "admin", s.Address, "id", id)
 	redirectDone(w, r, "/webmail/admin/queue", "queue-"+action, ids)
 }
+
+func (h *Handler) adminQueueRetryAll(w http.ResponseWriter, r *http.Request, s *Session) {
+	n, err := h.o.Admin.QueueRetryAll(r.Context())
+	if err != nil {
+		code, msg := h.adminFailure(r, "queue", "", err)
+		h.showQueue(w, r, s, code, &adminQueueData{adminPage: adminPage{Error: msg}})
+		return
+	}
+	h.log.Info("webmail admin: queue retry all", "admin", s.Address, "messages", n)
+	redirectDone(w, r, "/webmail/admin/queue", "queue-retry-all", strconv.Itoa(n))
+}

@@ -54,6 +54,13 @@ func TestAdminQueue(t *testing.T) {
 		t.Fatalf("next attempt after retry: %v", m.Recipients[0].NextAttempt)
 	}
 
+	// Retry all.
+	resp, body = alice.post("/webmail/admin/queue/retry-all", nil)
+	loc = wantRedirect(t, "retry all", resp, body, "/webmail/admin/queue?")
+	if _, body := alice.get(loc); !strings.Contains(body, "2 queued messages will be retried now.") {
+		t.Fatalf("queue page after retry all:\n%s", body)
+	}
+
 	// Bounce: asks first.
 	resp, body = alice.post(firstPath+"/bounce", nil)
 	wantStatus(t, "unconfirmed bounce", resp, body, http.StatusOK)

@@ -41,6 +41,7 @@ import (
 //	POST /webmail/admin/aliases/add               address targets
 //	POST /webmail/admin/aliases/delete            address [confirm]
 //	GET  /webmail/admin/queue                     the outbound queue
+//	POST /webmail/admin/queue/retry-all           every queued message due now
 //	GET  /webmail/admin/queue/{id}                one queued message
 //	POST /webmail/admin/queue/{id}/retry|bounce|delete   [confirm]
 func (h *Handler) routesAdmin(mux *http.ServeMux) {
@@ -64,6 +65,7 @@ func (h *Handler) routesAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("POST /webmail/admin/aliases/add", a(h.adminAliasAdd))
 	mux.HandleFunc("POST /webmail/admin/aliases/delete", a(h.adminAliasDelete))
 	mux.HandleFunc("GET /webmail/admin/queue", a(h.adminQueue))
+	mux.HandleFunc("POST /webmail/admin/queue/retry-all", a(h.adminQueueRetryAll))
 	mux.HandleFunc("GET /webmail/admin/queue/{id}", a(h.adminQueueShow))
 	mux.HandleFunc("POST /webmail/admin/queue/{id}/{action}", a(h.adminQueueAction))
 }
@@ -114,19 +116,20 @@ func (p *adminPage) PageNav() string   { return "admin" }
 // ok=CODE&what=SUBJECT): fixed texts, so a link cannot make the page
 // say anything else.
 var adminNotices = map[string]string{
-	"domain-added":   "Added domain %s. Publish its DNS records (DNS link in the list).",
-	"domain-deleted": "Deleted domain %s.",
-	"user-added":     "Added user %s.",
-	"user-deleted":   "Deleted user %s and all their mail.",
-	"password-set":   "Changed the password of %s; their webmail sessions have ended.",
-	"quota-set":      "Changed the quota of %s.",
-	"admin-on":       "%s is now an administrator.",
-	"admin-off":      "%s is no longer an administrator.",
-	"alias-added":    "Saved alias %s.",
-	"alias-deleted":  "Deleted alias %s.",
-	"queue-retry":    "Message %s will be retried now.",
-	"queue-bounce":   "Message %s was returned to its sender.",
-	"queue-delete":   "Message %s was deleted from the queue.",
+	"domain-added":    "Added domain %s. Publish its DNS records (DNS link in the list).",
+	"domain-deleted":  "Deleted domain %s.",
+	"user-added":      "Added user %s.",
+	"user-deleted":    "Deleted user %s and all their mail.",
+	"password-set":    "Changed the password of %s; their webmail sessions have ended.",
+	"quota-set":       "Changed the quota of %s.",
+	"admin-on":        "%s is now an administrator.",
+	"admin-off":       "%s is no longer an administrator.",
+	"alias-added":     "Saved alias %s.",
+	"alias-deleted":   "Deleted alias %s.",
+	"queue-retry":     "Message %s will be retried now.",
+	"queue-retry-all": "%s queued messages will be retried now.",
+	"queue-bounce":    "Message %s was returned to its sender.",
+	"queue-delete":    "Message %s was deleted from the queue.",
 }
 
 // notice is the notice of the redirect that led to r, or "".

@@ -39,6 +39,7 @@ var adminPOSTs = []struct {
 	{"/webmail/admin/aliases/add", form("address", "all@example.test", "targets", "bob@example.test")},
 	{"/webmail/admin/aliases/delete", form("address", "info@example.test", "confirm", "yes")},
 	{"/webmail/admin/queue/1/retry", nil},
+	{"/webmail/admin/queue/retry-all", nil},
 	{"/webmail/admin/queue/1/bounce", form("confirm", "yes")},
 	{"/webmail/admin/queue/1/delete", form("confirm", "yes")},
 }
