@@ -128,7 +128,8 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request, s *Sessio
 	}
 	ctx := r.Context()
 	q := r.URL.Query()
-	if !om.Msg.HasFlag(`\Seen`) {
+	// The page's own refresh (live updates) does not count as opening.
+	if !om.Msg.HasFlag(`\Seen`) && !isFetch(r) {
 		if _, err := h.o.Store.StoreFlags(ctx, s.UserID, om.Mailbox.ID, []uint32{om.Msg.UID}, store.FlagsAdd,
 			[]string{`\Seen`}, store.StoreFlagsOptions{}); err != nil {
 			h.log.Warn("webmail: mark read", "err", err)
