@@ -193,7 +193,9 @@ func (s *submitter) Submit(ctx context.Context, m *webmail.Outgoing) error {
 	if err != nil {
 		return fmt.Errorf("webmail submit: %w", err)
 	}
-	if res.Local+res.Remote == 0 {
+	// Filtered: a local recipient's Sieve script took the message
+	// (discard, reject with a DSN, redirect only): it was accepted.
+	if res.Local+res.Remote+res.Filtered == 0 {
 		if len(res.Failed) > 0 {
 			return fmt.Errorf("webmail submit: %s: %w", res.Failed[0].Address, res.Failed[0].Err)
 		}
