@@ -1,0 +1,64 @@
+// Live: with the message list open, a message sent over SMTP (by the Go
+// side, to port 25) appears without a reload, marked unread, and the
+// title counts it. Open it, reply with an attachment (uploaded from
+// WEBMAIL_ATTACHMENT); the sent copy lands in Sent. The Go side then
+// checks the reply at carol's server: attachment and DKIM.
+import { run, env, login, row, openMessage, messageText, action, ctl, until, check } from './lib.mjs';
+
+const subject = process.env.WEBMAIL_SUBJECT;
+const from = process.env.WEBMAIL_FROM;
+const attachment = process.env.WEBMAIL_ATTACHMENT;
+
+const unseenInbox = async () => {
+  const r = await ctl('imap/messages', { server: 'a', user: env.user, mailbox: 'INBOX' });
+  check(r.messages, `IMAP INBOX: ${r.error}`);
+  return r.messages.filter((m) => !m.flags.includes('\\Seen')).length;
+};
+
+await run('live-open-reply', async (b) => {
+  const page = await b.newPage();
+  await login(page);
+  let navigations = 0;
+  page.on('framenavigated', (f) => {
+    if (f === page.mainFrame()) navigations++;
+  });
+
+  await ctl('smtp', {
+    from, to: [env.user],
+    data: `From: Carol Remote <${from}>\nTo: Alice <${env.user}>\nSubject: ${subject}\nDate: ${new Date().toUTCString()}\n` +
+      `Message-ID: <live-${Date.now()}@remote.test>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n` +
+      `Hello Alice,\n\nthis arrived while you were looking. Could you send me the report?\n\nCarol\n`,
+  });
+  const r = row(page, subject).first();
+  await r.waitFor();
+  check(navigations === 0, `the page was reloaded (${navigations} navigations) to show the new message: not live`);
+  check(/\bunread\b/.test((await r.getAttribute('class')) || ''), 'the new message\'s row is not marked unread');
+  const unseen = await unseenInbox();
+  await until(`the title to start with "(${unseen}) " (it is "${await page.title()}")`,
+    async () => (await page.title()).startsWith(`(${unseen}) `));
+  check(navigations === 0, 'the page was reloaded');
+  const badge = page.locator('#folder-list a[data-mailbox="INBOX"] span.unread');
+  check((await badge.count()) && (await badge.innerText()).includes(String(unseen)),
+    `the INBOX unread count in the folder list does not say ${unseen}`);
+
+  await openMessage(page, subject);
+  check((await messageText(page)).includes('this arrived while you were looking'), 'the opened message does not show its text');
+  check((await page.locator('#message-view').innerText()).includes(from), 'the message view does not show the sender');
+
+  await action(page, 'reply');
+  await page.locator('#compose-form').waitFor();
+  const to = await page.locator('#compose-to').inputValue();
+  check(to.includes(from), `the reply is addressed to ${JSON.stringify(to)}, not ${from}`);
+  const subj = await page.locator('#compose-subject').inputValue();
+  check(/^re:/i.test(subj) && subj.includes(subject), `the reply's subject is ${JSON.stringify(subj)}`);
+  const quoted = await page.locator('#compose-body').inputValue();
+  await page.locator('#compose-body').fill(`Here it is, Carol.\n\nAlice\n\n${quoted}`);
+  await page.locator('#compose-attach').setInputFiles(attachment);
+  await Promise.all([page.waitForLoadState('load'), page.locator('#compose-send').click()]);
+  await page.locator('#compose-form').waitFor({ state: 'detached' });
+
+  await until(`the sent copy of "Re: ${subject}" in Sent over IMAP`, async () => {
+    const s = await ctl('imap/messages', { server: 'a', user: env.user, mailbox: 'Sent' });
+    return s.messages?.some((m) => m.subject.includes(subject));
+  });
+});
