@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"io"
 	"net"
 	"net/http"
@@ -120,6 +121,9 @@ func TestWebmailE2E(t *testing.T) {
 	t.Run("hostile", w.testHostile)
 	t.Run("admin", w.testAdmin)
 	t.Run("screenshots", w.testScreenshots)
+	if w.shots != "" {
+		t.Run("screenshot-files", w.testScreenshotFiles)
+	}
 }
 
 // startServers starts B (remote.test) first, since A's outbound
@@ -589,4 +593,41 @@ func (w *webmailE2E) testScreenshots(t *testing.T) {
 		}
 	}
 	w.runAs(t, "screenshots.mjs", shotsUser, "WEBMAIL_SHOT_SUBJECT="+show)
+}
+
+// shotSizes are the screenshots the scripts write, with their size.
+var shotSizes = map[string][2]int{
+	"login": {1280, 800}, "message-list": {1280, 800}, "message-view": {1280, 800}, "compose": {1280, 800},
+	"settings": {1280, 800}, "admin": {1280, 800}, "admin-users": {1280, 800},
+	"phone-message-list": {390, 844}, "phone-message-view": {390, 844},
+}
+
+// testScreenshotFiles checks that every screenshot was written at its
+// size and re-encodes it with the best compression, for the repository.
+func (w *webmailE2E) testScreenshotFiles(t *testing.T) {
+	for name, size := range shotSizes {
+		file := filepath.Join(w.shots, name+".png")
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Errorf("screenshot %s: %v", name, err)
+			continue
+		}
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Errorf("screenshot %s: %v", name, err)
+			continue
+		}
+		if got := img.Bounds().Size(); got.X != size[0] || got.Y != size[1] {
+			t.Errorf("screenshot %s is %dx%d, want %dx%d", name, got.X, got.Y, size[0], size[1])
+		}
+		var out bytes.Buffer
+		if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, img); err != nil {
+			t.Fatal(err)
+		}
+		if out.Len() < len(b) {
+			if err := os.WriteFile(file, out.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }

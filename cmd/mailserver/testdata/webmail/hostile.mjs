@@ -82,7 +82,7 @@ async function checkFrame(frame, what) {
     for (const el of document.querySelectorAll('*')) {
       const tag = el.localName;
       if (activeTags.includes(tag)) bad.push(`<${tag}>`);
-      if (tag === 'meta' && el.hasAttribute('http-equiv') && !/^content-type$/i.test(el.getAttribute('http-equiv'))) bad.push(`<meta http-equiv=${el.getAttribute('http-equiv')}>`);
+      if (tag === 'meta' && el.hasAttribute('http-equiv') && !/^(content-type|content-security-policy)$/i.test(el.getAttribute('http-equiv'))) bad.push(`<meta http-equiv=${el.getAttribute('http-equiv')}>`);
       if (tag === 'svg' && el.querySelector('script, animate, set, foreignObject')) bad.push('<svg> with script or animation');
       for (const a of el.attributes) {
         const v = a.value.replace(/[\s\u0000-\u001f]/g, '').toLowerCase();
