@@ -35,7 +35,10 @@ type SiteOptions struct {
 	// HSTS is sent only then (a browser that pinned HTTPS to a
 	// self-signed certificate would lock its user out). nil: never.
 	TrustedCert func() bool
-	Logger      *slog.Logger
+	// Webmail serves /webmail and everything under /webmail/ on the
+	// hostname, over HTTPS only; nil: no webmail.
+	Webmail http.Handler
+	Logger  *slog.Logger
 }
 
 // Site is the web front: the handler of the plain-HTTP listener (port
@@ -218,6 +221,10 @@ func (s *Site) SecureHandler() http.Handler {
 			}
 			return
 		}
+		if s.o.Webmail != nil && kind == hostServer && isWebmailPath(r.URL.Path) {
+			s.o.Webmail.ServeHTTP(w, r) // it sets its own, wider CSP
+			return
+		}
 		rt := findRoute(r.URL.Path, kind)
 		if rt == nil {
 			notFound(w)
@@ -230,6 +237,11 @@ func (s *Site) SecureHandler() http.Handler {
 		}
 		rt.serve(s, w, &request{Request: r, kind: kind, domain: domain})
 	})
+}
+
+// isWebmailPath reports whether path is the webmail's.
+func isWebmailPath(path string) bool {
+	return path == "/webmail" || strings.HasPrefix(path, "/webmail/")
 }
 
 // PlainHandler is the plain-HTTP listener's handler (wrapped by the

@@ -13,7 +13,13 @@ import (
 // Thunderbird's autoconfig, and redirects everything else to HTTPS;
 // nothing with a password or a session goes over it.
 func httpListeners(e *env) ([]listenerSpec, error) {
-	site := httpd.NewSite(siteOptions(e))
+	wm, err := newWebmail(e) // serve_webmail.go
+	if err != nil {
+		return nil, err
+	}
+	opts := siteOptions(e)
+	opts.Webmail = wm
+	site := httpd.NewSite(opts)
 	plain := site.PlainHandler()
 	if e.acmeHTTP != nil {
 		plain = e.acmeHTTP(plain)
@@ -21,7 +27,7 @@ func httpListeners(e *env) ([]listenerSpec, error) {
 	log := e.log.With("service", "http")
 	web := httpd.NewServer(plain, httpd.ServerOptions{Logger: log})
 	secure := httpd.NewServer(site.SecureHandler(), httpd.ServerOptions{TLSConfig: e.tls, Logger: log})
-	return []listenerSpec{e.listener("http", web), e.listener("https", secure)}, nil
+	return []listenerSpec{e.listener("http", web), e.listener("https", webmailServer{secure, wm})}, nil
 }
 
 // siteOptions are the web front's settings from the config: the mail
