@@ -3,11 +3,17 @@ package webmail
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
+
+	"github.com/mailserver/mailserver/store"
 )
 
 // listRow is one message of the message list.
 type listRow struct {
+	MailboxID  uint64
+	Mailbox    string // the folder's name, shown in search results
+	Key        string // the selection value: "UID", or "MAILBOX:UID" in search results
 	UID        uint32
 	From       string
 	FromAddr   string
@@ -59,30 +65,18 @@ func (h *Handler) rowsPage(ctx context.Context, userID, mailboxID uint64, uids [
 	hi := total - page*size
 	lo := max(0, hi-size)
 	sel := uids[lo:hi]
+	// Bodies of the records found stay readable while their headers are
+	// read, however another client expunges meanwhile.
+	release := h.o.Store.HoldBodies()
+	defer release()
 	msgs, err := h.o.Store.GetMessages(ctx, userID, mailboxID, sel)
 	if err != nil {
 		return nil, err
 	}
 	rows := make([]listRow, 0, len(msgs))
 	for i := len(msgs) - 1; i >= 0; i-- { // newest first
-		m := &msgs[i]
-		row := listRow{UID: m.UID, Size: m.Size, Date: m.InternalDate,
-			Seen: m.HasFlag(`\Seen`), Flagged: m.HasFlag(`\Flagged`),
-			Answered: m.HasFlag(`\Answered`), Draft: m.HasFlag(`\Draft`)}
-		env, err := h.envelope(m.BodyID)
-		if err != nil {
-			h.log.Warn("webmail: message header", "user", userID, "uid", m.UID, "err", err)
-			env = &envelope{}
-		}
-		row.From, row.FromAddr, row.To, row.Subject, row.Attachment = env.From, env.FromAddr, env.To, env.Subject, env.Attachment
-		if !env.Date.IsZero() {
-			row.Date = env.Date
-		}
-		row.threadKey = env.threadKey()
-		if row.threadKey == "" {
-			row.threadKey = fmt.Sprintf("uid:%d", m.UID)
-		}
-		rows = append(rows, row)
+		rows = append(rows, h.row(nil, &msgs[i], false))
+		rows[len(rows)-1].MailboxID = mailboxID
 	}
 	if threads {
 		rows = groupThreads(rows)
@@ -92,6 +86,34 @@ func (h *Handler) rowsPage(ctx context.Context, userID, mailboxID uint64, uids [
 		p.First, p.Last = total-hi+1, total-lo
 	}
 	return p, nil
+}
+
+// row is the list row of a message; with qualified (search results) its
+// selection key names the mailbox too.
+func (h *Handler) row(mb *store.Mailbox, m *store.Message, qualified bool) listRow {
+	row := listRow{Key: strconv.FormatUint(uint64(m.UID), 10), UID: m.UID, Size: m.Size, Date: m.InternalDate,
+		Seen: m.HasFlag(`\Seen`), Flagged: m.HasFlag(`\Flagged`),
+		Answered: m.HasFlag(`\Answered`), Draft: m.HasFlag(`\Draft`)}
+	if mb != nil {
+		row.MailboxID, row.Mailbox = mb.ID, mb.Name
+		if qualified {
+			row.Key = strconv.FormatUint(mb.ID, 10) + ":" + row.Key
+		}
+	}
+	env, err := h.envelope(m.BodyID)
+	if err != nil {
+		h.log.Warn("webmail: message header", "uid", m.UID, "err", err)
+		env = &envelope{}
+	}
+	row.From, row.FromAddr, row.To, row.Subject, row.Attachment = env.From, env.FromAddr, env.To, env.Subject, env.Attachment
+	if !env.Date.IsZero() {
+		row.Date = env.Date
+	}
+	row.threadKey = env.threadKey()
+	if row.threadKey == "" {
+		row.threadKey = fmt.Sprintf("uid:%d", m.UID)
+	}
+	return row
 }
 
 // groupThreads orders rows (newest first) so that each conversation's

@@ -15,7 +15,10 @@ func TestMailboxListShowsMessages(t *testing.T) {
 	if r.StatusCode != 200 {
 		t.Fatal(r.Status)
 	}
-	for _, want := range []string{`id="message-list"`, `<tr data-uid="1" class="unread"`, `<tr data-uid="2" class=" flagged"`,
+	inbox := e.mailbox(e.alice, "INBOX")
+	for _, want := range []string{`id="message-list"`,
+		fmt.Sprintf(`<tr data-uid="1" data-key="1" data-mailbox-id="%d" class="unread"`, inbox.ID),
+		fmt.Sprintf(`<tr data-uid="2" data-key="2" data-mailbox-id="%d" class=" flagged"`, inbox.ID),
 		"Héllo", "Carol", "second &lt;b&gt;", `aria-label="Has attachment"`, `data-mailbox="INBOX"`, `<span class="unread">1</span>`,
 		"<title>(1) INBOX</title>"} {
 		if !strings.Contains(body, want) {

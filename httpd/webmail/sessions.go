@@ -124,6 +124,22 @@ func (t *sessions) get(id string) *Session {
 	return s
 }
 
+// expire ends s if it is past its idle timeout or lifetime, without
+// counting as use (a page left open with its event stream does not keep
+// the session alive), and reports whether it did.
+func (t *sessions) expire(s *Session) bool {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.expired(s, now) {
+		return false
+	}
+	if t.byID[s.ID] == s {
+		t.removeLocked(s)
+	}
+	return true
+}
+
 // end ends one session.
 func (t *sessions) end(id string) {
 	t.mu.Lock()

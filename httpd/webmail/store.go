@@ -35,6 +35,8 @@ type readStore interface {
 	OpenBody(bodyID uint64) (*store.BodyReader, error)
 	ReadBodyBytes(bodyID uint64) ([]byte, error)
 	Watch(userID uint64, fn func(store.Event)) (cancel func())
+	HoldBodies() (release func())
+	SearchMessages(ctx context.Context, userID, mailboxID uint64, c *store.SearchCriteria) ([]uint32, error)
 }
 
 // actStore: flags, moving, deleting, folders.

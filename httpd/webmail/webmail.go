@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/microcosm-cc/bluemonday"
 )
 
 // Limits (Options fields of the same name; zero takes these).
@@ -67,6 +69,7 @@ type Handler struct {
 	tmpl     *templates
 	// envelopes caches the message list's header fields by body.
 	envelopes *envelopeCache
+	sanitizer *bluemonday.Policy
 	now       func() time.Time
 
 	closeOnce sync.Once
@@ -114,8 +117,8 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{o: o, log: log, now: now, tmpl: tmpl, closed: make(chan struct{}),
-		envelopes: newEnvelopeCache(envelopeCacheSize),
-		sessions:  newSessions(o.SessionIdle, o.SessionLifetime, o.MaxSessionsPerUser, now)}
+		envelopes: newEnvelopeCache(envelopeCacheSize), sanitizer: newSanitizer(),
+		sessions: newSessions(o.SessionIdle, o.SessionLifetime, o.MaxSessionsPerUser, now)}
 	h.mux = http.NewServeMux()
 	h.routes(h.mux)
 	return h, nil

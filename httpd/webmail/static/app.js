@@ -52,7 +52,7 @@
       var tr = ev.target.closest && ev.target.closest("tr[data-uid]");
       if (!tr) { return; }
       var uids = selectedUIDs();
-      if (uids.indexOf(tr.dataset.uid) < 0) { uids = [tr.dataset.uid]; }
+      if (uids.indexOf(tr.dataset.key) < 0) { uids = [tr.dataset.key]; }
       ev.dataTransfer.setData("application/x-webmail-uids", uids.join(","));
       ev.dataTransfer.effectAllowed = "move";
     });
@@ -107,7 +107,7 @@
           if (now && next) { now.replaceWith(document.importNode(next, true)); }
         });
         keep.forEach(function (uid) {
-          var c = document.querySelector('#message-list tr[data-uid="' + uid + '"] input[name="uid"]');
+          var c = document.querySelector('#message-list tr[data-key="' + uid + '"] input[name="uid"]');
           if (c) { c.checked = true; }
         });
         wireList();
