@@ -1,6 +1,6 @@
 // Administration: an administrator follows the nav to the admin pages
 // and adds a user there (the Go side then logs that user in over IMAP).
-import { run, url, login, check, shot } from './lib.mjs';
+import { run, url, login, clickNav, check, shot } from './lib.mjs';
 
 const address = process.env.WEBMAIL_NEW_USER;
 const password = process.env.WEBMAIL_NEW_PASSWORD;
@@ -10,14 +10,14 @@ await run('admin', async (b) => {
   await login(page);
   const link = page.locator('a[href="/webmail/admin/"]:visible').first();
   check(await link.count(), 'an administrator sees no link to the admin pages');
-  await Promise.all([page.waitForLoadState('load'), link.click()]);
+  await clickNav(page, link);
   await shot(page, 'admin');
-  await Promise.all([page.waitForLoadState('load'), page.locator('a[href="/webmail/admin/users"]').first().click()]);
+  await clickNav(page, page.locator('a[href="/webmail/admin/users"]').first());
   await page.locator('#admin-user-add').waitFor();
   await page.getByLabel('E-mail address').fill(address);
   await page.locator('#admin-user-password').fill(password);
   await page.locator('#admin-user-password2').fill(password);
-  await Promise.all([page.waitForLoadState('load'), page.locator('[data-action="admin-user-add"]').click()]);
+  await clickNav(page, page.locator('[data-action="admin-user-add"]'));
   await page.locator(`#admin-user-list tr[data-address="${address}"]`).waitFor();
   check(!(await page.locator('#admin-error').count()), `the admin page reported: ${await page.locator('#admin-error').innerText().catch(() => '')}`);
   await shot(page, 'admin-users');

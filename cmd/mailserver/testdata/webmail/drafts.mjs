@@ -1,7 +1,7 @@
 // Drafts: what is typed into a new message is saved to Drafts by itself
 // (IMAP sees it), survives a reload of the page, and opens again in the
 // compose form with what was typed.
-import { run, env, url, login, row, openFolder, ctl, until, check } from './lib.mjs';
+import { run, env, url, login, row, openFolder, clickNav, need, ctl, until, check } from './lib.mjs';
 
 const subject = `Draft survives ${Date.now() % 100000}`;
 const body = 'Half-written thoughts about the zanzibar plan, to finish tomorrow.';
@@ -10,8 +10,8 @@ await run('drafts', async (b) => {
   const page = await b.newPage();
   await login(page);
   const compose = page.locator('a[href*="compose"]:visible').first();
-  await Promise.all([page.waitForLoadState('load'), compose.click()]);
-  await page.locator('#compose-form').waitFor();
+  await clickNav(page, compose);
+  await need(page, '#compose-form', 'the compose page');
   await page.locator('#compose-to').fill('carol@remote.test');
   await page.locator('#compose-subject').fill(subject);
   await page.locator('#compose-body').fill(body);
@@ -31,14 +31,14 @@ await run('drafts', async (b) => {
     const r = row(page, subject).first();
     await r.waitFor();
     const link = r.locator('a').first();
-    await Promise.all([page.waitForLoadState('load'), (await link.count()) ? link.click() : r.click()]);
+    await clickNav(page, (await link.count()) ? link : r);
     await page.locator('#compose-form, #message-view').first().waitFor();
     if (!(await page.locator('#compose-form').count())) {
-      const edit = page.locator('#message-view [data-action="edit"], #message-view a[href*="compose"]').first();
+      const edit = page.locator('#message-view [data-action="edit"], #message-view [data-action="edit-draft"], #message-view a[href*="draft"]:not([data-action])').first();
       check(await edit.count(), 'the draft opens as a message with no way to go on editing it');
-      await Promise.all([page.waitForLoadState('load'), edit.click()]);
+      await clickNav(page, edit);
     }
-    await page.locator('#compose-form').waitFor();
+    await need(page, '#compose-form', 'the draft, opened again');
   }
   check((await page.locator('#compose-subject').inputValue()) === subject, 'the draft came back with another subject');
   check((await page.locator('#compose-body').inputValue()).includes(body), 'the draft came back without its text');

@@ -9,7 +9,7 @@
 // the folder list). The sanitised document itself must hold no script,
 // frame, form, event handler or javascript: URL. Then "show remote
 // images" on the remote-images mail, and only then, loads them.
-import { run, env, url, login, row, openMessage, messageFrame, messageText, ctl, until, check, Failure } from './lib.mjs';
+import { run, env, url, login, row, openMessage, messageFrame, messageText, clickNav, ctl, until, check, Failure } from './lib.mjs';
 
 const names = JSON.parse(process.env.WEBMAIL_HOSTILE);
 const remote = new URL(process.env.WEBMAIL_REMOTE);
@@ -212,7 +212,7 @@ await run('hostile', async (b) => {
     .or(page.getByRole('link', { name: /remote|images/i }));
   check(await show.count(), 'the remote-images mail offers no way to show its remote images');
   b.allowRemote = remote.hostname;
-  await Promise.all([page.waitForLoadState('load'), show.first().click()]);
+  await clickNav(page, show.first());
   await until('the remote images to load after "show remote images"', async () => (await remoteHits()).some((h) => h.includes('m=remote-images')));
   await page.goto(url());
   b.allowRemote = '';

@@ -16,16 +16,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export const env = {
-  url: need('WEBMAIL_URL'), // https://HOST:PORT/webmail/
-  host: need('WEBMAIL_HOST'), // the site's name (mapped to 127.0.0.1)
-  control: need('WEBMAIL_CONTROL'), // the Go test's control server
+  url: envVar('WEBMAIL_URL'), // https://HOST:PORT/webmail/
+  host: envVar('WEBMAIL_HOST'), // the site's name (mapped to 127.0.0.1)
+  control: envVar('WEBMAIL_CONTROL'), // the Go test's control server
   user: process.env.WEBMAIL_USER || '',
   password: process.env.WEBMAIL_PASSWORD || '',
   screenshots: process.env.WEBMAIL_SCREENSHOTS_DIR || '', // "" = none
   chromium: process.env.WEBMAIL_CHROMIUM || '/usr/bin/chromium',
 };
 
-function need(name) {
+function envVar(name) {
   const v = process.env[name];
   if (!v) {
     console.error(`environment variable ${name} is not set (run through go test -run TestWebmailE2E ./cmd/mailserver/)`);
@@ -106,6 +106,11 @@ export class Browser {
     page.on('console', (m) => {
       if (m.type() !== 'error' && m.type() !== 'assert') return;
       const where = m.location()?.url || page.url();
+      // Chromium asks for /favicon.ico by itself, whatever the page says.
+      if (/status of 404/.test(m.text()) && /\/favicon\.ico$/.test(where)) {
+        this.notes.push(`no favicon: ${m.text()} (${where})`);
+        return;
+      }
       const i = this.expected.findIndex((re) => re.test(m.text()));
       if (i >= 0) {
         this.expected.splice(i, 1);
@@ -145,6 +150,16 @@ export class Browser {
   }
 }
 
+// need waits for sel on the page, failing at once (not after the
+// patience) when the server answered with a bare error page instead.
+export async function need(page, sel, what = sel) {
+  await page.locator(`${sel}, body > pre:only-child`).first().waitFor();
+  if (!(await page.locator(sel).count())) {
+    const text = await page.locator('body').innerText().catch(() => '');
+    throw new Failure(`${what}: ${page.url()} answered ${JSON.stringify(text.slice(0, 200))} instead of showing ${sel}`);
+  }
+}
+
 // url resolves a path against the webmail's base (WEBMAIL_URL).
 export function url(p = '') {
   return new URL(p, env.url).toString();
@@ -154,18 +169,18 @@ export function url(p = '') {
 // list is shown.
 export async function login(page, user = env.user, password = env.password) {
   await page.goto(url());
-  await page.locator('#login-form').waitFor();
+  await need(page, '#login-form', 'the login page');
   await page.locator('#login-address').fill(user);
   await page.locator('#login-password').fill(password);
-  await Promise.all([page.waitForLoadState('load'), page.locator('#login-form [type=submit], #login-form button').first().click()]);
-  await page.locator('#message-list, #folder-list').first().waitFor();
+  await clickNav(page, page.locator('#login-form [type=submit], #login-form button').first());
+  await need(page, '#message-list', `logging in as ${user}`);
 }
 
 // openFolder clicks a folder in the folder list.
 export async function openFolder(page, name) {
-  await page.locator(`#folder-list a[data-mailbox="${name}"]`).first().click();
-  await page.waitForLoadState('load');
-  await page.locator('#message-list').waitFor();
+  const a = page.locator(`#folder-list a[data-mailbox="${name}"]`).first();
+  await clickNav(page, a);
+  await need(page, '#message-list', `opening folder ${name}`);
 }
 
 // row is the message list's row whose text contains subject.
@@ -178,11 +193,8 @@ export function row(page, subject) {
 export async function openMessage(page, subject) {
   const r = row(page, subject).first();
   await r.waitFor();
-  const link = r.locator('a').first();
-  if (await link.count()) await link.click();
-  else await r.click();
-  await page.waitForLoadState('load');
-  await page.locator('#message-view').waitFor();
+  await clickNav(page, r.locator('a[href]').first());
+  await need(page, '#message-view', `opening "${subject}"`);
 }
 
 // messageText is the text of the message shown: the view's own text
@@ -205,12 +217,22 @@ export async function messageFrame(page) {
   return f;
 }
 
+// clickNav clicks something that loads a new page (a link, a form's
+// submit button) and waits until the new page has loaded.
+export async function clickNav(page, loc) {
+  const nav = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame() });
+  await loc.click();
+  await nav;
+  await page.waitForLoadState('load');
+}
+
 // action clicks the button (or link) carrying data-action=name, the
-// first visible one.
-export async function action(page, name) {
-  const b = page.locator(`[data-action="${name}"]:visible`).first();
+// first visible one (inside within, when given), and waits for the page
+// it leads to.
+export async function action(page, name, within = '') {
+  const b = page.locator(`${within} [data-action="${name}"]:visible`.trim()).first();
   await b.waitFor();
-  await b.click();
+  await clickNav(page, b);
 }
 
 // ctl calls the Go test's control server (SMTP sending, IMAP checks).

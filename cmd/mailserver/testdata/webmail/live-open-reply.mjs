@@ -3,7 +3,7 @@
 // title counts it. Open it, reply with an attachment (uploaded from
 // WEBMAIL_ATTACHMENT); the sent copy lands in Sent. The Go side then
 // checks the reply at carol's server: attachment and DKIM.
-import { run, env, login, row, openMessage, messageText, action, ctl, until, check } from './lib.mjs';
+import { run, env, login, row, openMessage, messageText, action, clickNav, ctl, until, check } from './lib.mjs';
 
 const subject = process.env.WEBMAIL_SUBJECT;
 const from = process.env.WEBMAIL_FROM;
@@ -54,7 +54,7 @@ await run('live-open-reply', async (b) => {
   const quoted = await page.locator('#compose-body').inputValue();
   await page.locator('#compose-body').fill(`Here it is, Carol.\n\nAlice\n\n${quoted}`);
   await page.locator('#compose-attach').setInputFiles(attachment);
-  await Promise.all([page.waitForLoadState('load'), page.locator('#compose-send').click()]);
+  await clickNav(page, page.locator('#compose-send'));
   await page.locator('#compose-form').waitFor({ state: 'detached' });
 
   await until(`the sent copy of "Re: ${subject}" in Sent over IMAP`, async () => {

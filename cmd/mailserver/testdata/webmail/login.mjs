@@ -2,7 +2,7 @@
 // keeps the login page; the right one shows the folders and the message
 // list, with a session cookie that is Secure, HttpOnly, SameSite=Strict,
 // random and limited to /webmail/.
-import { run, env, url, login, check, shot } from './lib.mjs';
+import { run, env, url, login, need, clickNav, check, shot } from './lib.mjs';
 
 await run('login', async (b) => {
   const page = await b.newPage();
@@ -21,8 +21,12 @@ await run('login', async (b) => {
   b.expect(/status of 40[0-9]/);
   await page.locator('#login-address').fill(env.user);
   await page.locator('#login-password').fill('not-the-password');
-  await Promise.all([page.waitForLoadState('load'), page.locator('#login-form [type=submit], #login-form button').first().click()]);
-  await page.locator('#login-form').waitFor();
+  const answer = page.waitForResponse((r) => r.request().method() === 'POST');
+  await clickNav(page, page.locator('#login-form [type=submit], #login-form button').first());
+  const wrong = await answer;
+  check(wrong.status() === 401 || wrong.status() === 403 || wrong.status() === 200, `a wrong password was answered ${wrong.status()}`);
+  check(!/webmail_session=[^;]/.test((await wrong.allHeaders())['set-cookie'] || ''), 'a wrong password got a session cookie');
+  await need(page, '#login-form', 'the login page after a wrong password');
   check((await page.locator('#message-list').count()) === 0, 'a wrong password showed the message list');
   b.expected.length = 0;
 

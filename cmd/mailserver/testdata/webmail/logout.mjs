@@ -1,14 +1,14 @@
 // Logout ends the session on the server: after it, the old cookie, put
 // into a fresh browser profile, gets the login page.
-import { run, url, login, check } from './lib.mjs';
+import { run, url, login, need, clickNav, check } from './lib.mjs';
 
 await run('logout', async (b) => {
   const page = await b.newPage();
   await login(page);
   const cookies = await b.context.cookies();
   check(cookies.some((c) => c.name === 'webmail_session'), 'no session cookie after login');
-  await Promise.all([page.waitForLoadState('load'), page.locator('#logout').click()]);
-  await page.locator('#login-form').waitFor();
+  await clickNav(page, page.locator('#logout'));
+  await need(page, '#login-form', 'the page after logging out');
 
   await page.goto(url());
   await page.locator('#login-form').waitFor();

@@ -1,7 +1,9 @@
-// Organising: mark unread and read (IMAP sees \Seen go and come), move
-// to a folder (IMAP sees it there and gone from INBOX), and search finds
-// it there by a word of its body, and not by a word it does not have.
-import { run, env, login, row, openFolder, openMessage, action, ctl, until, check } from './lib.mjs';
+// Organising: opening a message marks it read; "mark unread" in the
+// message view and "mark unread" / "mark read" on a selected row of the
+// list change \Seen as IMAP sees it; "move" puts it in a folder (IMAP
+// sees it there and gone from INBOX); search finds it there by a word of
+// its body, and not by a word it does not have.
+import { run, env, login, row, openFolder, openMessage, action, clickNav, need, ctl, until, check } from './lib.mjs';
 
 const subject = `Organise me ${Date.now() % 100000}`;
 const folder = 'Projects';
@@ -11,34 +13,25 @@ const imapFind = async (mailbox) => {
   check(r.messages, `IMAP ${mailbox}: ${r.error}`);
   return r.messages.find((m) => m.subject === subject);
 };
+const seen = async () => (await imapFind('INBOX'))?.flags.includes('\\Seen');
 
-// act clicks the data-action button for the message on screen: in the
-// message view when it is open, else for the message's selected row in
-// the list. A move picks target from the select or menu next to it.
-async function act(page, name, target) {
-  const inView = page.locator(`#message-view [data-action="${name}"]:visible`);
-  if (!(await inView.count())) {
-    const box = row(page, subject).first().locator('input[type=checkbox]');
-    if (await box.count()) await box.check();
-  }
-  const button = (await inView.count()) ? inView.first() : page.locator(`[data-action="${name}"]:visible`).first();
-  await button.waitFor();
-  if (target) {
-    const form = button.locator('xpath=ancestor::form[1]');
-    const select = form.locator('select');
-    if ((await form.count()) && (await select.count())) {
-      await select.first().selectOption({ label: target }).catch(() => select.first().selectOption(target));
-      await Promise.all([page.waitForLoadState('load'), button.click()]);
-      return;
-    }
-    await button.click();
-    await Promise.all([page.waitForLoadState('load'), page.getByRole('menuitem', { name: target }).or(page.getByRole('button', { name: target })).first().click()]);
-    return;
-  }
-  await Promise.all([page.waitForLoadState('load'), button.click()]);
+// listAction selects the message's row in the list and clicks the
+// toolbar's button.
+async function listAction(page, name) {
+  await row(page, subject).first().locator('input[type=checkbox]').check();
+  await action(page, name, '#message-actions');
 }
 
 await run('organise', async (b) => {
+  // Every step is tried even when one before failed: the failures are
+  // reported together.
+  const step = async (what, fn) => {
+    try {
+      await fn();
+    } catch (e) {
+      b.problems.push(`${what}: ${e.message}`);
+    }
+  };
   await ctl('imap/create', { server: 'a', user: env.user, mailbox: folder });
   await ctl('smtp', {
     from: 'dora@remote.test', to: [env.user],
@@ -48,28 +41,45 @@ await run('organise', async (b) => {
   const page = await b.newPage();
   await login(page);
   await page.locator(`#folder-list a[data-mailbox="${folder}"]`).waitFor();
+  check(!(await seen()), 'a new message is \\Seen before it was opened');
+
   await openMessage(page, subject);
-  await act(page, 'mark-unread');
-  await until('IMAP to show the message without \\Seen after mark-unread', async () => {
-    const m = await imapFind('INBOX');
-    return m && !m.flags.includes('\\Seen');
+  await step('opening a message marks it read', () => until('IMAP to show \\Seen after opening', seen));
+  await step('"mark unread" in the message view', async () => {
+    await action(page, 'mark-unread', '#message-view');
+    await until('IMAP to show the message without \\Seen after "mark unread" in the message view', async () => !(await seen()));
   });
-  if (!(await page.locator('#message-view').count())) await page.locator('#message-list').waitFor();
-  await act(page, 'mark-read');
-  await until('IMAP to show \\Seen after mark-read', async () => (await imapFind('INBOX'))?.flags.includes('\\Seen'));
 
-  if (!(await page.locator('#message-view').count())) await openMessage(page, subject);
-  await act(page, 'move', folder);
-  await until(`IMAP to show the message in ${folder} and no more in INBOX`, async () =>
-    (await imapFind(folder)) && !(await imapFind('INBOX')));
+  await step('"mark unread" / "mark read" in the list', async () => {
+    await openFolder(page, 'INBOX');
+    await listAction(page, 'mark-read');
+    await until('IMAP to show \\Seen after "mark read" in the list', seen);
+    await listAction(page, 'mark-unread');
+    await until('IMAP to show no \\Seen after "mark unread" in the list', async () => !(await seen()));
+    await listAction(page, 'mark-read');
+    await until('IMAP to show \\Seen after "mark read" in the list, again', seen);
+    check(!/\bunread\b/.test((await row(page, subject).first().getAttribute('class')) || ''), 'the row still shows the message unread');
+  });
 
-  await openFolder(page, folder);
-  await row(page, subject).first().waitFor();
-  await page.locator('#search-q').fill('zanzibar');
-  await Promise.all([page.waitForLoadState('load'), page.locator('#search-q').press('Enter')]);
-  await row(page, subject).first().waitFor();
-  await page.locator('#search-q').fill('quetzalcoatl');
-  await Promise.all([page.waitForLoadState('load'), page.locator('#search-q').press('Enter')]);
-  await page.locator('#message-list').waitFor();
-  check((await row(page, subject).count()) === 0, 'a search for a word the message does not have still lists it');
+  await step(`"move" to ${folder} in the message view`, async () => {
+    await openFolder(page, 'INBOX');
+    await openMessage(page, subject);
+    await page.locator('#message-view select').first().selectOption({ label: folder });
+    await action(page, 'move', '#message-view');
+    await until(`IMAP to show the message in ${folder} and no more in INBOX`, async () =>
+      (await imapFind(folder)) && !(await imapFind('INBOX')));
+  });
+
+  await step('search', async () => {
+    await openFolder(page, folder);
+    await row(page, subject).first().waitFor();
+    await page.locator('#search-q').fill('zanzibar');
+    await clickNav(page, page.locator('#search-form [type=submit]'));
+    await need(page, '#message-list', 'the search results');
+    await row(page, subject).first().waitFor();
+    await page.locator('#search-q').fill('quetzalcoatl');
+    await clickNav(page, page.locator('#search-form [type=submit]'));
+    await need(page, '#message-list', 'the search results');
+    check((await row(page, subject).count()) === 0, 'a search for a word the message does not have still lists it');
+  });
 });

@@ -3,7 +3,7 @@
 // and the message list and a message at 390×844 (a phone). The pages are
 // checked like every other (no console error, nothing remote); the
 // pictures go to docs/webmail/ when WEBMAIL_SCREENSHOTS=1.
-import { run, login, row, openMessage, action, check, shot, Browser } from './lib.mjs';
+import { run, login, row, openMessage, action, clickNav, check, shot, Browser } from './lib.mjs';
 
 const open = process.env.WEBMAIL_SHOT_SUBJECT; // the HTML message to show
 
@@ -20,7 +20,7 @@ await run('screenshots', async (b) => {
   await shot(page, 'compose');
   const settings = page.locator('a[href*="settings"]:visible').first();
   check(await settings.count(), 'no link to the settings');
-  await Promise.all([page.waitForLoadState('load'), settings.click()]);
+  await clickNav(page, settings);
   await page.locator('main, form').first().waitFor();
   await shot(page, 'settings');
 
