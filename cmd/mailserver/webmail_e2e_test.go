@@ -9,12 +9,13 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -306,7 +307,7 @@ func (w *webmailE2E) testHostile(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no hostile corpus: %v", err)
 	}
-	remote := fmt.Sprintf("http://%s:%d", trackerHost, w.remote.port)
+	remote := fmt.Sprintf("https://%s:%d", trackerHost, w.remote.port)
 	ref := "From: Rita Reference <rita@remote.test>\r\nTo: " + webmailUser + "\r\nSubject: [reference] a harmless HTML mail\r\n" +
 		"Date: Wed, 02 Dec 2026 01:00:00 +0000\r\nMessage-ID: <reference@remote.test>\r\nMIME-Version: 1.0\r\n" +
 		"Content-Type: text/html; charset=utf-8\r\n\r\n<p>Hello <b>Alice</b>, nothing to see here.</p>\r\n"
@@ -320,7 +321,7 @@ func (w *webmailE2E) testHostile(t *testing.T) {
 			t.Fatal(err)
 		}
 		b = bytes.ReplaceAll(b, []byte("{{REMOTE}}"), []byte(remote))
-		b = bytes.ReplaceAll(b, []byte("{{REMOTE_HOSTPORT}}"), []byte(strings.TrimPrefix(remote, "http://")))
+		b = bytes.ReplaceAll(b, []byte("{{REMOTE_HOSTPORT}}"), []byte(strings.TrimPrefix(remote, "https://")))
 		b = bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
 		name := strings.TrimSuffix(filepath.Base(f), ".eml")
 		if !bytes.Contains(b, []byte("[hostile "+name+"]")) {
@@ -522,7 +523,8 @@ func startControl(t *testing.T, w *webmailE2E) string {
 	return "http://" + ln.Addr().String() + "/"
 }
 
-// remoteRecorder is the hostile corpus's "remote" web server: it answers
+// remoteRecorder is the hostile corpus's "remote" web server (HTTPS,
+// with httptest's certificate, which Chromium is told to accept): it answers
 // every request with a 1×1 PNG and records it.
 type remoteRecorder struct {
 	port int
@@ -536,27 +538,26 @@ var pixelPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x
 
 func startRemoteRecorder(t *testing.T) *remoteRecorder {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &remoteRecorder{port: ln.Addr().(*net.TCPAddr).Port}
-	srv := &http.Server{ReadHeaderTimeout: time.Minute, Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	rec := &remoteRecorder{}
+	// HTTPS: the webmail is on HTTPS, where Chromium upgrades http://
+	// images to https:// and blocks other plain-HTTP loads outright.
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		rec.mu.Lock()
 		rec.seen = append(rec.seen, r.Host+r.URL.RequestURI())
 		rec.mu.Unlock()
 		rw.Header().Set("Content-Type", "image/png")
 		rw.Write(pixelPNG)
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // Chromium's aborted handshakes
+	t.Cleanup(srv.Close)
+	rec.port = srv.Listener.Addr().(*net.TCPAddr).Port
 	return rec
 }
 
 func (r *remoteRecorder) hits() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return slices.Clone(r.seen)
+	return append([]string{}, r.seen...)
 }
 
 // testScreenshots fills erin's mailbox with ordinary mail and lets
