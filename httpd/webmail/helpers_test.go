@@ -3,6 +3,7 @@ package webmail
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -32,9 +33,17 @@ const testPassword = "correct horse battery"
 
 func newTestEnv(t testing.TB, mod ...func(*Options)) *testEnv {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "mail.db"), &store.Options{
-		AuthDelays: []time.Duration{0}, PasswordHashSlots: 2,
-	})
+	return newTestEnvWithStore(t, nil, mod...)
+}
+
+// newTestEnvWithStore is newTestEnv with the store's options changed by smod.
+func newTestEnvWithStore(t testing.TB, smod func(*store.Options), mod ...func(*Options)) *testEnv {
+	t.Helper()
+	so := &store.Options{AuthDelays: []time.Duration{0}, PasswordHashSlots: 2}
+	if smod != nil {
+		smod(so)
+	}
+	st, err := store.Open(filepath.Join(t.TempDir(), "mail.db"), so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +60,7 @@ func newTestEnv(t testing.TB, mod ...func(*Options)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := Options{Store: st, Hostname: "mail.example.test"}
+	o := Options{Store: st, Hostname: "mail.example.test", Logger: slog.New(slog.NewTextHandler(testLog{t}, nil))}
 	for _, m := range mod {
 		m(&o)
 	}
@@ -206,4 +215,12 @@ func mustURL(t testing.TB, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// testLog writes the handler's log into the test's.
+type testLog struct{ t testing.TB }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

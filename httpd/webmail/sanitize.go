@@ -95,6 +95,8 @@ func fixAttrs(n *html.Node, pm *parsedMessage, showRemote bool, remote *bool, bu
 		switch {
 		case key == "srcset" || key == "background" || key == "poster" || key == "lowsrc" || key == "dynsrc":
 			continue // sources we do not rewrite: never kept
+		case key == "id" || key == "name":
+			continue // the message names nothing in its document
 		case key == "src" && n.DataAtom == atom.Img:
 			v := strings.TrimSpace(a.Val)
 			lower := strings.ToLower(v)

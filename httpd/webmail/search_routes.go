@@ -128,6 +128,10 @@ func (h *Handler) serveSearch(w http.ResponseWriter, r *http.Request, s *Session
 	release := h.o.Store.HoldBodies()
 	defer release()
 	hits, err := h.search(ctx, s.UserID, form.Mailbox, crit)
+	if errors.Is(err, store.ErrNoSuchMailbox) {
+		http.NotFound(w, r)
+		return
+	}
 	if err != nil {
 		h.serverError(w, r, err)
 		return

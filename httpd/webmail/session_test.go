@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/mailserver/mailserver/store"
 )
 
 func TestLoginSetsStrictSessionCookie(t *testing.T) {
@@ -51,7 +53,7 @@ func TestLoginWrongPassword(t *testing.T) {
 }
 
 func TestLoginThrottledMessage(t *testing.T) {
-	e := newTestEnv(t)
+	e := newTestEnvWithStore(t, func(o *store.Options) { o.AuthGuessLimit = 5 })
 	// The store's guessing-run limit shared with IMAP: exhaust it from
 	// the test client's network, then even the right password is
 	// refused with a message saying to wait.
