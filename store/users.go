@@ -25,6 +25,9 @@ type User struct {
 	// SpamToInbox delivers what the spam filter marks as spam to INBOX
 	// (with the filter's header fields) rather than to Junk.
 	SpamToInbox bool
+	// Admin lets the user run the server from the webmail's
+	// administration pages.
+	Admin bool
 }
 
 type userRecord struct {
@@ -35,10 +38,12 @@ type userRecord struct {
 	Created time.Time `json:"created"`
 	// Absent in records written before the setting existed: false.
 	SpamToInbox bool `json:"spam_to_inbox,omitempty"`
+	// Absent in records written before the flag existed: not an admin.
+	Admin bool `json:"admin,omitempty"`
 }
 
 func (r *userRecord) user() *User {
-	return &User{ID: r.ID, Address: r.Address, Quota: r.Quota, Created: r.Created, SpamToInbox: r.SpamToInbox}
+	return &User{ID: r.ID, Address: r.Address, Quota: r.Quota, Created: r.Created, SpamToInbox: r.SpamToInbox, Admin: r.Admin}
 }
 
 // Usage is what a user's mail occupies.
@@ -207,6 +212,22 @@ func (s *Store) SetSpamToInbox(ctx context.Context, address string, inbox bool) 
 			return err
 		}
 		rec.SpamToInbox = inbox
+		return putUser(tx, rec)
+	})
+}
+
+// SetAdmin marks a user as an administrator (true) or not (false).
+func (s *Store) SetAdmin(ctx context.Context, address string, admin bool) error {
+	address = canonicalOrRaw(address)
+	return s.update(ctx, func(tx *bolt.Tx, _ *changes) error {
+		rec, err := getUser(tx, address)
+		if err != nil {
+			return err
+		}
+		if rec.Admin == admin {
+			return nil
+		}
+		rec.Admin = admin
 		return putUser(tx, rec)
 	})
 }

@@ -111,7 +111,7 @@ func adminEndpoints() []adminEndpoint {
 		endpoint(pathAliasList, func(ctx context.Context, a admin, _ noArgs) ([]store.Alias, error) {
 			return a.Aliases(ctx)
 		}),
-	}, append(append(append(queueEndpoints(), dkimEndpoints()...), backupEndpoints()...), spamEndpoints()...)...)
+	}, append(append(append(queueEndpoints(), dkimEndpoints()...), backupEndpoints()...), append(spamEndpoints(), userAdminEndpoints()...)...)...)
 }
 
 // adminErrorCodes maps wire codes to the errors they stand for.

@@ -124,6 +124,15 @@ func TestAdminEndpointsRoundTrip(t *testing.T) {
 		t.Fatalf("user spam of a missing user: %v, want ErrNotFound", err)
 	}
 
+	// user_admin_cmd.go
+	must(c.(userAdminFlag).SetAdmin(ctx, "alice@example.test", true))
+	if u, err := direct.st.UserByAddress(ctx, "alice@example.test"); err != nil || !u.Admin {
+		t.Fatalf("SetAdmin through the socket: %+v %v", u, err)
+	}
+	if err := c.(userAdminFlag).SetAdmin(ctx, "nobody@example.test", true); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("user admin of a missing user: %v, want ErrNotFound", err)
+	}
+
 	for _, ep := range adminEndpoints() {
 		if strings.HasPrefix(ep.path, "/v1/queue/") || strings.HasPrefix(ep.path, "/v1/dkim/") || strings.HasPrefix(ep.path, "/v1/backup/") {
 			continue // TestQueueAdminRoundTrip (queue_cmd_test.go), TestDKIMCommands (dkim_cmd_test.go), TestVerifyCompactRestoreCLI and TestScheduledBackups (backup_cmd_test.go)

@@ -50,15 +50,17 @@ func (c *cli) userCmd(ctx context.Context, args []string) error {
 		"del":    c.userDel,
 		"passwd": c.userPasswd,
 		"list":   c.userList,
-		"spam":   c.userSpam, // spam_cmd.go
+		"spam":   c.userSpam,  // spam_cmd.go
+		"admin":  c.userAdmin, // user_admin_cmd.go
 	})
 }
 
 func (c *cli) userAdd(ctx context.Context, args []string) error {
-	const synopsis = "ADDRESS [--password-stdin] [--quota-bytes N]"
+	const synopsis = "ADDRESS [--password-stdin] [--quota-bytes N] [--admin]"
 	fs := c.flags("user add", synopsis)
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
 	quotaBytes := fs.Int64("quota-bytes", 0, "mailbox size limit in bytes (0 = [quota] default_max_bytes)")
+	asAdmin := fs.Bool("admin", false, "make the user an administrator (webmail administration pages)")
 	pos, err := parseArgs(fs, synopsis, args)
 	if err != nil {
 		return err
@@ -82,6 +84,14 @@ func (c *cli) userAdd(ctx context.Context, args []string) error {
 		u, err := a.AddUser(ctx, pos[0], password, store.Quota{MaxBytes: *quotaBytes})
 		if err != nil {
 			return fmt.Errorf("add user: %w", err)
+		}
+		if *asAdmin {
+			if err := setAdmin(ctx, a, u.Address, true); err != nil {
+				return fmt.Errorf("user %s created, but making it an administrator failed (retry with: mailserver user admin %s): %w",
+					u.Address, u.Address, err)
+			}
+			fmt.Fprintf(c.stdout, "added user %s (administrator)\n", u.Address)
+			return nil
 		}
 		fmt.Fprintf(c.stdout, "added user %s\n", u.Address)
 		return nil
@@ -142,10 +152,14 @@ func (c *cli) userList(ctx context.Context, args []string) error {
 			return fmt.Errorf("list users: %w", err)
 		}
 		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ADDRESS\tQUOTA BYTES\tQUOTA MESSAGES\tCREATED")
+		fmt.Fprintln(tw, "ADDRESS\tQUOTA BYTES\tQUOTA MESSAGES\tCREATED\tADMIN")
 		for _, u := range users {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Address, quotaString(u.Quota.MaxBytes), quotaString(u.Quota.MaxMessages),
-				u.Created.Local().Format("2006-01-02 15:04"))
+			role := "-"
+			if u.Admin {
+				role = "admin"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Address, quotaString(u.Quota.MaxBytes), quotaString(u.Quota.MaxMessages),
+				u.Created.Local().Format("2006-01-02 15:04"), role)
 		}
 		return tw.Flush()
 	})

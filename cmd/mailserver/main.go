@@ -52,7 +52,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "", "run the mail server until SIGINT or SIGTERM", (*cli).serveCmd},
-		{"user", "add|del|passwd|list|spam ...", "manage accounts", (*cli).userCmd},
+		{"user", "add|del|passwd|list|spam|admin ...", "manage accounts", (*cli).userCmd},
 		{"domain", "add|del|list ...", "manage local domains", (*cli).domainCmd},
 		{"alias", "add|del|list ...", "manage aliases and catch-alls", (*cli).aliasCmd},
 		{"queue", "list|show|retry|delete|bounce ...", "inspect and manage outbound mail", (*cli).queueCmd},
