@@ -1,6 +1,6 @@
 // Administration: an administrator follows the nav to the admin pages
 // and adds a user there (the Go side then logs that user in over IMAP).
-import { run, url, login, clickNav, check, shot } from './lib.mjs';
+import { run, url, login, clickNav, check, shot, Failure } from './lib.mjs';
 
 const address = process.env.WEBMAIL_NEW_USER;
 const password = process.env.WEBMAIL_NEW_PASSWORD;
@@ -19,7 +19,7 @@ await run('admin', async (b) => {
   await page.locator('#admin-user-password2').fill(password);
   await clickNav(page, page.locator('[data-action="admin-user-add"]'));
   await page.locator(`#admin-user-list tr[data-address="${address}"]`).waitFor();
-  check(!(await page.locator('#admin-error').count()), `the admin page reported: ${await page.locator('#admin-error').innerText().catch(() => '')}`);
+  if (await page.locator('#admin-error').count()) throw new Failure(`the admin page reported: ${await page.locator('#admin-error').innerText()}`);
   await shot(page, 'admin-users');
   await page.goto(url('admin/queue'));
   await page.locator('h1').first().waitFor();

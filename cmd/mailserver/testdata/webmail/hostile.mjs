@@ -136,7 +136,7 @@ async function openSiteLinks(b, page, frame, what) {
     if (!href || !URL.canParse(href)) continue;
     const u = new URL(href);
     if (u.hostname !== env.host || (u.pathname === here.pathname && u.search === here.search) || u.pathname.startsWith('/webmail/mailbox/')) continue;
-    const p = await b.newPage();
+    const p = await probePage(b);
     try {
       const resp = await p.goto(href);
       if (resp) {
@@ -151,9 +151,16 @@ async function openSiteLinks(b, page, frame, what) {
       if (e instanceof Failure) throw e;
       if (!/Download is starting|net::ERR_ABORTED/.test(e.message)) throw new Failure(`${what}: opening ${href}: ${e.message}`);
     }
-    await p.close();
     b.check(`${what}: opening ${href}`);
   }
+}
+
+// probePage is the one extra page the site links are opened in (a new
+// one if a link closed or broke it).
+let probe = null;
+async function probePage(b) {
+  if (!probe || probe.isClosed()) probe = await b.newPage();
+  return probe;
 }
 
 async function remoteHits() {
