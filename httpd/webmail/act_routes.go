@@ -90,7 +90,9 @@ func (h *Handler) actMessages(w http.ResponseWriter, r *http.Request, s *Session
 		return
 	}
 	back := safeBack(r.PostFormValue("back"), defaultBox)
-	if (op == "move" || op == "delete") && strings.HasPrefix(back, "/webmail/message/") {
+	// After moving, deleting or marking unread from the message view,
+	// the list: showing the message again would mark it read again.
+	if (op == "move" || op == "delete" || op == "unread") && strings.HasPrefix(back, "/webmail/message/") {
 		back = fmt.Sprintf("/webmail/mailbox/%d", defaultBox)
 	}
 	http.Redirect(w, r, withNotice(back, strings.Join(notices, " ")), http.StatusSeeOther)

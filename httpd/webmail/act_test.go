@@ -204,3 +204,30 @@ func TestRequestLimits(t *testing.T) {
 		t.Errorf("long search: %s", r.Status)
 	}
 }
+
+// TestMarkUnreadFromView: "mark unread" in the message view leaves it
+// unread (the view is not shown again, which would mark it read).
+func TestMarkUnreadFromView(t *testing.T) {
+	e := newTestEnv(t)
+	uid := e.deliver(e.alice, "INBOX", "Subject: one\n\nx\n")
+	inbox := e.mailbox(e.alice, "INBOX")
+	c := e.client().mustLogin("alice@example.test")
+	view := fmt.Sprintf("/webmail/message/%d/%d", inbox.ID, uid)
+	c.get(view)
+	if e.mailbox(e.alice, "INBOX").Unseen != 0 {
+		t.Fatal("opening did not mark read")
+	}
+	r, _ := c.post("/webmail/messages", url.Values{"mailbox": {fmt.Sprint(inbox.ID)}, "uid": {fmt.Sprint(uid)}, "op": {"unread"}, "back": {view}})
+	loc := r.Header.Get("Location")
+	if strings.HasPrefix(loc, "/webmail/message/") {
+		t.Fatalf("back to the view: %q", loc)
+	}
+	c.get(loc)
+	// The page's live refresh of a view does not mark read either.
+	req, _ := http.NewRequest("GET", e.srv.URL+view, nil)
+	req.Header.Set("X-Requested-With", "fetch")
+	c.do(req)
+	if e.mailbox(e.alice, "INBOX").Unseen != 1 {
+		t.Fatal("marked read again")
+	}
+}

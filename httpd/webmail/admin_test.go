@@ -151,7 +151,8 @@ func TestAdminRefusesAnonymous(t *testing.T) {
 }
 
 // TestAdminRefusesMissingCSRF: the administrator's own session without
-// the token, with a wrong one, or from another origin changes nothing.
+// the token, with a wrong one, from another origin, or by GET changes
+// nothing.
 func TestAdminRefusesMissingCSRF(t *testing.T) {
 	e, ta := newAdminEnv(t)
 	queueOne(t, ta, "far@remote.test")
@@ -177,6 +178,12 @@ func TestAdminRefusesMissingCSRF(t *testing.T) {
 		req.Header.Set("Sec-Fetch-Site", "cross-site")
 		resp, body := alice.do(req)
 		wantStatus(t, "cross-site POST "+p.path, resp, body, http.StatusForbidden)
+		// A GET (a link, an image) changes nothing either.
+		// (405; retry-all reads as the page of queue ID "retry-all": 404.)
+		resp, body = alice.get(p.path + "?" + f.Encode())
+		if resp.StatusCode != http.StatusMethodNotAllowed && resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("GET %s: %s, want 405\n%s", p.path, resp.Status, body)
+		}
 	}
 	if after := snapshot(t, e, ta); after != before {
 		t.Fatalf("requests without a valid CSRF token changed things:\nbefore %s\nafter  %s", before, after)

@@ -51,6 +51,11 @@ func TestIsolation(t *testing.T) {
 	e := newTestEnv(t)
 	uid := e.deliver(e.bob, "INBOX", "From: x@example.org\nSubject: bob's secret\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\nsecret text\n--b\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=secret.pdf\n\n%PDF\n--b--\n")
 	bobInbox := e.mailbox(e.bob, "INBOX")
+	// Mailbox IDs and UIDs are per user: alice's own message has the
+	// same numbers, and naming them shows hers.
+	if own := e.deliver(e.alice, "INBOX", "From: y@example.org\nSubject: alice's own\n\nmine\n"); own != uid || e.mailbox(e.alice, "INBOX").ID != bobInbox.ID {
+		t.Logf("numbers differ: alice's %d, bob's %d", own, uid)
+	}
 	c := e.client().mustLogin("alice@example.test")
 	msg := fmt.Sprintf("/webmail/message/%d/%d", bobInbox.ID, uid)
 	for _, p := range []string{msg, msg + "/frame", msg + "/part/2", msg + "/raw",
@@ -64,6 +69,10 @@ func TestIsolation(t *testing.T) {
 			t.Errorf("GET %s: alice sees bob's mail", p)
 		}
 	}
+	if _, page := c.get(msg); !strings.Contains(page, "alice&#39;s own") {
+		t.Error("alice's own message not shown under its numbers")
+	}
+	// Acting on those numbers acts on alice's own message only.
 	for _, op := range []string{"read", "flag", "delete", "move"} {
 		for _, sel := range []url.Values{
 			{"mailbox": {fmt.Sprint(bobInbox.ID)}, "uid": {fmt.Sprint(uid)}},

@@ -79,7 +79,8 @@ func (h *Handler) checkCSRF(w http.ResponseWriter, r *http.Request) bool {
 // site. Requests without the headers (non-browser clients) pass: the
 // token decides.
 func sameOrigin(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
+	site := r.Header.Get("Sec-Fetch-Site")
+	switch site {
 	case "", "same-origin", "none":
 	default:
 		return false
@@ -87,6 +88,12 @@ func sameOrigin(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" {
 		return true
+	}
+	if o == "null" {
+		// Sent for a page whose referrer policy is no-referrer (Fetch
+		// §3.1), and by opaque origins such as a sandboxed frame: only
+		// believed with the browser's word that it is same-origin.
+		return site == "same-origin"
 	}
 	u, err := url.Parse(o)
 	return err == nil && u.Host == r.Host

@@ -21,16 +21,18 @@ type folder struct {
 	Current    bool
 }
 
-// specialIcons are text symbols for RFC 6154 special uses (and INBOX).
+// specialIcons are text symbols for RFC 6154 special uses (and INBOX),
+// from the Dingbats and Geometric Shapes blocks that common fonts (DejaVu,
+// the system fonts of phones) have, unlike emoji.
 var specialIcons = map[string]string{
-	"INBOX":    "📥",
-	`\Sent`:    "📤",
-	`\Drafts`:  "📝",
-	`\Trash`:   "🗑",
+	"INBOX":    "✉",
+	`\Sent`:    "➤",
+	`\Drafts`:  "✎",
+	`\Trash`:   "✖",
 	`\Junk`:    "⚠",
-	`\Archive`: "🗄",
+	`\Archive`: "▤",
 	`\Flagged`: "⚑",
-	`\All`:     "✉",
+	`\All`:     "▦",
 }
 
 // folderOrder puts INBOX first, then the special folders, then the rest
@@ -57,7 +59,7 @@ func (h *Handler) folders(ctx context.Context, userID, current uint64) ([]folder
 		}
 		f.Icon = specialIcons[key]
 		if f.Icon == "" {
-			f.Icon = "📁"
+			f.Icon = "▸"
 		}
 		out = append(out, f)
 	}

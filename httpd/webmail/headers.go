@@ -15,7 +15,10 @@ func setPageHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", pageCSP)
 	h.Set("X-Frame-Options", "SAMEORIGIN")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// Same-origin: the browser's Origin header stays meaningful for the
+	// CSRF check; nothing leaves for other sites (message links also
+	// carry rel=noreferrer, and the frame has its own no-referrer).
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 }

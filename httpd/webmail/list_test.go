@@ -2,6 +2,7 @@ package webmail
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -48,5 +49,33 @@ func TestMailboxListPaged(t *testing.T) {
 	_, body = c.get(fmt.Sprintf("/webmail/mailbox/%d?size=100000", inbox.ID))
 	if n := strings.Count(body, "<tr data-uid="); n != 25 {
 		t.Fatalf("size capped page has %d rows", n)
+	}
+}
+
+func TestMailboxListThreads(t *testing.T) {
+	e := newTestEnv(t)
+	e.deliver(e.alice, "INBOX", "From: a@example.org\nSubject: plan\nMessage-ID: <root@x>\n\nx\n")
+	e.deliver(e.alice, "INBOX", "From: b@example.org\nSubject: other\nMessage-ID: <other@x>\n\nx\n")
+	e.deliver(e.alice, "INBOX", "From: c@example.org\nSubject: Re: plan\nMessage-ID: <r1@x>\nIn-Reply-To: <root@x>\nReferences: <root@x>\n\nx\n")
+	e.deliver(e.alice, "INBOX", "From: d@example.org\nSubject: Re: Re: plan\nMessage-ID: <r2@x>\nIn-Reply-To: <r1@x>\nReferences: <root@x> <r1@x>\n\nx\n")
+	c := e.client().mustLogin("alice@example.test")
+	inbox := e.mailbox(e.alice, "INBOX")
+	_, body := c.get(fmt.Sprintf("/webmail/mailbox/%d?threads=1", inbox.ID))
+	order := regexp.MustCompile(`<tr data-uid="(\d+)"`).FindAllStringSubmatch(body, -1)
+	var got []string
+	for _, m := range order {
+		got = append(got, m[1])
+	}
+	// The conversation of the newest message (4) first, with 3 and 1
+	// under it, then 2.
+	if strings.Join(got, ",") != "4,3,1,2" {
+		t.Errorf("thread order %v", got)
+	}
+	if !strings.Contains(body, `title="Messages in this conversation">3</span>`) || strings.Count(body, "in-thread") != 2 {
+		t.Errorf("thread marks missing")
+	}
+	_, body = c.get(fmt.Sprintf("/webmail/mailbox/%d", inbox.ID))
+	if strings.Contains(body, "in-thread") {
+		t.Error("grouped without asking")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"mime"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -128,7 +129,8 @@ func (h *Handler) serveMessage(w http.ResponseWriter, r *http.Request, s *Sessio
 	}
 	ctx := r.Context()
 	q := r.URL.Query()
-	if !om.Msg.HasFlag(`\Seen`) {
+	// The page's own refresh (live updates) does not count as opening.
+	if !om.Msg.HasFlag(`\Seen`) && !isFetch(r) {
 		if _, err := h.o.Store.StoreFlags(ctx, s.UserID, om.Mailbox.ID, []uint32{om.Msg.UID}, store.FlagsAdd,
 			[]string{`\Seen`}, store.StoreFlagsOptions{}); err != nil {
 			h.log.Warn("webmail: mark read", "err", err)
@@ -241,23 +243,42 @@ func (h *Handler) serveFrame(w http.ResponseWriter, r *http.Request, s *Session)
 	}
 	remote := r.URL.Query().Get("remote") == "1"
 	var data struct {
-		Plain string
+		Plain template.HTML
 		HTML  template.HTML
 	}
 	if b := om.Parsed.Body; b != nil {
 		if b.Type == "text/html" {
 			data.HTML = template.HTML(sanitizeHTML(h.sanitizer, b.text(), om.Parsed, remote).HTML)
 		} else {
-			data.Plain = b.text()
+			data.Plain = linkify(b.text())
 		}
 	}
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", frameCSP(remote))
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	hd.Set("Referrer-Policy", "no-referrer")
 	if err := frameTemplate.Execute(w, data); err != nil {
 		h.log.Debug("webmail: write frame", "err", err)
 	}
+}
+
+// urlInText finds web links in plain text.
+var urlInText = regexp.MustCompile(`https?://[^\s<>"'()\[\]{}]+[^\s<>"'()\[\]{}.,;:!?]`)
+
+// linkify escapes plain text for HTML and makes its http(s) links
+// clickable (opened outside the frame, without referrer).
+func linkify(text string) template.HTML {
+	var b strings.Builder
+	last := 0
+	for _, m := range urlInText.FindAllStringIndex(text, -1) {
+		b.WriteString(template.HTMLEscapeString(text[last:m[0]]))
+		u := template.HTMLEscapeString(text[m[0]:m[1]])
+		b.WriteString(`<a href="` + u + `" target="_blank" rel="noopener noreferrer nofollow">` + u + `</a>`)
+		last = m[1]
+	}
+	b.WriteString(template.HTMLEscapeString(text[last:]))
+	return template.HTML(b.String())
 }
 
 // servePart downloads one part: always as an attachment (never shown

@@ -135,3 +135,14 @@ func TestContentDispositionFilename(t *testing.T) {
 		t.Errorf("control characters kept: %q", got)
 	}
 }
+
+func TestLinkify(t *testing.T) {
+	got := string(linkify(`see https://example.org/a?b=1&c=<2> and "http://x.test/p". <script>`))
+	want := `see <a href="https://example.org/a?b=1&amp;c=" target="_blank" rel="noopener noreferrer nofollow">https://example.org/a?b=1&amp;c=</a>&lt;2&gt; and &#34;<a href="http://x.test/p" target="_blank" rel="noopener noreferrer nofollow">http://x.test/p</a>&#34;. &lt;script&gt;`
+	if got != want {
+		t.Errorf("linkify:\n%s\nwant\n%s", got, want)
+	}
+	if got := string(linkify("javascript:alert(1) and mailto:x@y")); strings.Contains(got, "<a") {
+		t.Errorf("non-web link made clickable: %s", got)
+	}
+}

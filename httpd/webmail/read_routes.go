@@ -32,6 +32,9 @@ func (d *mailboxData) PageTitle() string {
 	if d.Query != "" {
 		return "Search: " + d.Query
 	}
+	if d.Mailbox == nil {
+		return "Search"
+	}
 	return d.Mailbox.Name
 }
 

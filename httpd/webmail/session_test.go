@@ -161,3 +161,26 @@ func TestEndUserEndsOtherSessions(t *testing.T) {
 		t.Errorf("another user's session: %s", r.Status)
 	}
 }
+
+// TestLoginOriginNull: a browser sends "Origin: null" where the referrer
+// policy hides the origin; with Sec-Fetch-Site same-origin that is a
+// login from our own form, from anywhere else it is refused.
+func TestLoginOriginNull(t *testing.T) {
+	e := newTestEnv(t)
+	for _, tc := range []struct {
+		site string
+		want int
+	}{{"same-origin", http.StatusSeeOther}, {"cross-site", http.StatusForbidden}, {"same-site", http.StatusForbidden}} {
+		c := e.client()
+		_, page := c.get("/webmail/login")
+		token := csrfFieldRe.FindStringSubmatch(page)[1]
+		req, _ := http.NewRequest("POST", e.srv.URL+"/webmail/login", strings.NewReader(url.Values{
+			"csrf": {token}, "address": {"alice@example.test"}, "password": {testPassword}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "null")
+		req.Header.Set("Sec-Fetch-Site", tc.site)
+		if r, _ := c.do(req); r.StatusCode != tc.want {
+			t.Errorf("Sec-Fetch-Site %s: %s, want %d", tc.site, r.Status, tc.want)
+		}
+	}
+}

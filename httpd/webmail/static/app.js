@@ -135,10 +135,37 @@
     es.addEventListener("logout", function () { es.close(); location.href = "/webmail/login"; });
   }
 
+  // Keyboard: j / k (or arrow keys on a row) move between messages of
+  // the list, x selects, Enter opens (the subject link has the focus).
+  function keyboard() {
+    document.addEventListener("keydown", function (ev) {
+      if (ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
+      var t = ev.target;
+      if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) && t.type !== "checkbox")) { return; }
+      var links = Array.prototype.slice.call(document.querySelectorAll("#message-list td.subject a"));
+      if (links.length === 0) { return; }
+      var row = t && t.closest ? t.closest("#message-list tr[data-uid]") : null;
+      var i = row ? links.indexOf(row.querySelector("td.subject a")) : -1;
+      var key = ev.key;
+      if (key === "j" || (key === "ArrowDown" && row)) {
+        links[Math.min(links.length - 1, i + 1)].focus();
+        ev.preventDefault();
+      } else if (key === "k" || (key === "ArrowUp" && row)) {
+        links[Math.max(0, i - 1)].focus();
+        ev.preventDefault();
+      } else if (key === "x" && row) {
+        var c = row.querySelector('input[name="uid"]');
+        if (c) { c.checked = !c.checked; markRows(); }
+        ev.preventDefault();
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setTitle(parseInt(document.body.dataset.unread, 10) || 0);
     wireList();
     wireFolders();
+    keyboard();
     live();
   });
 })();
