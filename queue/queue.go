@@ -108,6 +108,9 @@ type Options struct {
 	// nil sends everything unsigned.
 	DKIM DKIMKeys
 
+	// Sieve turns on filtering at local delivery (filter.go).
+	Sieve SieveOptions
+
 	// Metrics, if set, counts deliveries and reports the queue's length
 	// at scrape time (metrics.go); nil records nothing.
 	Metrics *Metrics
@@ -220,6 +223,8 @@ type Queue struct {
 	pool *connPool
 	// dkimKeys holds the parsed DKIM signing keys (dkim.go).
 	dkimKeys dkimKeyCache
+	// scripts holds the compiled Sieve scripts (filter.go).
+	scripts scriptCache
 
 	mu sync.Mutex
 	// inbox holds the jobs of newly queued messages, handed from Submit

@@ -40,6 +40,15 @@ type Envelope struct {
 	// except for users who asked for their spam in INBOX
 	// (store.User.SpamToInbox), where only the added header fields mark it.
 	Spam bool
+	// RejectAtData says the client waits for the reply to DATA and may be
+	// refused (port 25): when Sieve scripts reject the message for every
+	// recipient, Submit stores nothing and returns a *RejectedError (550
+	// 5.7.1, RFC 5429 §2.1). Otherwise a reject becomes a DSN.
+	RejectAtData bool
+
+	// own marks the queue's own messages (DSNs, vacation replies), which
+	// no Sieve script filters.
+	own bool
 }
 
 // Recipient is one RCPT TO with its DSN parameters (RFC 3461 §4.1, §4.2).
@@ -78,6 +87,10 @@ type Result struct {
 	// and over-quota recipients at RCPT already, so here they only arise
 	// from a race (a quota filled meanwhile).
 	Failed []RecipientError
+	// Filtered counts the local recipients whose Sieve script kept no
+	// copy (discard, redirect, reject with a DSN): taken care of,
+	// although nothing may have been stored for them.
+	Filtered int
 }
 
 // Submit routes env's recipients and stores body (CRLF line endings, as
@@ -107,21 +120,39 @@ func (q *Queue) Submit(ctx context.Context, env *Envelope, body *store.Body) (*R
 		if err != nil {
 			return nil, fmt.Errorf("queue: submit: %w", err)
 		}
+		// A user with several copies (Sieve fileinto) failed only when
+		// none of them was stored.
+		storedFor := map[uint64]bool{}
 		for i, d := range sr.Local {
-			if d.Err != nil {
-				res.Failed = append(res.Failed, RecipientError{Address: p.localRcpt[i], Err: d.Err})
-				continue
+			if d.Err == nil {
+				storedFor[p.sub.Local[i].UserID] = true
+				res.Local++
 			}
-			res.Local++
+		}
+		failed := map[uint64]bool{}
+		for i, d := range sr.Local {
+			if uid := p.sub.Local[i].UserID; d.Err != nil && !storedFor[uid] && !failed[uid] {
+				failed[uid] = true
+				res.Failed = append(res.Failed, RecipientError{Address: p.localRcpt[i], Err: d.Err})
+			}
 		}
 		if sr.QueueID != 0 {
 			res.QueueID, res.Remote = sr.QueueID, len(p.sub.Outbound.Recipients)
 			q.announce(sr.QueueID, p.sub.Outbound.Recipients)
 		}
+		for i, ar := range sr.Also {
+			if ar.QueueID != 0 {
+				q.announce(ar.QueueID, p.sub.Also[i].Outbound.Recipients)
+			}
+			if ar.Suppressed {
+				q.log.Debug("vacation reply already sent in this period", "sender", env.From)
+			}
+		}
 	}
+	res.Filtered = p.filtered
 	// When nothing was stored the caller refuses the whole message (the
 	// SMTP client gets the error), so a DSN would notify twice.
-	if len(res.Failed) > 0 && env.From != "" && res.Local+res.Remote > 0 {
+	if len(res.Failed) > 0 && env.From != "" && res.Local+res.Remote+res.Filtered > 0 {
 		q.bounceRejected(ctx, env, body, res.Failed)
 	}
 	q.opts.Metrics.submitted(res) // metrics.go
@@ -133,6 +164,7 @@ type prepared struct {
 	sub       *store.Submission // nil: nothing to store
 	localRcpt []string          // the recipient address of each sub.Local
 	failed    []RecipientError  // recipients that route nowhere
+	filtered  int               // Result.Filtered
 }
 
 // prepare routes env's recipients (see Submit) into a Submission whose
@@ -144,6 +176,11 @@ func (q *Queue) prepare(ctx context.Context, env *Envelope, body *store.Body, no
 	var remote []store.QueuedRecipient
 	seenRemote := map[string]bool{}
 	forwarder := "" // the local domain of the first alias forwarding to a remote address
+	filtering := q.opts.Sieve.Store != nil && !env.own
+	msg := &filterMessage{body: body}
+	var redirects []redirectTask
+	var vacations []vacationTask
+	var rejections []rejection
 	for _, rcpt := range env.Recipients {
 		routes, local, err := rcpt.Routes, rcpt.Local, error(nil)
 		if !rcpt.Resolved {
@@ -167,8 +204,34 @@ func (q *Queue) prepare(ctx context.Context, env *Envelope, body *store.Body, no
 				if env.Junk || (env.Spam && !r.Local.SpamToInbox) {
 					d.SpecialUse = `\Junk`
 				}
-				locals = append(locals, d)
-				p.localRcpt = append(p.localRcpt, rcpt.Address)
+				var f *filtered
+				if filtering {
+					var err error
+					if f, err = q.filter(ctx, env, rcpt.Address, r.Local, d, msg, now); err != nil {
+						return nil, fmt.Errorf("queue: sieve script of %s: %w", r.Local.Address, err)
+					}
+				}
+				if f == nil {
+					locals = append(locals, d)
+					p.localRcpt = append(p.localRcpt, rcpt.Address)
+					continue
+				}
+				for _, fd := range f.deliveries {
+					locals = append(locals, fd)
+					p.localRcpt = append(p.localRcpt, rcpt.Address)
+				}
+				if len(f.deliveries) == 0 {
+					p.filtered++
+				}
+				for _, a := range f.redirects {
+					redirects = append(redirects, redirectTask{rcpt: rcpt, user: r.Local, address: a})
+				}
+				if f.reject != nil {
+					rejections = append(rejections, rejection{rcpt: rcpt, user: r.Local.Address, reason: f.reject.Reason})
+				}
+				if f.vacation != nil {
+					vacations = append(vacations, vacationTask{user: r.Local, rcpt: rcpt.Address, action: f.vacation, seconds: f.seconds, script: f.script})
+				}
 			case r.Remote != "" && !seenRemote[strings.ToLower(r.Remote)]:
 				seenRemote[strings.ToLower(r.Remote)] = true
 				orcpt := rcpt.ORcpt
@@ -185,10 +248,74 @@ func (q *Queue) prepare(ctx context.Context, env *Envelope, body *store.Body, no
 			}
 		}
 	}
-	if len(locals) == 0 && len(remote) == 0 {
+	// Redirects (RFC 5228 §4.2) go where mail for their address goes:
+	// a local account gets a copy in INBOX (unfiltered, so scripts
+	// cannot loop through each other), a remote address joins the
+	// outbound entry, with the SRS sender of the redirecting user's
+	// domain, as alias forwarding has.
+	for _, rd := range redirects {
+		routes, local, err := q.st.Resolve(ctx, rd.address)
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalidAddress) {
+			q.log.Warn("sieve redirect to an address that does not exist; ignored",
+				"user", rd.user.Address, "address", rd.address)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("queue: route redirect to %s: %w", rd.address, err)
+		}
+		if !local {
+			routes = []store.Route{{Remote: rd.address}}
+		}
+		for _, r := range routes {
+			switch {
+			case r.Local != nil && !seenUser[r.Local.ID]:
+				seenUser[r.Local.ID] = true
+				locals = append(locals, store.LocalDelivery{UserID: r.Local.ID})
+				p.localRcpt = append(p.localRcpt, rd.address)
+			case r.Remote != "" && !seenRemote[strings.ToLower(r.Remote)]:
+				seenRemote[strings.ToLower(r.Remote)] = true
+				orcpt := rd.rcpt.ORcpt
+				if orcpt == "" {
+					orcpt = "rfc822;" + rd.rcpt.Address
+				}
+				if forwarder == "" {
+					forwarder = addressDomain(rd.user.Address)
+				}
+				remote = append(remote, store.QueuedRecipient{
+					Address: r.Remote, Notify: rd.rcpt.Notify, ORcpt: orcpt,
+					State: store.RcptQueued, NextAttempt: now,
+				})
+			}
+		}
+	}
+	var also []*store.Submission
+	for i := range vacations {
+		a, err := q.vacationSubmission(ctx, env, &vacations[i], msg, now)
+		if err != nil {
+			return nil, err
+		}
+		if a != nil {
+			also = append(also, a)
+		}
+	}
+	if len(rejections) > 0 {
+		if env.RejectAtData && len(locals) == 0 && len(remote) == 0 && len(also) == 0 && len(rejections) == len(env.Recipients) {
+			r := rejections[0]
+			q.log.Info("message rejected by a sieve script", "user", r.user, "from", env.From)
+			return nil, &RejectedError{Recipient: r.rcpt.Address, Reason: rejectReplyText(r.reason)}
+		}
+		a, err := q.rejectDSN(ctx, env, body, rejections, now)
+		if err != nil {
+			return nil, err
+		}
+		if a != nil {
+			also = append(also, a)
+		}
+	}
+	if len(locals) == 0 && len(remote) == 0 && len(also) == 0 {
 		return p, nil
 	}
-	sub := &store.Submission{Body: body, Local: locals}
+	sub := &store.Submission{Body: body, Local: locals, Also: also}
 	// What leaves is DKIM-signed here, once: the signature is part of
 	// the stored outbound body (dkim.go).
 	outbound := body
@@ -285,7 +412,7 @@ func (q *Queue) bounceRejected(ctx context.Context, env *Envelope, body *store.B
 // prepareDSN routes a DSN to the original sender, with the null sender.
 func (q *Queue) prepareDSN(ctx context.Context, sender string, dsn []byte, now time.Time) (*prepared, error) {
 	// Trusted: a DSN is this server's own mail, and signed (dkim.go).
-	p, err := q.prepare(ctx, &Envelope{Trusted: true, Recipients: []Recipient{{Address: sender, Notify: []string{"NEVER"}}}}, store.NewBody(dsn), now)
+	p, err := q.prepare(ctx, &Envelope{Trusted: true, own: true, Recipients: []Recipient{{Address: sender, Notify: []string{"NEVER"}}}}, store.NewBody(dsn), now)
 	if err != nil {
 		return nil, err
 	}

@@ -107,6 +107,8 @@ func (s *session) receive(r io.Reader) error {
 		Body8Bit:   tx.opts.Body == smtp.Body8BitMIME || tx.opts.Body == smtp.BodyBinaryMIME || scan.eightBit,
 		Junk:       junk,
 		Spam:       spam,
+		// Port 25: a Sieve reject of every recipient is a 550 here.
+		RejectAtData: !submission,
 	}
 	if tx.user != nil {
 		env.AuthUser = tx.user.Address
@@ -123,7 +125,7 @@ func (s *session) receive(r io.Reader) error {
 		// RCPT checked these; a quota that filled meanwhile lands here.
 		s.log.Warn("recipient not delivered", "id", id, "rcpt", f.Address, "err", f.Err)
 	}
-	if res.Local+res.Remote == 0 {
+	if res.Local+res.Remote+res.Filtered == 0 {
 		if len(res.Failed) > 0 {
 			return reply(s.log, "DATA", res.Failed[0].Err)
 		}

@@ -91,6 +91,12 @@ func reply(log *slog.Logger, what string, err error) error {
 	if errors.As(err, &se) {
 		return se
 	}
+	// RFC 5429 §2.1: a Sieve reject answered at DATA, with the script's
+	// reason (the queue made it one line of printable ASCII).
+	var rej *queue.RejectedError
+	if errors.As(err, &rej) {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: rej.Reason}
+	}
 	switch {
 	case errors.Is(err, store.ErrNoSpace):
 		return errSystemFull // the store logs the full disk, once

@@ -22,6 +22,14 @@
 //	             imported       u64 mailbox ID ‖ 16 bytes of SHA-256 of the body →
 //	                            u32 UID (import dedup keys, import.go)
 //	             importstate    source → ImportState (JSON; migration resume points)
+//	             vacation       u16 len ‖ handle ‖ sender → u64 expiry (unix nanos;
+//	                            Sieve vacation memory, vacation.go)
+//	             sieve          bucket (sieve.go), made by the first write:
+//	                              scripts  name (RFC 5804 §1.6, NFC) → u64 unix
+//	                                       nanos of the last change ‖ the script
+//	                              active   → the active script's name (absent: none)
+//	                            its sequence is the script version, advanced
+//	                            by every write (ActiveSieveScript)
 //	bodies     u64 body ID → bodyRecord (refcount, size, chunk count)
 //	chunks     u64 body ID ‖ u32 chunk number → at most ChunkSize bytes
 //	bodycache  u64 body ID → opaque bytes (protocol caches, e.g. IMAP BODYSTRUCTURE)

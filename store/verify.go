@@ -29,6 +29,7 @@ import (
 //     entries using it (0 only while it is listed in bodygc);
 //   - every body has all its chunks, of the lengths its record implies, and
 //     no chunk, cache entry or bodygc entry belongs to no body;
+//   - Sieve scripts have valid names and records, and the active one exists;
 //   - every queue entry has a pending recipient and exactly its one entry in
 //     the due index, and the due index has nothing else.
 //
@@ -304,10 +305,14 @@ func (v *verifier) account(userID uint64, acct *bolt.Bucket) error {
 	for k, val := c.First(); k != nil; k, val = c.Next() {
 		switch {
 		case string(k) == "usage", string(k) == "quota", string(k) == "mboxnames", string(k) == "mboxes", string(k) == "subs":
+		case bytes.Equal(k, bucketSieve) && val == nil:
+			v.sieve(where, acct.Bucket(k)) // sieve.go
 		case bytes.Equal(k, bucketImported), bytes.Equal(k, bucketImportState):
 			// import.go: keys of what was imported (they may name messages
 			// since expunged and folders since deleted, by design) and
 			// migration resume points.
+		case bytes.Equal(k, bucketVacation) && val == nil:
+			// vacation.go: who got a vacation reply, until when.
 		case len(k) == 9 && k[0] == 'm' && val == nil:
 			if recs[be64(k[1:])] == nil {
 				v.problem("%s: message bucket %d belongs to no mailbox", where, be64(k[1:]))
@@ -324,6 +329,36 @@ func (v *verifier) account(userID uint64, acct *bolt.Bucket) error {
 			where, u.Bytes, u.Messages, total.Bytes, total.Messages)
 	}
 	return nil
+}
+
+// sieve checks an account's Sieve scripts (sieve.go).
+func (v *verifier) sieve(where string, sv *bolt.Bucket) {
+	scripts := sv.Bucket(bucketSieveScripts)
+	c := sv.Cursor()
+	for k, val := c.First(); k != nil; k, val = c.Next() {
+		switch {
+		case bytes.Equal(k, bucketSieveScripts) && val == nil:
+		case bytes.Equal(k, keySieveActive) && val != nil:
+			if scripts == nil || scripts.Get(val) == nil {
+				v.problem("%s: the active Sieve script %q does not exist", where, val)
+			}
+		default:
+			v.problem("%s: sieve: stray key %q", where, k)
+		}
+	}
+	if scripts == nil {
+		return
+	}
+	scripts.ForEach(func(k, val []byte) error {
+		if val == nil {
+			v.problem("%s: sieve scripts: stray bucket %q", where, k)
+		} else if n, err := CheckScriptName(string(k)); err != nil || n != string(k) {
+			v.problem("%s: Sieve script name %q is not valid (RFC 5804 §1.6)", where, k)
+		} else if _, _, ok := sieveRecord(val); !ok {
+			v.problem("%s: Sieve script %q: record of %d bytes", where, k, len(val))
+		}
+		return nil
+	})
 }
 
 // mailbox checks a mailbox's messages against its record and returns

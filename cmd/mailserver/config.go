@@ -55,7 +55,8 @@ type Config struct {
 	Quota    QuotaConfig    `toml:"quota"`
 	MTASTS   MTASTSConfig   `toml:"mta_sts"`
 	Backup   BackupConfig   `toml:"backup"`
-	Spam     SpamConfig     `toml:"spam"` // config_spam.go
+	Spam     SpamConfig     `toml:"spam"`  // config_spam.go
+	Sieve    SieveConfig    `toml:"sieve"` // config_sieve.go
 }
 
 // ListenConfig holds one address per listener; "" turns it off.
@@ -300,6 +301,7 @@ func defaultConfig() Config {
 		},
 		Backup: BackupConfig{Interval: duration{defaultBackupInterval}, Keep: defaultBackupKeep},
 		Spam:   spamDefaults(),
+		Sieve:  sieveDefaults(),
 	}
 }
 
@@ -531,6 +533,7 @@ func (c *Config) validate() error {
 	positiveDuration("backup.interval", c.Backup.Interval)
 	positive("backup.keep", int64(c.Backup.Keep))
 	c.Spam.validate(bad)
+	c.Sieve.validate(bad)
 	if len(problems) > 0 {
 		// One line, so the CLI's one-line error rule holds.
 		return errors.New(strings.Join(problems, "; "))

@@ -65,7 +65,8 @@ func queueOptions(cfg *Config, e *env) queue.Options {
 		RemotePort:           d.RemotePort,
 		RequireTLS:           d.RequireTLS,
 		SelfAddrs:            selfAddrs(cfg),
-		DKIM:                 e.store, // signs what leaves (queue/dkim.go)
+		DKIM:                 e.store,                       // signs what leaves (queue/dkim.go)
+		Sieve:                cfg.Sieve.queueSieve(e.store), // users' scripts at delivery (queue/filter.go)
 		Metrics:              e.metrics.queue,
 		// Deliveries in flight at SIGTERM may take two thirds of serve's
 		// shutdown budget; the rest is for the listeners, which serve

@@ -1,0 +1,61 @@
+// Package sieve implements the Sieve mail filtering language (RFC 5228)
+// with the extensions mail clients use, as a pure library: Parse checks a
+// script completely, Script.Run evaluates it against an Input and returns
+// the actions; the package does no I/O of its own.
+//
+// # Layout
+//
+//	lexer.go     tokens (RFC 5228 §8.1): identifiers, tags, numbers with K/M/G,
+//	             quoted and text: strings, both comment forms
+//	parser.go    generic syntax tree (RFC 5228 §8.2)
+//	check.go     the checked tree: require (§3.2), if/elsif/else (§3.1),
+//	             argument kinds and counts, tags and their extensions (§2.6),
+//	             comparators and match types (§2.7); every static error is an
+//	             *Error with line and column
+//	ast.go       the checked tree's node types
+//	eval.go      the evaluator: actions and their cancellation and
+//	             deduplication rules (§2.10), tests (§5), limits
+//	match.go     comparators i;octet, i;ascii-casemap, i;ascii-numeric
+//	             (RFC 4790 §9), :is/:contains/:matches (linear globbing),
+//	             :count/:value (RFC 5231)
+//	regex.go     :regex (draft-ietf-sieve-regex) on Go's linear-time RE2
+//	address.go   address lists with groups, comments, quoted strings (RFC 5322
+//	             §3.4); :localpart/:domain/:all, :user/:detail (RFC 5233)
+//	header.go    lazy message header access, unfolding, RFC 2047 decoding
+//	variables.go set, ${...} expansion, match variables (RFC 5229)
+//	encoded.go   ${hex:...} / ${unicode:...} (RFC 5228 §2.4.2.4)
+//	flags.go     imap4flags (RFC 5232)
+//	body.go      body :raw/:content/:text (RFC 5173), MIME via go-message
+//	date.go      date/currentdate (RFC 5260)
+//	vacation.go  vacation (RFC 5230, RFC 6131 :seconds), IsAutoReplyExempt
+//	limits.go    Limits and the Default* constants (the one source of defaults)
+//	result.go    Result and the Action types
+//	lines.go     Result.Lines, the canonical one-line-per-action form
+//
+// # Implemented capabilities
+//
+// fileinto, copy (RFC 3894), mailbox (RFC 5490 :create), reject and ereject
+// (RFC 5429), vacation (RFC 5230), vacation-seconds (RFC 6131), imap4flags
+// (RFC 5232), variables (RFC 5229), envelope, encoded-character, subaddress
+// (RFC 5233, separator "+"), body (RFC 5173), relational (RFC 5231),
+// comparator-i;ascii-numeric, date (RFC 5260), regex (draft), and the
+// comparators i;octet and i;ascii-casemap that need no require.
+//
+// # Costs and limits
+//
+// Parsing and evaluation are linear in the script and the message: the
+// grammar has no loops, :matches is matched without backtracking
+// (leftmost-shortest per star-free segment), :regex runs on RE2 with
+// backreferences refused, patterns bounded by Limits.MaxRegexBytes and a
+// per-run budget of pattern × input bytes. Headers are split only when a
+// test needs them and values decoded only when read; the body is parsed as
+// MIME only for body tests. Limits bound the script size, nesting, the
+// actions and redirects of one run (RFC 5228 §10), and the variables.
+//
+// # Decisions left to the caller
+//
+// Vacation's sending rules that need delivery context (null sender, own
+// addresses, the :days memory) are the deliverer's: Run returns a Vacation
+// action whenever the script calls vacation. IsAutoReplyExempt checks the
+// header-only rules of RFC 5230 §4.5 / RFC 3834 §2.
+package sieve
