@@ -436,12 +436,56 @@ func imapCreate(addr, user, password, mailbox string) error {
 	return c.Logout().Wait()
 }
 
+// imapChange changes, as another IMAP client would, every message of a
+// mailbox whose subject is subject: op "flag" adds \Flagged, "delete"
+// sets \Deleted and expunges (UID EXPUNGE, RFC 4315).
+func imapChange(addr, user, password, mailbox, subject, op string) error {
+	msgs, err := imapMessages(addr, user, password, mailbox, false)
+	if err != nil {
+		return err
+	}
+	var uids imap.UIDSet
+	for _, m := range msgs {
+		if m.Subject == subject {
+			uids.AddNum(imap.UID(m.UID))
+		}
+	}
+	if len(uids) == 0 {
+		return fmt.Errorf("imap: no message %q in %s", subject, mailbox)
+	}
+	c, err := imapclient.DialTLS(addr, &imapclient.Options{TLSConfig: &tls.Config{InsecureSkipVerify: true}})
+	if err != nil {
+		return fmt.Errorf("imap %s: %w", addr, err)
+	}
+	defer c.Close()
+	if err := c.Login(user, password).Wait(); err != nil {
+		return fmt.Errorf("imap login %s: %w", user, err)
+	}
+	if _, err := c.Select(mailbox, nil).Wait(); err != nil {
+		return fmt.Errorf("imap select %s: %w", mailbox, err)
+	}
+	flag := imap.FlagFlagged
+	if op == "delete" {
+		flag = imap.FlagDeleted
+	}
+	if err := c.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{flag}}, nil).Close(); err != nil {
+		return fmt.Errorf("imap store %s: %w", flag, err)
+	}
+	if op == "delete" {
+		if err := c.UIDExpunge(uids).Close(); err != nil {
+			return fmt.Errorf("imap uid expunge: %w", err)
+		}
+	}
+	return c.Logout().Wait()
+}
+
 // startControl serves the scripts' requests to the Go side on loopback:
 //
 //	POST /smtp {"from", "to": [...], "data"}        send over A's port 25
 //	POST /imap/messages {"server": "a"|"b", "user", "mailbox"}
 //	     → {"messages": [{uid, subject, flags}]} or {"error"} (no such mailbox)
 //	POST /imap/create {"server", "user", "mailbox"}
+//	POST /imap/change {"server", "user", "mailbox", "subject", "op": "flag"|"delete"}
 //	POST /remote/hits → {"hits": ["host/path?query", ...]}
 func startControl(t *testing.T, w *webmailE2E) string {
 	t.Helper()
@@ -452,6 +496,8 @@ func startControl(t *testing.T, w *webmailE2E) string {
 		Server  string   `json:"server"`
 		User    string   `json:"user"`
 		Mailbox string   `json:"mailbox"`
+		Subject string   `json:"subject"`
+		Op      string   `json:"op"`
 	}
 	imapAddr := func(server string) string {
 		if server == "b" {
@@ -505,6 +551,17 @@ func startControl(t *testing.T, w *webmailE2E) string {
 			return
 		}
 		if err := imapCreate(imapAddr(req.Server), req.User, w.passwords[req.User], req.Mailbox); err != nil {
+			http.Error(rw, err.Error(), http.StatusBadGateway)
+			return
+		}
+		reply(rw, map[string]bool{"ok": true})
+	})
+	mux.HandleFunc("POST /imap/change", func(rw http.ResponseWriter, r *http.Request) {
+		req, ok := decode(rw, r)
+		if !ok {
+			return
+		}
+		if err := imapChange(imapAddr(req.Server), req.User, w.passwords[req.User], req.Mailbox, req.Subject, req.Op); err != nil {
 			http.Error(rw, err.Error(), http.StatusBadGateway)
 			return
 		}

@@ -1,6 +1,6 @@
 // Live: with the message list open, a message sent over SMTP (by the Go
 // side, to port 25) appears without a reload, marked unread, and the
-// title counts it. Open it, reply with an attachment (uploaded from
+// title counts it; a flag set and a message expunged over IMAP show too. Open it, reply with an attachment (uploaded from
 // WEBMAIL_ATTACHMENT); the sent copy lands in Sent. The Go side then
 // checks the reply at carol's server: attachment and DKIM.
 import { run, env, login, row, openMessage, messageText, action, clickNav, ctl, until, check } from './lib.mjs';
@@ -40,6 +40,20 @@ await run('live-open-reply', async (b) => {
   const badge = page.locator('#folder-list a[data-mailbox="INBOX"] span.unread');
   check((await badge.count()) && (await badge.innerText()).includes(String(unseen)),
     `the INBOX unread count in the folder list does not say ${unseen}`);
+
+  // Another client (IMAP) flags the message and deletes another one: the
+  // open list follows without a reload.
+  const doomed = `Never mind ${Date.now() % 100000}`;
+  await ctl('smtp', {
+    from, to: [env.user],
+    data: `From: Carol Remote <${from}>\nTo: ${env.user}\nSubject: ${doomed}\nMessage-ID: <doomed-${Date.now()}@remote.test>\n\nNever mind.\n`,
+  });
+  await row(page, doomed).first().waitFor();
+  await ctl('imap/change', { server: 'a', user: env.user, mailbox: 'INBOX', subject, op: 'flag' });
+  await until('the row to show the \\Flagged set over IMAP', async () => /\bflagged\b/.test((await r.getAttribute('class')) || ''));
+  await ctl('imap/change', { server: 'a', user: env.user, mailbox: 'INBOX', subject: doomed, op: 'delete' });
+  await until('the row of the message expunged over IMAP to go', async () => (await row(page, doomed).count()) === 0);
+  check(navigations === 0, `the page was reloaded (${navigations} navigations) to show changes made over IMAP: not live`);
 
   await openMessage(page, subject);
   check((await messageText(page)).includes('this arrived while you were looking'), 'the opened message does not show its text');
