@@ -256,6 +256,17 @@ export async function until(what, fn, limit = patience) {
   }
 }
 
+// checkLabels fails unless every visible form control of the page has a
+// label (a <label for>, an enclosing <label>, aria-label or
+// aria-labelledby): the W1 accessibility rule.
+export async function checkLabels(page, what) {
+  const bare = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((e) => e.type !== 'hidden' && e.type !== 'submit' && e.type !== 'button' && e.getClientRects().length > 0)
+    .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+    .map((e) => e.outerHTML.slice(0, 100)));
+  check(bare.length === 0, `${what}: form controls without a label: ${bare.join(' | ')}`);
+}
+
 // shot writes docs/webmail/NAME.png when screenshots were asked for.
 export async function shot(page, name) {
   if (!env.screenshots) return;
