@@ -16,10 +16,24 @@ const imapFind = async (mailbox) => {
 const seen = async () => (await imapFind('INBOX'))?.flags.includes('\\Seen');
 
 // listAction selects the message's row in the list and clicks the
-// toolbar's button.
+// toolbar's button. A live refresh of the list may replace the row
+// between the two (the page keeps the selection, but a refresh that
+// started before the click on the checkbox cannot know of it); then the
+// page refuses the submit ("select one or more messages first"), and
+// the selection is made again.
 async function listAction(page, name) {
-  await row(page, subject).first().locator('input[type=checkbox]').check();
-  await action(page, name, '#message-actions');
+  for (let attempt = 1; ; attempt++) {
+    await row(page, subject).first().locator('input[type=checkbox]').check();
+    const nav = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 5000 });
+    await page.locator(`#message-actions [data-action="${name}"]`).click();
+    try {
+      await nav;
+      await page.waitForLoadState('load');
+      return;
+    } catch (e) {
+      if (attempt === 3) throw new Error(`"${name}" on the selected row never submitted: ${e.message}`);
+    }
+  }
 }
 
 await run('organise', async (b) => {
