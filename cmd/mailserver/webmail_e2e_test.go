@@ -53,6 +53,9 @@ const (
 	remotePassword  = "carol-imap-pw"
 	adminUser       = "root@example.test"
 	adminPassword   = "root-admin-pw"
+	// passwordUser changes their password in the settings.
+	passwordUser     = "frank@example.test"
+	passwordPassword = "frank-old-password"
 	// shotsUser has an ordinary mailbox for the screenshots.
 	shotsUser     = "erin@example.test"
 	shotsPassword = "erin-screens-pw"
@@ -103,7 +106,7 @@ func browserTools(t *testing.T) (root, node, chromium string) {
 func TestWebmailE2E(t *testing.T) {
 	root, node, chromium := browserTools(t)
 	w := &webmailE2E{root: root, node: node, chromium: chromium, passwords: map[string]string{
-		webmailUser: webmailPassword, remoteUser: remotePassword, adminUser: adminPassword, shotsUser: shotsPassword,
+		webmailUser: webmailPassword, remoteUser: remotePassword, adminUser: adminPassword, shotsUser: shotsPassword, passwordUser: passwordPassword,
 	}}
 	if os.Getenv("WEBMAIL_SCREENSHOTS") == "1" {
 		w.shots = filepath.Join(root, "docs", "webmail")
@@ -118,6 +121,8 @@ func TestWebmailE2E(t *testing.T) {
 	t.Run("live-open-reply", w.testLiveOpenReply)
 	t.Run("organise", func(t *testing.T) { w.run(t, "organise.mjs") })
 	t.Run("drafts", func(t *testing.T) { w.run(t, "drafts.mjs") })
+	t.Run("folders-trash", func(t *testing.T) { w.run(t, "folders-trash.mjs") })
+	t.Run("password", w.testPassword)
 	t.Run("logout", func(t *testing.T) { w.run(t, "logout.mjs") })
 	t.Run("hostile", w.testHostile)
 	t.Run("admin", w.testAdmin)
@@ -340,6 +345,20 @@ func (w *webmailE2E) testHostile(t *testing.T) {
 		if !strings.Contains(h, "m=remote-images") {
 			t.Errorf("remote host loaded %s, which nobody asked for", h)
 		}
+	}
+}
+
+// testPassword: frank changes his password in the settings
+// (password.mjs); IMAP then takes the new one and refuses the old.
+func (w *webmailE2E) testPassword(t *testing.T) {
+	w.a.mustRun(t, passwordPassword+"\n", "user", "add", passwordUser, "--password-stdin")
+	newPassword := "frank-new-password-2026"
+	w.runAs(t, "password.mjs", passwordUser, "WEBMAIL_NEW_PASSWORD="+newPassword)
+	if _, err := imapMessages(w.sa.addrs["imaps"], passwordUser, newPassword, "INBOX", false); err != nil {
+		t.Errorf("IMAP with the password set in the settings: %v", err)
+	}
+	if _, err := imapMessages(w.sa.addrs["imaps"], passwordUser, passwordPassword, "INBOX", false); err == nil {
+		t.Errorf("IMAP still takes the password changed in the settings")
 	}
 }
 
