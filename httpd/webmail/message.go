@@ -310,7 +310,16 @@ func (h *Handler) servePart(w http.ResponseWriter, r *http.Request, s *Session) 
 	hd.Set("Content-Disposition", contentDisposition(name))
 	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	hd.Set("Content-Length", strconv.Itoa(len(p.Body)))
+	allowSlowDownload(w, len(p.Body))
 	w.Write(p.Body)
+}
+
+// allowSlowDownload gives a large download more than the server's write
+// timeout (60 s for a whole response): a minute plus a second per 64 KiB,
+// so a 25 MB attachment reaches a slow phone.
+func allowSlowDownload(w http.ResponseWriter, n int) {
+	d := time.Minute + time.Duration(n/(64<<10))*time.Second
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
 }
 
 // serveRaw is the message's source as text (?download=1: as a .eml file).
@@ -329,6 +338,7 @@ func (h *Handler) serveRaw(w http.ResponseWriter, r *http.Request, s *Session) {
 		hd.Set("Content-Disposition", "inline")
 	}
 	hd.Set("Content-Length", strconv.Itoa(len(om.Raw)))
+	allowSlowDownload(w, len(om.Raw))
 	w.Write(om.Raw)
 }
 

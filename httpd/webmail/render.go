@@ -79,6 +79,7 @@ type Page struct {
 	Unread    uint32 // unread messages in INBOX
 	ShowAdmin bool   // the nav links the admin pages
 	Nav       string // which nav entry is current: "mail", "compose", "settings", "admin"
+	Search    string // the search box's text (on the search page)
 	Data      any
 }
 
@@ -115,6 +116,9 @@ func (h *Handler) renderStatus(w http.ResponseWriter, r *http.Request, sess *Ses
 	}
 	if d, ok := data.(navved); ok {
 		p.Nav = d.PageNav()
+	}
+	if r.URL.Path == "/webmail/search" {
+		p.Search = r.URL.Query().Get("q")
 	}
 	if sess != nil {
 		p.CSRF = sess.CSRF

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailserver/mailserver/store"
 )
@@ -182,5 +183,36 @@ func TestLoginOriginNull(t *testing.T) {
 		if r, _ := c.do(req); r.StatusCode != tc.want {
 			t.Errorf("Sec-Fetch-Site %s: %s, want %d", tc.site, r.Status, tc.want)
 		}
+	}
+}
+
+// TestSessionTableBounded: a user's sessions beyond the limit end the
+// oldest, and expired sessions leave the table at the next login.
+func TestSessionTableBounded(t *testing.T) {
+	now := fakeClock()
+	tab := newSessions(time.Minute, time.Hour, 3, now.Now)
+	var first *Session
+	for i := 0; i < 5; i++ {
+		s := tab.create(1, "a@example.test")
+		if first == nil {
+			first = s
+		}
+		now.add(time.Second)
+	}
+	if tab.count() != 3 {
+		t.Fatalf("%d sessions for one user", tab.count())
+	}
+	select {
+	case <-first.Ended():
+	default:
+		t.Fatal("the oldest session did not end")
+	}
+	if tab.get(first.ID) != nil {
+		t.Fatal("ended session still found")
+	}
+	now.add(2 * time.Minute)
+	tab.create(2, "b@example.test")
+	if tab.count() != 1 {
+		t.Fatalf("expired sessions kept: %d", tab.count())
 	}
 }

@@ -98,7 +98,12 @@
     if (refreshing) { again = true; return; }
     refreshing = true;
     var keep = selectedUIDs();
-    fetch(location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+    // A message view refreshes only its folder list, from its folder's
+    // page: the message itself may be gone (moved or deleted).
+    var url = location.href;
+    var view = document.getElementById("message-view");
+    if (view && !document.getElementById("message-list")) { url = "/webmail/mailbox/" + view.dataset.mailboxId; }
+    fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
