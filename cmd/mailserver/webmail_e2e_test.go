@@ -103,6 +103,14 @@ func browserTools(t *testing.T) (root, node, chromium string) {
 	return root, node, chromium
 }
 
+// TestWebmailE2E runs the flows in Chromium, one subtest and
+// script each: login (cookie flags, CSP, labels); live arrival over SMTP,
+// flag and expunge over IMAP, open, reply with an attachment (byte-exact
+// and DKIM-verified at B over IMAP, served back from Sent); marking
+// read/unread, move, search (IMAP sees each); drafts across a reload;
+// folders and Trash; password change ending other sessions; logout
+// ending the session; the hostile corpus; the admin pages adding an
+// IMAP user (and refusing a non-admin); the main pages for screenshots.
 func TestWebmailE2E(t *testing.T) {
 	root, node, chromium := browserTools(t)
 	w := &webmailE2E{root: root, node: node, chromium: chromium, passwords: map[string]string{
