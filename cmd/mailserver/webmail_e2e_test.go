@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"html"
 	"image/png"
 	"io"
 	"log"
@@ -109,7 +110,7 @@ func browserTools(t *testing.T) (root, node, chromium string) {
 // and DKIM-verified at B over IMAP, served back from Sent); marking
 // read/unread, move, search (IMAP sees each); drafts across a reload;
 // folders and Trash; password change ending other sessions; logout
-// ending the session; the hostile corpus; the admin pages adding an
+// ending the session; the hostile corpus; a cross-site form post; the admin pages adding an
 // IMAP user (and refusing a non-admin); the main pages for screenshots.
 func TestWebmailE2E(t *testing.T) {
 	root, node, chromium := browserTools(t)
@@ -133,6 +134,9 @@ func TestWebmailE2E(t *testing.T) {
 	t.Run("password", w.testPassword)
 	t.Run("logout", func(t *testing.T) { w.run(t, "logout.mjs") })
 	t.Run("hostile", w.testHostile)
+	t.Run("csrf", func(t *testing.T) {
+		w.run(t, "csrf.mjs", fmt.Sprintf("WEBMAIL_REMOTE=https://%s:%d", trackerHost, w.remote.port))
+	})
 	t.Run("admin", w.testAdmin)
 	t.Run("screenshots", w.testScreenshots)
 	if w.shots != "" {
@@ -626,6 +630,21 @@ func startRemoteRecorder(t *testing.T) *remoteRecorder {
 	// HTTPS: the webmail is on HTTPS, where Chromium upgrades http://
 	// images to https:// and blocks other plain-HTTP loads outright.
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/attack" {
+			// An attacker's page: a form that posts itself to target
+			// (cross-site request forgery, csrf.mjs).
+			// Its fields are the query's f.NAME=value parameters.
+			var fields strings.Builder
+			for k, vs := range r.URL.Query() {
+				if name, ok := strings.CutPrefix(k, "f."); ok {
+					fmt.Fprintf(&fields, `<input name="%s" value="%s">`, html.EscapeString(name), html.EscapeString(vs[0]))
+				}
+			}
+			rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(rw, `<!DOCTYPE html><form id="f" method="post" action="%s">%s</form><script>document.getElementById("f").submit()</script>`,
+				html.EscapeString(r.URL.Query().Get("target")), fields.String())
+			return
+		}
 		rec.mu.Lock()
 		rec.seen = append(rec.seen, r.Host+r.URL.RequestURI())
 		rec.mu.Unlock()
