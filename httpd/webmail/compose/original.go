@@ -159,15 +159,42 @@ func htmlText(s string) string {
 				}
 			case "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table":
 				newline(&b)
+			case "td", "th":
+				space(&b) // cells of a row stay apart
 			}
 		case html.TextToken:
 			if skip == 0 {
-				b.WriteString(strings.Join(strings.Fields(string(z.Text())), " "))
-				if t := z.Text(); len(t) > 0 && (t[len(t)-1] == ' ' || t[len(t)-1] == '\n') {
+				// Text returns the token's text once (a second call
+				// gives nothing), so it is read into t first.
+				t := string(z.Text())
+				words := strings.Fields(t)
+				if len(words) == 0 {
+					if t != "" {
+						space(&b) // whitespace between inline elements
+					}
+					continue
+				}
+				if isSpace(t[0]) {
+					space(&b)
+				}
+				b.WriteString(strings.Join(words, " "))
+				if isSpace(t[len(t)-1]) {
 					b.WriteString(" ")
 				}
 			}
 		}
+	}
+}
+
+// isSpace reports whether c is HTML whitespace (HTML §2.3.3 ASCII whitespace).
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
+}
+
+// space separates the next word from the previous one, once.
+func space(b *strings.Builder) {
+	if s := b.String(); s != "" && !strings.HasSuffix(s, " ") && !strings.HasSuffix(s, "\n") {
+		b.WriteString(" ")
 	}
 }
 

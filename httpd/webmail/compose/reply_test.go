@@ -137,3 +137,21 @@ func TestForwardUnfitMessage(t *testing.T) {
 		t.Errorf("unfit message attached as %+v", atts)
 	}
 }
+
+// TestHTMLTextKeepsWordsApart: the text quoted from an HTML original keeps
+// the whitespace between inline elements and between table cells, which
+// the browser test saw run together ("Seed order:tomatoes", "TaskWho").
+func TestHTMLTextKeepsWordsApart(t *testing.T) {
+	for in, want := range map[string]string{
+		`<p>Seed order: <b>tomatoes</b> and <i>beans</i></p>`:                                "Seed order: tomatoes and beans",
+		`<p>Seed order:<b> tomatoes</b></p>`:                                                 "Seed order: tomatoes",
+		`<span>a</span> <span>b</span>`:                                                      "a b",
+		`<table><tr><th>Task</th><th>Who</th></tr><tr><td>Sow</td><td>Ann</td></tr></table>`: "Task Who\nSow Ann",
+		`<p>one</p><p>two</p>`:                                                               "one\ntwo",
+		`<p>x&nbsp;y <style>p{}</style>z</p>`:                                                "x y z", // a no-break space quotes as a space
+	} {
+		if got := htmlText(in); got != want {
+			t.Errorf("htmlText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
