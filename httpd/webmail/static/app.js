@@ -131,6 +131,9 @@
   function live() {
     if (!csrf || !window.EventSource) { return; }
     var es = new EventSource("/webmail/events");
+    // Whatever changed between this page's rendering and the stream's
+    // (re)connection came with no event: refresh once on every open.
+    es.addEventListener("open", function () { refresh(); });
     es.addEventListener("unread", function (ev) {
       var n = parseInt(ev.data, 10);
       if (!isNaN(n)) { setTitle(n); }
