@@ -70,6 +70,7 @@ func TestComparatorsAndRelational(t *testing.T) {
 		{"value-gt-string", `require "relational"; if header :value "gt" "subject" "B" { discard; }`, "discard|implicit none"},
 		{"value-infinity", `require ["relational","comparator-i;ascii-numeric"]; if header :value "gt" :comparator "i;ascii-numeric" "subject" "99999" { discard; }`, "discard|implicit none"},
 		{"count-addresses", `require ["relational","comparator-i;ascii-numeric"]; if address :count "eq" :comparator "i;ascii-numeric" "to" "2" { discard; }`, "discard|implicit none"},
+		{"count-addresses-not-parts", `require ["relational","subaddress","envelope"]; if allof(address :detail :count "eq" "to" "2", envelope :detail :count "eq" ["from","to"] "2") { discard; }`, "discard|implicit none"},
 		{"count-absent", `require ["relational","comparator-i;ascii-numeric"]; if header :count "eq" :comparator "i;ascii-numeric" "x-none" "0" { discard; }`, "discard|implicit none"},
 		{"bad-relation", `require "relational"; if header :value "gtx" "subject" "B" { discard; }`, "invalid"},
 		{"no-require", `if header :count "eq" "subject" "1" { discard; }`, "invalid"},
