@@ -155,6 +155,10 @@ func TestAddressParsing(t *testing.T) {
 		{"bob@example.com.", []string{"!bob@example.com."}},
 		{"a..b@c.d, e@f.g", []string{`"a..b"@c.d`, "e@f.g"}},
 		{"", []string{""}},
+		{"(c)", nil},
+		{",", []string{"!,"}},
+		{"garbage <, c@example.com", []string{"c@example.com"}},
+		{"a@example.com, garbage <, c@example.com", []string{"a@example.com", "c@example.com"}},
 	} {
 		var got []string
 		for _, a := range parseAddressList(c.in) {
