@@ -185,6 +185,7 @@ func parseAddressList(v string) []address {
 				// at the next "," (as Pigeonhole's)
 				invalid = true
 				angle, cur = angle[:0], cur[:0]
+				haveAngle, angleEnd = false, 0
 				k := strings.IndexByte(v[i+1:], ',')
 				if k < 0 {
 					i = len(v)

@@ -156,6 +156,7 @@ func TestAddressParsing(t *testing.T) {
 		{"a..b@c.d, e@f.g", []string{`"a..b"@c.d`, "e@f.g"}},
 		{"", []string{""}},
 		{"(c)", nil},
+		{"0<><", []string{"!0<><"}}, // found by FuzzMessage: an angle pair, then an unterminated one
 		{",", []string{"!,"}},
 		{"garbage <, c@example.com", []string{"c@example.com"}},
 		{"a@example.com, garbage <, c@example.com", []string{"a@example.com", "c@example.com"}},
