@@ -88,12 +88,13 @@ func parseAddressList(v string) []address {
 	finish := func() {
 		if haveAngle {
 			spec := strings.TrimSpace(stripRoute(strings.TrimSpace(string(angle))))
+			at := strings.LastIndexByte(spec, '@')
 			if a, ok := addrSpec(spec, quotedLocal); ok && !strings.Contains(spec, " ") {
 				out = append(out, a)
-			} else if strings.Contains(spec, " ") || badDomain(spec) {
+			} else if at > 0 && (strings.Contains(spec, " ") || badDomain(spec)) {
 				broken = true // "<a b@c>", "<a@b..c>": the parse stops
 			} else {
-				invalid = true // "<bob>", "<@example.com>", "<>": skipped, the parse goes on
+				invalid = true // "<bob>", "<@example.com>", "<>", "<@ex ample.com>": skipped
 			}
 			if strings.TrimSpace(strings.ReplaceAll(string(cur[angleEnd:]), "\x00", " ")) != "" {
 				broken = true
