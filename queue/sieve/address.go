@@ -79,6 +79,7 @@ func parseAddressList(v string) []address {
 	var cur []byte // the current mailbox outside angle brackets, comments removed
 	var angle []byte
 	haveAngle, quotedLocal, broken, inGroup := false, false, false, false
+	invalid := false   // an entry was not an address (for the fallback below)
 	needComma := false // after a group's ";" only "," may follow
 	angleEnd := 0      // len(cur) when the angle address closed
 	// finish ends one mailbox. Text after a complete address (words after
@@ -87,19 +88,25 @@ func parseAddressList(v string) []address {
 	finish := func() {
 		if haveAngle {
 			spec := strings.TrimSpace(stripRoute(strings.TrimSpace(string(angle))))
+			at := strings.LastIndexByte(spec, '@')
 			if a, ok := addrSpec(spec, quotedLocal); ok && !strings.Contains(spec, " ") {
 				out = append(out, a)
-			} else if strings.Contains(spec, " ") || badDomain(spec) {
+			} else if at > 0 && (strings.Contains(spec, " ") || badDomain(spec)) {
 				broken = true // "<a b@c>", "<a@b..c>": the parse stops
-			} // "<bob>", "<@example.com>", "<>": skipped, the parse goes on
+			} else {
+				invalid = true // "<bob>", "<@example.com>", "<>", "<@ex ample.com>": skipped
+			}
 			if strings.TrimSpace(strings.ReplaceAll(string(cur[angleEnd:]), "\x00", " ")) != "" {
 				broken = true
 			}
 		} else if f := strings.Fields(string(cur)); len(f) > 0 {
 			if a, ok := addrSpec(f[0], quotedLocal); ok {
 				out = append(out, a)
-			} else if badDomain(f[0]) {
-				broken = true // "a@b..c": the parse stops (as Pigeonhole)
+			} else {
+				invalid = true
+				if badDomain(f[0]) {
+					broken = true // "a@b..c": the parse stops (as Pigeonhole)
+				}
 			}
 			if len(f) > 1 {
 				broken = true
@@ -128,6 +135,9 @@ func parseAddressList(v string) []address {
 			j := i + 1
 			if len(cur) == 0 || cur[len(cur)-1] == ' ' {
 				quotedLocal = true
+			}
+			if j < len(v) && v[j] == '"' {
+				cur = append(cur, 1) // "" is a word too: the entry is not empty
 			}
 			for j < len(v) && v[j] != '"' {
 				if v[j] == '\\' && j+1 < len(v) {
@@ -172,9 +182,20 @@ func parseAddressList(v string) []address {
 				j++
 			}
 			if j >= len(v) {
-				angle = angle[:0] // unterminated: not an address
+				// unterminated: this entry is not an address; the parse goes on
+				// at the next "," (as Pigeonhole's)
+				invalid = true
+				angle, cur = angle[:0], cur[:0]
+				haveAngle, angleEnd = false, 0
+				k := strings.IndexByte(v[i+1:], ',')
+				if k < 0 {
+					i = len(v)
+				} else {
+					i += k // the loop's i++ lands on the ","
+				}
+				continue
 			}
-			haveAngle = j < len(v)
+			haveAngle = true
 			angleEnd = len(cur)
 			i = j
 		case ':':
@@ -182,8 +203,12 @@ func parseAddressList(v string) []address {
 				cur = cur[:0]
 				quotedLocal = false
 				inGroup = true
+				invalid = true // an empty group is no address either
 			}
 		case ',':
+			if !haveAngle && strings.TrimSpace(strings.ReplaceAll(string(cur), "\x00", " ")) == "" {
+				invalid = true // an empty entry ("a, , b" or ","): no address
+			}
 			finish()
 		case ';':
 			finish()
@@ -201,18 +226,22 @@ func parseAddressList(v string) []address {
 		finish()
 	}
 	if len(out) == 0 {
-		if t := strings.TrimSpace(v); t != "" {
+		t := strings.TrimSpace(v)
+		switch {
+		case t == "":
+			// an empty field is one empty address, as in Pigeonhole
+			return []address{{valid: true}}
+		case invalid || broken:
 			return []address{{all: t}}
 		}
-		// an empty field is one empty address, as in Pigeonhole
-		return []address{{valid: true}}
+		return nil // nothing but comments and separators: no address
 	}
 	return out
 }
 
 // addrSpec makes an address of "local@domain" (RFC 5322 §3.4.1).
 func addrSpec(spec string, quoted bool) (address, bool) {
-	spec = strings.ReplaceAll(spec, "\x00", " ")
+	spec = strings.ReplaceAll(strings.ReplaceAll(spec, "\x00", " "), "\x01", "")
 	at := strings.LastIndexByte(spec, '@')
 	if at <= 0 || at == len(spec)-1 {
 		return address{}, false

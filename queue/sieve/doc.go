@@ -26,7 +26,8 @@
 //	variables.go set, ${...} expansion, match variables (RFC 5229)
 //	encoded.go   ${hex:...} / ${unicode:...} (RFC 5228 §2.4.2.4)
 //	flags.go     imap4flags (RFC 5232)
-//	body.go      body :raw/:content/:text (RFC 5173), MIME via go-message
+//	body.go      body :raw/:content/:text (RFC 5173): its own linear MIME
+//	             walker (RFC 2045/2046), charsets via go-message/charset
 //	date.go      date/currentdate (RFC 5260)
 //	vacation.go  vacation (RFC 5230, RFC 6131 :seconds), IsAutoReplyExempt
 //	limits.go    Limits and the Default* constants (the one source of defaults)
@@ -56,7 +57,13 @@
 // ignored; a malformed RFC 2047 word stays literal, an unknown charset's
 // octets pass through; the body test sets no match variables; vacation's
 // period is reported as written (:days 0 and :seconds 0 included), site
-// minimums being the deliverer's policy.
+// minimums being the deliverer's policy. Where Pigeonhole differs from an
+// RFC, the RFC wins: i;ascii-casemap orders by upper-casing (RFC 4790
+// §9.2.1), unfolding removes only CRLF (RFC 5322 §2.2.3), a fileinto or
+// redirect without :copy cancels the implicit keep even when it duplicates
+// an earlier action (RFC 5228 §2.10.2), require "comparator-i;octet" and
+// "comparator-i;ascii-casemap" are accepted (RFC 5228 §2.7.3 names them
+// as always available).
 //
 // # Not implemented
 //

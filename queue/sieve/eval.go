@@ -310,7 +310,8 @@ func (r *run) test(t test) (bool, error) {
 		for _, n := range t.names {
 			for i := r.msg.first(r.headerName(n)); i >= 0; i = r.msg.fields[i].next {
 				for _, a := range r.msg.addresses(i) {
-					if v, ok := a.part(t.part); ok {
+					// RFC 5231 §4.2: :count counts addresses, with or without the part
+					if v, ok := a.part(t.part); ok || t.m.mt == mtCount {
 						vals = append(vals, v)
 					}
 				}
@@ -368,7 +369,7 @@ func (r *run) envelope(t *testEnvelope) (bool, error) {
 		} else {
 			ad = makeAddress(stripRoute(a))
 		}
-		if v, ok := ad.part(t.part); ok {
+		if v, ok := ad.part(t.part); ok || t.m.mt == mtCount {
 			vals = append(vals, v)
 		}
 	}

@@ -70,6 +70,7 @@ func TestComparatorsAndRelational(t *testing.T) {
 		{"value-gt-string", `require "relational"; if header :value "gt" "subject" "B" { discard; }`, "discard|implicit none"},
 		{"value-infinity", `require ["relational","comparator-i;ascii-numeric"]; if header :value "gt" :comparator "i;ascii-numeric" "subject" "99999" { discard; }`, "discard|implicit none"},
 		{"count-addresses", `require ["relational","comparator-i;ascii-numeric"]; if address :count "eq" :comparator "i;ascii-numeric" "to" "2" { discard; }`, "discard|implicit none"},
+		{"count-addresses-not-parts", `require ["relational","subaddress","envelope"]; if allof(address :detail :count "eq" "to" "2", envelope :detail :count "eq" ["from","to"] "2") { discard; }`, "discard|implicit none"},
 		{"count-absent", `require ["relational","comparator-i;ascii-numeric"]; if header :count "eq" :comparator "i;ascii-numeric" "x-none" "0" { discard; }`, "discard|implicit none"},
 		{"bad-relation", `require "relational"; if header :value "gtx" "subject" "B" { discard; }`, "invalid"},
 		{"no-require", `if header :count "eq" "subject" "1" { discard; }`, "invalid"},
@@ -154,6 +155,11 @@ func TestAddressParsing(t *testing.T) {
 		{"bob@example.com.", []string{"!bob@example.com."}},
 		{"a..b@c.d, e@f.g", []string{`"a..b"@c.d`, "e@f.g"}},
 		{"", []string{""}},
+		{"(c)", nil},
+		{"0<><", []string{"!0<><"}}, // found by FuzzMessage: an angle pair, then an unterminated one
+		{",", []string{"!,"}},
+		{"garbage <, c@example.com", []string{"c@example.com"}},
+		{"a@example.com, garbage <, c@example.com", []string{"a@example.com", "c@example.com"}},
 	} {
 		var got []string
 		for _, a := range parseAddressList(c.in) {

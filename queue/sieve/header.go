@@ -203,13 +203,12 @@ func decodeHeader(s string) string {
 			i += j + 2
 			continue
 		}
+		// A word that does not decode (an unknown encoding, bad base64)
+		// stays as written; it is still an encoded-word for §6.2's rule on
+		// the white space between adjacent words, as in Pigeonhole.
 		dec, err := wordDecoder.Decode(word)
 		if err != nil {
-			b.WriteString(pendingSpace)
-			b.WriteString(text + word)
-			pendingSpace, lastDecoded = "", false
-			i += j + len(word)
-			continue
+			dec = word
 		}
 		if !(lastDecoded && strings.Trim(text, " \t") == "") {
 			b.WriteString(pendingSpace)

@@ -4,8 +4,9 @@ package sieve
 const (
 	// DefaultMaxScriptBytes bounds the script source (Pigeonhole's default is 1 MiB).
 	DefaultMaxScriptBytes = 1 << 20
-	// DefaultMaxNesting bounds block and test nesting depth.
-	DefaultMaxNesting = 32
+	// DefaultMaxNesting bounds the depth of nested blocks, and separately of
+	// nested tests: 31, what Pigeonhole accepts.
+	DefaultMaxNesting = 31
 	// DefaultMaxActions bounds the actions one run may perform (Pigeonhole: 32).
 	DefaultMaxActions = 32
 	// DefaultMaxRedirects bounds redirects per message (RFC 5228 §10; Pigeonhole: 4).

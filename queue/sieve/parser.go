@@ -137,7 +137,8 @@ func (p *parser) command(depth int) (*rawNode, error) {
 		return nil, p.fail(errAt(t.pos, "expected a command, found %s", describe(t)))
 	}
 	n := &rawNode{name: t.text, pos: t.pos}
-	if err := p.arguments(n, depth); err != nil {
+	// tests nest on their own count (as blocks do), each bounded by MaxNesting
+	if err := p.arguments(n, 0); err != nil {
 		return nil, err
 	}
 	t = p.take()

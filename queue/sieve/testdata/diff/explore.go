@@ -31,7 +31,7 @@ var (
 	regexes  = []string{"^(.*)@(.*)$", "([a-z]+) on ([A-Z][a-z]+)", "e{2}", "^$", "(a|b)+", "[[:digit:]]+", "\\.net$", "^(Re|Fwd): (.*)"}
 	keys     = []string{"", "a", "Meeting", "meeting on", "*", "?", "*@*", "*.*", "a*", "*day", "?*?", "alice", "example.net", "EXAMPLE.COM",
 		"me@example.com", "12", "7", "0", "Tuesday", "*e*e*", "dev", "Grüße", "*<*>*", "undisclosed-recipients:;"}
-	matchTypes = []string{"", ":is", ":contains", ":matches", ":regex", ":value \"gt\"", ":value \"le\"", ":count \"eq\"", ":count \"ge\""}
+	matchTypes  = []string{"", ":is", ":contains", ":matches", ":regex", ":value \"gt\"", ":value \"le\"", ":count \"eq\"", ":count \"ge\""}
 	comparators = []string{"", "", ":comparator \"i;octet\"", ":comparator \"i;ascii-casemap\"", ":comparator \"i;ascii-numeric\""}
 	parts       = []string{"", ":all", ":localpart", ":domain", ":user", ":detail"}
 	dateParts   = []string{"year", "month", "day", "date", "hour", "zone", "weekday", "julian", "time", "iso8601", "std11"}

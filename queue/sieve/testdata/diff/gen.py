@@ -1233,6 +1233,20 @@ for what, value in [
     ("a valid address, then one without a domain", "c@example.com, Bob <bob>"),
 ]:
     case("address list: " + what, ADDR_SCRIPT, to_msg(value))
+for what, value in [
+    ("a header holding only a comment", "(c)"),
+    ("garbage before a valid address", "garbage <, c@example.com"),
+    ("a valid address, garbage, a valid address", "a@example.com, garbage <, c@example.com"),
+]:
+    case("address list: " + what, ADDR_SCRIPT, to_msg(value))
+case("RFC 2047: white space between an encoded word and one with an unknown encoding", r'''require ["fileinto", "encoded-character"];
+if header :contains "x-h" "${hex:09}" { fileinto "TabKept"; } else { fileinto "TabDropped"; }
+''', with_headers("X-H: =?UTF-8?Q?caf=C3=A9?=\t=?UTF-8?X?abc?="))
+for what, value in [
+    ("a bare @domain entry before a valid address", "@example.com, c@example.com"),
+    ("an angle address with a bad domain inside a group, then a valid address", "team: Bob <@ex ample.com>;, c@example.com"),
+]:
+    case("address list: " + what, ADDR_SCRIPT, to_msg(value))
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
