@@ -50,9 +50,11 @@
 // the pairs where the RFC makes us differ are listed with their section in
 // testdata/diff/DIFFERENCES.md). In particular: "?" in :matches is one
 // octet (the RFC 4790 comparators work on octets); match variables are
-// ${0}..${31}; set's case modifiers map ASCII letters only; the address
-// test drops entries that are not local@domain and, when a field has no
-// valid address at all, offers the whole value to :all only; the address
+// ${0}..${31}; set's case modifiers map ASCII letters only; address lists
+// are read as Dovecot's parser reads them (entries that are not
+// local@domain are skipped, trailing garbage or a bad domain ends the
+// list, and a field with no valid address at all offers its whole value to
+// :all only); :count on address/envelope counts addresses; the address
 // test only names address fields (RFC 5228 §5.1); invalid IMAP flags are
 // ignored; a malformed RFC 2047 word stays literal, an unknown charset's
 // octets pass through; the body test sets no match variables; vacation's
