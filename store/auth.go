@@ -19,8 +19,8 @@ const DefaultPasswordHashWait = 2 * time.Second
 
 // Login is one login attempt, as a protocol received it.
 type Login struct {
-	// Protocol names the protocol for the log line: "smtp", "submission",
-	// "pop3" or "imap".
+	// Protocol names the protocol for the log line and the metrics:
+	// "smtp", "submission", "pop3", "imap", "managesieve" or "webmail".
 	Protocol string
 	// Remote is the client's address; the zero Addr (the admin CLI) is
 	// never throttled.

@@ -37,7 +37,7 @@ const (
 var commitFailReasonNames = [numCommitFailReasons]string{"no_space", "io", "other"}
 
 // Protocols of Login.Protocol, as a label; anything else counts as "other".
-var authProtocolNames = [...]string{"smtp", "submission", "imap", "pop3", "other"}
+var authProtocolNames = [...]string{"smtp", "submission", "imap", "pop3", "managesieve", "webmail", "other"}
 
 const numAuthProtocols = len(authProtocolNames)
 

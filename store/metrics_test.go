@@ -151,6 +151,12 @@ func TestAuthFailureMetrics(t *testing.T) {
 	if err := login("martian", "198.51.100.1", "alice@example.test", "wrong"); !errors.Is(err, ErrAuthFailed) {
 		t.Fatal(err)
 	}
+	if err := login("managesieve", "198.51.100.2", "alice@example.test", "wrong"); !errors.Is(err, ErrAuthFailed) {
+		t.Fatal(err)
+	}
+	if err := login("webmail", "198.51.100.3", "nobody@example.test", "x"); !errors.Is(err, ErrAuthFailed) {
+		t.Fatal(err)
+	}
 	f := gathered(t, reg)
 	for _, c := range []struct {
 		name   string
@@ -160,6 +166,8 @@ func TestAuthFailureMetrics(t *testing.T) {
 		{"mailserver_auth_failures_total", []string{"protocol=imap", "reason=password"}, 1},
 		{"mailserver_auth_failures_total", []string{"protocol=pop3", "reason=unknown_user"}, 1},
 		{"mailserver_auth_failures_total", []string{"protocol=other", "reason=password"}, 1},
+		{"mailserver_auth_failures_total", []string{"protocol=managesieve", "reason=password"}, 1},
+		{"mailserver_auth_failures_total", []string{"protocol=webmail", "reason=unknown_user"}, 1},
 		{"mailserver_auth_failures_total", []string{"protocol=submission", "reason=password"}, 0},
 		{"mailserver_auth_throttled_total", []string{"protocol=submission"}, 1},
 		{"mailserver_auth_throttled_total", []string{"protocol=imap"}, 0},
