@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"html"
 	"image/png"
@@ -70,14 +74,19 @@ const e2eLimit = 5 * time.Minute
 
 // webmailE2E is the world the browser scripts run in.
 type webmailE2E struct {
-	root      string // the repository (node_modules, docs/webmail)
-	node      string
-	chromium  string
-	a, b      *testEnv
-	sa, sb    *server
-	url       string // https://mail.example.test:PORT/webmail/
-	control   string // http://127.0.0.1:PORT/
-	remote    *remoteRecorder
+	root     string // the repository (node_modules, docs/webmail)
+	node     string
+	chromium string
+	a, b     *testEnv
+	sa, sb   *server
+	url      string // https://mail.example.test:PORT/webmail/
+	control  string // http://127.0.0.1:PORT/
+	remote   *remoteRecorder
+	// spki lists the public-key digests of A's self-signed certificate
+	// and the recorder's, which Chromium is told to trust
+	// (--ignore-certificate-errors-spki-list): a page whose certificate
+	// error was merely ignored gets its downloads cancelled.
+	spki      string
 	shots     string // docs/webmail when WEBMAIL_SCREENSHOTS=1, else ""
 	passwords map[string]string
 }
@@ -122,6 +131,7 @@ func TestWebmailE2E(t *testing.T) {
 	}
 	w.startServers(t)
 	w.remote = startRemoteRecorder(t)
+	w.spki = certSPKI(t, w.a.selfSignedCert(t)) + "," + w.remote.spki
 	w.control = startControl(t, w)
 
 	// Each flow is one subtest with its own script and browser; a flow
@@ -209,6 +219,7 @@ func (w *webmailE2E) runAs(t *testing.T, script, user string, extra ...string) {
 		"WEBMAIL_USER="+user,
 		"WEBMAIL_PASSWORD="+w.passwords[user],
 		"WEBMAIL_CHROMIUM="+w.chromium,
+		"WEBMAIL_SPKI="+w.spki,
 		"WEBMAIL_SCREENSHOTS_DIR="+w.shots,
 	)
 	cmd.Env = append(cmd.Env, extra...)
@@ -616,6 +627,7 @@ func startControl(t *testing.T, w *webmailE2E) string {
 // every request with a 1×1 PNG and records it.
 type remoteRecorder struct {
 	port int
+	spki string // its certificate's certSPKI
 	mu   sync.Mutex
 	seen []string
 }
@@ -654,7 +666,38 @@ func startRemoteRecorder(t *testing.T) *remoteRecorder {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // Chromium's aborted handshakes
 	t.Cleanup(srv.Close)
 	rec.port = srv.Listener.Addr().(*net.TCPAddr).Port
+	rec.spki = certSPKI(t, srv.Certificate())
 	return rec
+}
+
+// certSPKI is the form Chromium's --ignore-certificate-errors-spki-list
+// takes: base64 of the SHA-256 of the certificate's SubjectPublicKeyInfo.
+func certSPKI(t *testing.T, c *x509.Certificate) string {
+	t.Helper()
+	if c == nil {
+		t.Fatal("no certificate")
+	}
+	sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// selfSignedCert is the certificate the server generated in its data
+// directory on first start.
+func (e *testEnv) selfSignedCert(t *testing.T) *x509.Certificate {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(e.dataDir, selfSignedCertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatalf("%s holds no PEM block", selfSignedCertFile)
+	}
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func (r *remoteRecorder) hits() []string {

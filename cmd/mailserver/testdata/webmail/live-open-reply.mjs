@@ -82,10 +82,8 @@ await run('live-open-reply', async (b) => {
     return s.messages?.some((m) => m.subject.includes(subject));
   });
 
-  // The sent copy lists the attachment; its link serves it as a download
-  // under its name with the bytes uploaded. (Fetched from inside the page:
-  // Chromium's own download of it was cancelled now and then, after the
-  // server had answered 200 with these headers and body; see the report.)
+  // The sent copy lists the attachment; its link downloads it under its
+  // name with the bytes uploaded, and serves it with the right headers.
   await openFolder(page, 'Sent');
   await openMessage(page, subject);
   const link = page.locator('#message-view a[download]', { hasText: path.basename(attachment) }).first();
@@ -103,4 +101,13 @@ await run('live-open-reply', async (b) => {
   check(/^application\/octet-stream/.test(got.type || ''), `the attachment is served as ${got.type}`);
   const body = Buffer.from(got.body, 'base64');
   check(body.equals(fs.readFileSync(attachment)), `the attachment link serves ${body.length} octets, not the uploaded ones`);
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15000 }), link.click()]);
+  const failure = await download.failure();
+  check(failure === null, `Chromium's download of the attachment failed: ${failure}`);
+  check(download.suggestedFilename() === path.basename(attachment),
+    `the download is named ${JSON.stringify(download.suggestedFilename())}, not ${path.basename(attachment)}`);
+  if (failure === null) {
+    const saved = fs.readFileSync(await download.path());
+    check(saved.equals(fs.readFileSync(attachment)), `the downloaded file has ${saved.length} octets, not the uploaded ones`);
+  }
 });
