@@ -1,6 +1,6 @@
 // Administration: an administrator follows the nav to the admin pages
 // and adds a user there (the Go side then logs that user in over IMAP).
-import { run, url, login, clickNav, checkLabels, check, shot, Failure } from './lib.mjs';
+import { run, url, login, clickNav, checkLabels, checkAccess, check, shot, Failure } from './lib.mjs';
 
 const address = process.env.WEBMAIL_NEW_USER;
 const password = process.env.WEBMAIL_NEW_PASSWORD;
@@ -15,6 +15,7 @@ await run('admin', async (b) => {
   await clickNav(page, page.locator('a[href="/webmail/admin/users"]').first());
   await page.locator('#admin-user-add').waitFor();
   await checkLabels(page, 'the admin users page');
+  await checkAccess(page, 'the admin users page');
   await page.getByLabel('E-mail address').fill(address);
   await page.locator('#admin-user-password').fill(password);
   await page.locator('#admin-user-password2').fill(password);

@@ -271,6 +271,54 @@ export async function checkLabels(page, what) {
   check(bare.length === 0, `${what}: form controls without a label: ${bare.join(' | ')}`);
 }
 
+// checkAccess fails when the page breaks the focus order (a positive
+// tabindex, WCAG 2.1 SC 2.4.3) or has visible text whose contrast with
+// its background is under 4.5:1, 3:1 for large text (SC 1.4.3: 24 px, or
+// 18.66 px bold). The background is the first opaque one up the tree
+// (white at the top); disabled controls are exempt, as the SC says.
+export async function checkAccess(page, what) {
+  const found = await page.evaluate(() => {
+    const rgb = (c) => {
+      const m = c.match(/rgba?\(([^)]+)\)/);
+      if (!m) return null;
+      const [r, g, b, a = 1] = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+      return { r, g, b, a };
+    };
+    const lum = ({ r, g, b }) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (e) => {
+      for (let n = e; n && n.nodeType === 1; n = n.parentElement) {
+        const c = rgb(getComputedStyle(n).backgroundColor);
+        if (c && c.a >= 0.99) return c;
+      }
+      return { r: 255, g: 255, b: 255, a: 1 };
+    };
+    const out = [];
+    for (const e of document.querySelectorAll('[tabindex]')) {
+      if (Number(e.getAttribute('tabindex')) > 0) out.push(`tabindex ${e.getAttribute('tabindex')} on ${e.outerHTML.slice(0, 80)}`);
+    }
+    for (const e of document.body.querySelectorAll('*')) {
+      if (e.disabled || e.closest('[disabled]') || e.getClientRects().length === 0) continue;
+      const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim() !== '');
+      if (!own) continue;
+      const st = getComputedStyle(e);
+      if (st.visibility !== 'visible' || Number(st.opacity) === 0) continue;
+      const fg = rgb(st.color), bg = background(e);
+      if (!fg) continue;
+      const mix = { r: fg.r * fg.a + bg.r * (1 - fg.a), g: fg.g * fg.a + bg.g * (1 - fg.a), b: fg.b * fg.a + bg.b * (1 - fg.a) };
+      const [hi, lo] = [lum(mix), lum(bg)].sort((x, y) => y - x);
+      const ratio = (hi + 0.05) / (lo + 0.05);
+      const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+      const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+      if (ratio < need) out.push(`contrast ${ratio.toFixed(2)}:1 (needs ${need}) for "${e.textContent.trim().slice(0, 40)}" (${st.color} on rgb(${bg.r}, ${bg.g}, ${bg.b}))`);
+    }
+    return out;
+  });
+  check(found.length === 0, `${what}: accessibility: ${found.slice(0, 10).join(' | ')}`);
+}
+
 // shot writes docs/webmail/NAME.png when screenshots were asked for.
 export async function shot(page, name) {
   if (!env.screenshots) return;

@@ -2,7 +2,7 @@
 // keeps the login page; the right one shows the folders and the message
 // list, with a session cookie that is Secure, HttpOnly, SameSite=Strict,
 // random and limited to /webmail/.
-import { run, env, url, login, need, clickNav, checkLabels, check, shot } from './lib.mjs';
+import { run, env, url, login, need, clickNav, checkLabels, checkAccess, check, shot } from './lib.mjs';
 
 await run('login', async (b) => {
   const page = await b.newPage();
@@ -16,6 +16,7 @@ await run('login', async (b) => {
   check(/default-src 'none'/.test(csp) && /'self'/.test(scriptSrc) && !/unsafe|\*|http/.test(scriptSrc),
     `the login page's Content-Security-Policy is not the strict one: ${JSON.stringify(csp)}`);
   await checkLabels(page, 'the login page');
+  await checkAccess(page, 'the login page');
   await shot(page, 'login');
 
   // A wrong password: the login page again, no session.

@@ -2,8 +2,9 @@
 // message list, message view, compose (a reply), settings, at 1280×800
 // and the message list and a message at 390×844 (a phone). The pages are
 // checked like every other (no console error, nothing remote); the
-// pictures go to docs/webmail/ when WEBMAIL_SCREENSHOTS=1.
-import { run, login, row, openMessage, action, clickNav, checkLabels, check, shot, Browser } from './lib.mjs';
+// pictures go to docs/webmail/ when WEBMAIL_SCREENSHOTS=1. Each page's
+// controls must be labelled, and its focus order and contrast sound.
+import { run, login, row, openMessage, action, clickNav, checkLabels, checkAccess, check, shot, Browser } from './lib.mjs';
 
 const open = process.env.WEBMAIL_SHOT_SUBJECT; // the HTML message to show
 
@@ -12,20 +13,24 @@ await run('screenshots', async (b) => {
   await login(page);
   await row(page, open).first().waitFor();
   await checkLabels(page, 'the message list');
+  await checkAccess(page, 'the message list');
   await shot(page, 'message-list');
   await openMessage(page, open);
   await page.locator('#message-frame').waitFor();
   await checkLabels(page, 'the message view');
+  await checkAccess(page, 'the message view');
   await shot(page, 'message-view');
   await action(page, 'reply');
   await page.locator('#compose-form').waitFor();
   await checkLabels(page, 'the compose page');
+  await checkAccess(page, 'the compose page');
   await shot(page, 'compose');
   const settings = page.locator('a[href*="settings"]:visible').first();
   check(await settings.count(), 'no link to the settings');
   await clickNav(page, settings);
   await page.locator('main, form').first().waitFor();
   await checkLabels(page, 'the settings page');
+  await checkAccess(page, 'the settings page');
   await shot(page, 'settings');
 
   const phone = await Browser.launch({ viewport: { width: 390, height: 844 }, isMobile: true });
