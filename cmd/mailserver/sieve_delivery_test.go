@@ -3,9 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"maps"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -253,4 +257,149 @@ vacation :days 1 "Away until Monday.";
 		}
 	}
 	t.Logf("%d acknowledged, %d stored with their copy, redirect and reply", len(acked), len(inbox))
+}
+
+// envelopeSink is a remote SMTP server that records each transaction's
+// envelope and message.
+type envelopeSink struct {
+	mu  sync.Mutex
+	txs []sinkTx
+}
+
+type sinkTx struct {
+	from string
+	to   []string
+	data string
+}
+
+func startEnvelopeSink(t *testing.T) (addr string, sink *envelopeSink) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink = &envelopeSink{}
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+		return &envelopeSession{sink: sink}, nil
+	}))
+	srv.Domain = "mx.remote.test"
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String(), sink
+}
+
+func (s *envelopeSink) transactions() []sinkTx {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]sinkTx(nil), s.txs...)
+}
+
+type envelopeSession struct {
+	sink *envelopeSink
+	tx   sinkTx
+}
+
+func (s *envelopeSession) Reset()        { s.tx = sinkTx{} }
+func (s *envelopeSession) Logout() error { return nil }
+func (s *envelopeSession) Mail(from string, _ *smtp.MailOptions) error {
+	s.tx.from = from
+	return nil
+}
+func (s *envelopeSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.tx.to = append(s.tx.to, to)
+	return nil
+}
+func (s *envelopeSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.tx.data = string(b)
+	s.sink.mu.Lock()
+	s.sink.txs = append(s.sink.txs, s.tx)
+	s.sink.mu.Unlock()
+	return nil
+}
+
+// TestSieveRedirectAndVacationOverSMTP: the real binary, mail in on port
+// 25 and out to a remote SMTP server. Every message is redirected with
+// an SRS sender (the null sender stays null); the vacation reply goes
+// once per sender within :days, never to a list or the null sender, with
+// the null envelope sender, Auto-Submitted, In-Reply-To and a DKIM
+// signature (RFC 5230 §4.5, RFC 3834).
+func TestSieveRedirectAndVacationOverSMTP(t *testing.T) {
+	remote, sink := startEnvelopeSink(t)
+	e := newTestEnv(t, map[string]string{"smtp": "127.0.0.1:0"},
+		fmt.Sprintf("domains = [\"example.test\"]\n[delivery]\nrelay_host = %q\n", remote))
+	e.mustRun(t, "alice-secret\n", "user", "add", "alice@example.test", "--password-stdin")
+	putActiveScript(t, e, "alice@example.test", `require ["copy", "vacation"];
+redirect :copy "carol@remote.test";
+vacation :days 1 :subject "Away" "Away until Monday.";
+`)
+	s := e.start(t)
+	c, err := smtp.Dial(s.addrs["smtp"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	send := func(from, id, extra string) {
+		t.Helper()
+		hdrFrom := from
+		if hdrFrom == "" {
+			hdrFrom = "mailer-daemon@remote.test"
+		}
+		msg := "From: " + hdrFrom + "\r\nTo: alice@example.test\r\nSubject: " + id + "\r\nMessage-ID: <" + id + "@remote.test>\r\n" +
+			extra + "\r\nhello\r\n"
+		if err := c.SendMail(from, []string{"alice@example.test"}, strings.NewReader(msg)); err != nil {
+			t.Fatalf("sending %s: %v", id, err)
+		}
+	}
+	send("dave@remote.test", "dave-1", "")
+	send("dave@remote.test", "dave-2", "") // within :days: no second reply
+	send("news@remote.test", "list-1", "List-Id: <news.remote.test>\r\n")
+	send("", "bounce-1", "")
+	send("erin@remote.test", "erin-1", "")
+
+	const redirects, replies = 5, 2
+	waitUntil(t, "every redirect and reply at the remote, and the queue empty", func() bool {
+		return len(sink.transactions()) >= redirects+replies &&
+			strings.Contains(e.mustRun(t, "", "queue", "list"), "queue is empty")
+	})
+	var gotRedirects int
+	gotReplies := map[string]int{}
+	for _, tx := range sink.transactions() {
+		switch {
+		case slices.Equal(tx.to, []string{"carol@remote.test"}):
+			gotRedirects++
+			if strings.Contains(tx.data, "Subject: bounce-1") {
+				if tx.from != "" {
+					t.Errorf("the redirected bounce left with MAIL FROM %q, want the null sender", tx.from)
+				}
+			} else if !strings.HasPrefix(tx.from, "SRS0=") || !strings.HasSuffix(tx.from, "@example.test") {
+				t.Errorf("a redirect left with MAIL FROM %q, want an SRS0 address of example.test", tx.from)
+			}
+		case len(tx.to) == 1:
+			gotReplies[tx.to[0]]++
+			if tx.from != "" {
+				t.Errorf("vacation reply to %s with MAIL FROM %q, want the null sender", tx.to[0], tx.from)
+			}
+			for _, want := range []string{"Auto-Submitted: auto-replied", "DKIM-Signature:", "Subject: Away", "Away until Monday."} {
+				if !strings.Contains(tx.data, want) {
+					t.Errorf("vacation reply to %s lacks %q:\n%s", tx.to[0], want, tx.data)
+				}
+			}
+			local, _, _ := strings.Cut(tx.to[0], "@")
+			if !strings.Contains(tx.data, "In-Reply-To: <"+local+"-1@remote.test>") {
+				t.Errorf("vacation reply to %s does not answer its first message:\n%s", tx.to[0], tx.data)
+			}
+		default:
+			t.Errorf("unexpected transaction from %q to %v", tx.from, tx.to)
+		}
+	}
+	if gotRedirects != redirects {
+		t.Errorf("%d redirects reached the remote, want %d", gotRedirects, redirects)
+	}
+	if want := map[string]int{"dave@remote.test": 1, "erin@remote.test": 1}; !maps.Equal(gotReplies, want) {
+		t.Errorf("vacation replies %v, want %v (none to the list or the null sender, one per sender)", gotReplies, want)
+	}
 }
