@@ -157,6 +157,17 @@ func originators(h textproto.Header) ([]string, *smtp.SMTPError) {
 	return addrs, nil
 }
 
+// Originators applies the same RFC 5322 §3.6 rules for other submission
+// paths (the webmail): the From: and Sender: addresses, or the refusal,
+// an *smtp.SMTPError whose Message says which rule the fields break.
+func Originators(h textproto.Header) ([]string, error) {
+	addrs, refusal := originators(h)
+	if refusal != nil {
+		return nil, refusal
+	}
+	return addrs, nil
+}
+
 // maxAddressField bounds the From:/Sender: value parsed; the parser's work
 // is then bounded too (FuzzOriginators checks it is linear).
 const maxAddressField = 16 << 10

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mailserver/mailserver/httpd/webmail"
 	"github.com/mailserver/mailserver/queue"
+	"github.com/mailserver/mailserver/smtpd"
 	"github.com/mailserver/mailserver/store"
 )
 
@@ -118,7 +119,7 @@ func (s *submitter) Submit(ctx context.Context, m *webmail.Outgoing) error {
 	if err != nil {
 		return fmt.Errorf("webmail submit: malformed header: %w", err)
 	}
-	addrs, err := webmailOriginators(h)
+	addrs, err := smtpd.Originators(h) // the rules of port 587
 	if err != nil {
 		s.log.Warn("submission refused", "user", u.Address, "reason", err)
 		return webmail.ErrSenderNotAllowed
@@ -207,38 +208,6 @@ func (s *submitter) Submit(ctx context.Context, m *webmail.Outgoing) error {
 	s.log.Info("message accepted", "id", id, "user", u.Address, "from", m.From, "rcpts", len(rcpts),
 		"size", body.Size(), "local", res.Local, "remote", res.Remote, "queue_id", res.QueueID)
 	return nil
-}
-
-// webmailOriginators returns the From: and Sender: addresses of a
-// submitted message, or why they break RFC 5322 §3.6 (exactly one From:
-// with at least one mailbox, at most one Sender: with exactly one, a
-// Sender: when From: has several): the rules smtpd's originators applies.
-func webmailOriginators(h textproto.Header) ([]string, error) {
-	froms, senders := h.Values("From"), h.Values("Sender")
-	if len(froms) != 1 {
-		return nil, errors.New("exactly one From: field is required")
-	}
-	if len(senders) > 1 {
-		return nil, errors.New("at most one Sender: field is allowed")
-	}
-	from, err := mail.ParseAddressList(froms[0])
-	if err != nil || len(from) == 0 {
-		return nil, errors.New("the From: field is not a mailbox list")
-	}
-	var addrs []string
-	for _, a := range from {
-		addrs = append(addrs, a.Address)
-	}
-	if len(senders) == 1 {
-		sender, err := mail.ParseAddressList(senders[0])
-		if err != nil || len(sender) != 1 {
-			return nil, errors.New("the Sender: field must be one mailbox")
-		}
-		addrs = append(addrs, sender[0].Address)
-	} else if len(from) > 1 {
-		return nil, errors.New("a From: field with several mailboxes needs a Sender: field")
-	}
-	return addrs, nil
 }
 
 func has8Bit(b []byte) bool {
