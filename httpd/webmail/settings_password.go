@@ -3,14 +3,8 @@ package webmail
 import (
 	"errors"
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/mailserver/mailserver/store"
-)
-
-// Password rules of the form.
-const (
-	minPasswordChars = 8
 )
 
 // changePassword sets a new password after checking the current one
@@ -23,14 +17,13 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, s *Sess
 	case old == "" || pw == "":
 		fail(http.StatusBadRequest, "Enter your current password and the new one.")
 		return
-	case pw != again:
-		fail(http.StatusUnprocessableEntity, "The new passwords do not match.")
+	case len(old) > maxPasswordLen:
+		fail(http.StatusUnprocessableEntity, "The current password is too long.")
 		return
-	case utf8.RuneCountInString(pw) < minPasswordChars:
-		fail(http.StatusUnprocessableEntity, "The new password must have at least 8 characters.")
-		return
-	case len(pw) > maxPasswordLen || len(old) > maxPasswordLen || !utf8.ValidString(pw):
-		fail(http.StatusUnprocessableEntity, "The new password is too long or not valid text.")
+	}
+	// The same rules as a password an administrator sets (admin_password.go).
+	if msg := checkNewPassword(pw, again, s.Address); msg != "" {
+		fail(http.StatusUnprocessableEntity, msg)
 		return
 	}
 	ctx := r.Context()
